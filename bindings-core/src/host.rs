@@ -1,0 +1,304 @@
+//! The host: builds every function (resolving and validating all settings at once), runs their
+//! listeners, and shuts down in order — stop triggers, drain invocations, flush outputs.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::bind::{BindContext, Problem, Resources, ShutdownHook};
+use crate::function::{BoundFunction, Function, FunctionDef};
+use crate::{BuildError, Error, HostConfig, Settings};
+
+/// The default time [`Host::run_until_shutdown`] gives in-flight invocations to finish.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Collects settings, host.json and functions; [`build`](Self::build) checks them all.
+#[derive(Debug)]
+pub struct HostBuilder {
+    settings: Option<Settings>,
+    host_config: Option<HostConfig>,
+    functions: Vec<Function>,
+    shutdown_timeout: Duration,
+}
+
+impl HostBuilder {
+    /// App settings. Default: [`Settings::from_env`].
+    #[must_use]
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// Host configuration. Default: [`HostConfig::default`].
+    #[must_use]
+    pub fn host_config(mut self, host_config: HostConfig) -> Self {
+        self.host_config = Some(host_config);
+        self
+    }
+
+    /// Registers a function annotated with a trigger attribute: `.function::<my_function>()`.
+    #[must_use]
+    pub fn function<F: FunctionDef>(self) -> Self {
+        self.add(F::describe())
+    }
+
+    /// Registers a function descriptor written by hand (see [`Function::builder`]).
+    #[must_use]
+    pub fn add(mut self, function: Function) -> Self {
+        self.functions.push(function);
+        self
+    }
+
+    /// How long [`Host::run_until_shutdown`] lets in-flight invocations finish. Default 30 s.
+    #[must_use]
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Resolves and validates every function's settings and bindings. Fails with one error listing
+    /// every problem found (never a secret's value).
+    pub async fn build(self) -> Result<Host, Error> {
+        let settings = self.settings.unwrap_or_else(Settings::from_env);
+        let host_config = self.host_config.unwrap_or_default();
+        for warning in &host_config.warnings {
+            tracing::warn!("host.json: {warning}");
+        }
+        let mut problems = Vec::new();
+        let mut resources = Resources::default();
+        let mut shutdown_hooks = Vec::new();
+        let mut bound: Vec<Box<dyn BoundFunction>> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for function in self.functions {
+            if !seen.insert(function.name.to_ascii_lowercase()) {
+                problems.push(Problem {
+                    function: Some(function.name.clone()),
+                    binding: None,
+                    message: "registered twice (function names are case-insensitive and must be unique)".into(),
+                });
+                continue;
+            }
+            let mut cx = BindContext {
+                settings: &settings,
+                host_config: &host_config,
+                resources: &mut resources,
+                shutdown_hooks: &mut shutdown_hooks,
+                problems: &mut problems,
+                function: &function.name,
+                binding: None,
+            };
+            let name = function.name.clone();
+            let before = cx.problems.len();
+            match (function.bind)(&mut cx) {
+                Some(function) if problems.len() == before => bound.push(function),
+                Some(_) => {}
+                None if problems.len() == before => problems.push(Problem {
+                    function: Some(name),
+                    binding: None,
+                    message: "could not be bound (a binding gave up without saying why)".into(),
+                }),
+                None => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems }.into());
+        }
+        if bound.is_empty() {
+            tracing::warn!("the host has no functions");
+        }
+        Ok(Host { functions: bound, resources: Arc::new(resources), shutdown_hooks, shutdown_timeout: self.shutdown_timeout })
+    }
+}
+
+/// A built host, ready to start.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), bindings_core::Error> {
+/// use bindings_core::{Host, HostConfig, Settings};
+///
+/// Host::builder()
+///     .settings(Settings::from_env_and_local_file()?)
+///     .host_config(HostConfig::from_file_or_default("host.json")?)
+///     // .function::<my_function>()
+///     .build()
+///     .await?
+///     .run_until_shutdown()
+///     .await
+/// # }
+/// ```
+pub struct Host {
+    functions: Vec<Box<dyn BoundFunction>>,
+    resources: Arc<Resources>,
+    shutdown_hooks: Vec<(String, ShutdownHook)>,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").field("functions", &self.function_names()).finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Starts describing a host.
+    pub fn builder() -> HostBuilder {
+        HostBuilder { settings: None, host_config: None, functions: Vec::new(), shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT }
+    }
+
+    /// The registered functions' names.
+    pub fn function_names(&self) -> Vec<&str> {
+        self.functions.iter().map(|f| f.name()).collect()
+    }
+
+    /// Shared objects the bindings created (e.g. the HTTP trigger's routes).
+    pub fn resources(&self) -> &Arc<Resources> {
+        &self.resources
+    }
+
+    /// Starts every function's listener on the current tokio runtime.
+    pub fn start(self) -> HostHandle {
+        let shutdown = CancellationToken::new();
+        let failed = CancellationToken::new();
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let tracker = TaskTracker::new();
+        let mut listeners = JoinSet::new();
+        for function in self.functions {
+            let name = function.name().to_owned();
+            let run = function.start(shutdown.clone(), tracker.clone());
+            let (failures, failed) = (Arc::clone(&failures), failed.clone());
+            listeners.spawn(async move {
+                if let Err(source) = run.await {
+                    tracing::error!(function = %name, error = %source, "the function's trigger stopped");
+                    lock(&failures).push(Error::Listener { function: name, source });
+                    failed.cancel();
+                }
+            });
+        }
+        tracing::info!(functions = listeners.len(), "host started");
+        HostHandle {
+            shutdown,
+            failed,
+            failures,
+            tracker,
+            listeners,
+            resources: self.resources,
+            shutdown_hooks: self.shutdown_hooks,
+            shutdown_timeout: self.shutdown_timeout,
+        }
+    }
+
+    /// Starts, runs until Ctrl-C or SIGTERM (or until a trigger fails), then shuts down with the
+    /// configured timeout: stop triggers, drain in-flight invocations, flush outputs.
+    pub async fn run_until_shutdown(self) -> Result<(), Error> {
+        let handle = self.start();
+        let timeout = handle.shutdown_timeout;
+        let signal = wait_for_signal();
+        tokio::select! {
+            result = signal => match result {
+                Ok(name) => tracing::info!("{name} received; shutting down"),
+                Err(err) => {
+                    let _ = handle.shutdown(timeout).await;
+                    return Err(err);
+                }
+            },
+            () = handle.failed.cancelled() => tracing::info!("a trigger failed; shutting down"),
+        }
+        handle.shutdown(timeout).await
+    }
+}
+
+async fn wait_for_signal() -> Result<&'static str, Error> {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(Error::Signal)?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.map(|()| "Ctrl-C").map_err(Error::Signal),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C").map_err(Error::Signal)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running host.
+pub struct HostHandle {
+    shutdown: CancellationToken,
+    failed: CancellationToken,
+    failures: Arc<Mutex<Vec<Error>>>,
+    tracker: TaskTracker,
+    listeners: JoinSet<()>,
+    resources: Arc<Resources>,
+    shutdown_hooks: Vec<(String, ShutdownHook)>,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for HostHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostHandle")
+            .field("listeners", &self.listeners.len())
+            .field("in_flight", &self.tracker.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostHandle {
+    /// Shared objects the bindings created.
+    pub fn resources(&self) -> &Arc<Resources> {
+        &self.resources
+    }
+
+    /// Work in flight: invocations and their completions.
+    pub fn in_flight(&self) -> usize {
+        self.tracker.len()
+    }
+
+    /// Resolves when a function's trigger has stopped with an error.
+    pub async fn failed(&self) {
+        self.failed.cancelled().await;
+    }
+
+    /// Stops the host: listeners stop taking events, in-flight invocations finish (up to `timeout`),
+    /// then outputs are flushed. The first failure seen while running or stopping is returned.
+    pub async fn shutdown(mut self, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        tracing::info!(in_flight = self.tracker.len(), "shutting down: stopping triggers");
+        self.shutdown.cancel();
+        let listeners_stopped = tokio::time::timeout_at(deadline, async {
+            while self.listeners.join_next().await.is_some() {}
+        })
+        .await
+        .is_ok();
+        self.tracker.close();
+        let drained = listeners_stopped && tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_ok();
+        let mut errors = std::mem::take(&mut *lock(&self.failures));
+        if !drained {
+            self.listeners.abort_all();
+            let running = self.tracker.len();
+            tracing::error!(running, ?timeout, "shutdown timeout passed with invocations still running");
+            errors.push(Error::ShutdownTimeout { timeout, running });
+        }
+        for (name, hook) in self.shutdown_hooks {
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
+            if let Err(message) = hook(left).await {
+                tracing::error!(%name, %message, "shutdown work failed");
+                errors.push(Error::ShutdownHook { name, message });
+            }
+        }
+        tracing::info!("host stopped");
+        match errors.into_iter().next() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+}
