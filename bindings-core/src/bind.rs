@@ -69,7 +69,7 @@ impl Resources {
 
 /// Work a binding needs done when the host stops, after every invocation has finished
 /// (e.g. flushing producers). It gets the time left before the shutdown deadline.
-pub type ShutdownHook = Box<dyn FnOnce(Duration) -> BoxFuture<'static, Result<(), String>> + Send>;
+pub type ShutdownHook = Box<dyn FnOnce(Duration) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
 /// What a trigger or output attribute sees while it is bound at `build()`.
 pub struct BindContext<'a> {

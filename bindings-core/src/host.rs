@@ -302,3 +302,7 @@ impl HostHandle {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "host_tests.rs"]
+mod tests;

@@ -50,10 +50,10 @@ impl ManualTrigger {
     }
 }
 
-type Call = (TriggerEvent<Manual>, oneshot::Sender<Result<(), FunctionError>>);
+pub(crate) type Call = (TriggerEvent<Manual>, oneshot::Sender<Result<(), FunctionError>>);
 
 /// The host's manually triggered functions, by name.
-type ManualFunctions = Registry<mpsc::Sender<Call>>;
+pub(crate) type ManualFunctions = Registry<mpsc::Sender<Call>>;
 
 impl TriggerAttribute for ManualTrigger {
     type Trigger = Manual;
@@ -76,6 +76,7 @@ impl Listener<Manual> for ManualListener {
             let shutdown = invoker.shutdown_token().clone();
             loop {
                 let (event, reply) = tokio::select! {
+                    biased;
                     () = shutdown.cancelled() => break,
                     call = self.calls.recv() => match call { Some(call) => call, None => break },
                 };
