@@ -1,1 +1,85 @@
-//! placeholder
+//! # bindings
+//!
+//! Azure Functions' triggers and bindings as a Rust library: annotate an async fn with a trigger and
+//! output bindings, and the host does the plumbing — polling, concurrency, retries, poison handling,
+//! producing, credentials from app settings — inside your own process. No Functions host needed.
+//!
+//! ```
+//! use bindings::prelude::*;
+//!
+//! #[manual_trigger]
+//! async fn greet(name: String, log: Logger) -> Result<(), FunctionError> {
+//!     if name.is_empty() {
+//!         return Err(FunctionError::poison("no name given"));
+//!     }
+//!     log.info(format!("hello, {name}"));
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let host = Host::builder()
+//!     .settings(Settings::new())
+//!     .function::<greet>()
+//!     .build()
+//!     .await?
+//!     .start();
+//! host.call("greet", "world").await?;
+//! host.shutdown(std::time::Duration::from_secs(5)).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The function stays an ordinary function: `greet("x".into(), Logger::detached())` calls it directly.
+//!
+//! ## Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `queue` (default) | the Azure Queue storage trigger |
+//! | `kafka` (default) | the Kafka output binding |
+//! | `http` (default) | the HTTP trigger, on axum |
+
+pub use bindings_core::{
+    Acks, AuthenticationMode, BindingData, Bytes, CallError, CancellationToken, Compression, Connection, Disposition,
+    Error, FunctionContext, FunctionError, Host, HostBuilder, HostConfig, HostConfigError, HostHandle, HttpOptions,
+    Json, KafkaOptions, Logger, MessageEncoding, Partitioner, Protocol, QueuesOptions, Result, Settings,
+    SettingsError, Template, TemplateError, format_timespan, parse_timespan,
+};
+pub use bindings_macros::manual_trigger;
+
+/// For writing triggers and output bindings of your own: the traits the provided ones implement.
+pub mod extend {
+    pub use bindings_core::{
+        BindContext, BoxError, BuildError, Completion, Finished, FromInvocation, Function, FunctionBuilder,
+        FunctionDef, FunctionReturn, IntoItems, Invocation, Invoker, Listener, Manual, ManualEvent, ManualTrigger,
+        Output, OutputAttribute, OutputDeclarations, OutputSlot, Payload, Problem, Registry, Resources,
+        ShutdownHook, Trigger, TriggerAttribute, TriggerEvent,
+    };
+}
+
+/// The queue trigger's crate.
+#[cfg(feature = "queue")]
+pub use bindings_queue as queue;
+
+/// The Kafka output's crate.
+#[cfg(feature = "kafka")]
+pub use bindings_kafka as kafka;
+
+/// The HTTP trigger's crate.
+#[cfg(feature = "http")]
+pub use bindings_http as http;
+
+/// Everything a function file needs: `use bindings::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger, Settings,
+        manual_trigger,
+    };
+}
+
+/// What the macros' generated code calls. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use bindings_core::{FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, TriggerAttribute};
+}

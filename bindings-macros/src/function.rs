@@ -1,0 +1,203 @@
+//! The expansion shared by every trigger attribute: check the function's signature, read the
+//! options, re-emit the function unchanged, and generate the registration item next to it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType, Type};
+
+use crate::ctxt::{Ctxt, item_with_errors};
+use crate::options::Options;
+
+/// A trigger attribute's own part of the expansion.
+pub(crate) trait TriggerMacro {
+    /// The attribute's name (`queue_trigger`).
+    const ATTRIBUTE: &'static str;
+    /// Every option it takes, `name` included.
+    const OPTIONS: &'static [&'static str];
+
+    /// Reads the trigger's own options (positional ones too) and returns an expression that builds
+    /// its runtime attribute value (a `::bindings::__private` type implementing `TriggerAttribute`).
+    fn attribute(options: &mut Options<'_>) -> Option<TokenStream>;
+
+    /// The type of that value.
+    fn attribute_type() -> TokenStream;
+}
+
+/// Attribute names that are triggers: a function has exactly one.
+const TRIGGERS: &[&str] = &["manual_trigger", "queue_trigger", "http_trigger"];
+
+/// The longest function name, as the Functions host allows.
+const MAX_NAME_LEN: usize = 127;
+
+pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let message = format!("#[{}] goes on a function: `async fn name(...)`", T::ATTRIBUTE);
+            return item_with_errors(item, &syn::Error::new(proc_macro2::Span::call_site(), message));
+        }
+    };
+    let cx = Ctxt::default();
+    let mut options = Options::parse(&cx, T::ATTRIBUTE, T::OPTIONS, args);
+    let name = options.string("name").filter(|name| check_name(&cx, name));
+    let attribute = T::attribute(&mut options);
+    options.finish();
+    check_other_triggers::<T>(&cx, &function);
+    let signature = Signature::read(&cx, &function);
+    match (cx.check(), attribute, signature) {
+        (Ok(()), Some(attribute), Some(signature)) => {
+            let name = name.map_or_else(|| function.sig.ident.to_string(), |n| n.value);
+            let registration = registration(&function, &name, &attribute, &T::attribute_type(), &signature);
+            quote! { #function #registration }
+        }
+        (Err(error), _, _) => item_with_errors(quote!(#function), &error),
+        // A part returned nothing without recording why: report it rather than emit broken code.
+        _ => item_with_errors(
+            quote!(#function),
+            &syn::Error::new(function.sig.ident.span(), format!("#[{}] could not be expanded", T::ATTRIBUTE)),
+        ),
+    }
+}
+
+fn check_name(cx: &Ctxt, name: &crate::options::Spanned<String>) -> bool {
+    let text = &name.value;
+    let valid = text.len() <= MAX_NAME_LEN
+        && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        cx.error_at(
+            name.span,
+            format_args!(
+                "\"{text}\" is not a valid function name: use letters, digits, `_` and `-`, starting with a letter, \
+                 at most {MAX_NAME_LEN} characters"
+            ),
+        );
+    }
+    valid
+}
+
+fn check_other_triggers<T: TriggerMacro>(cx: &Ctxt, function: &ItemFn) {
+    for attr in &function.attrs {
+        let Some(last) = attr.path().segments.last() else { continue };
+        let name = last.ident.to_string();
+        if TRIGGERS.contains(&name.as_str()) {
+            cx.error_spanned_by(
+                attr,
+                format_args!(
+                    "a function has exactly one trigger, but this one also has #[{}]; remove one of them \
+                     (write a second function for the other trigger)",
+                    T::ATTRIBUTE
+                ),
+            );
+        }
+    }
+}
+
+/// What the generated code needs from the function's signature.
+struct Signature {
+    params: Vec<Type>,
+    output: Type,
+}
+
+impl Signature {
+    fn read(cx: &Ctxt, function: &ItemFn) -> Option<Self> {
+        let sig = &function.sig;
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            cx.error_spanned_by(&sig.generics, "trigger functions cannot be generic: the host calls them with concrete types");
+        }
+        if let Some(unsafety) = &sig.unsafety {
+            cx.error_spanned_by(unsafety, "trigger functions cannot be `unsafe`");
+        }
+        if let Some(variadic) = &sig.variadic {
+            cx.error_spanned_by(variadic, "trigger functions cannot be variadic");
+        }
+        let mut params = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(receiver) => cx.error_spanned_by(
+                    receiver,
+                    "trigger functions are free functions, not methods: move it out of the `impl` block",
+                ),
+                FnArg::Typed(typed) => {
+                    if contains_impl_trait(&typed.ty) {
+                        cx.error_spanned_by(&typed.ty, "parameters are bound by type: write a concrete type, not `impl Trait`");
+                    }
+                    params.push((*typed.ty).clone());
+                }
+            }
+        }
+        let output = match &sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) => {
+                if contains_impl_trait(ty) {
+                    cx.error_spanned_by(ty, "name the return type: the host converts it by type, so `impl Trait` cannot be used");
+                }
+                (**ty).clone()
+            }
+        };
+        (!cx.has_errors()).then_some(Self { params, output })
+    }
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// The hidden item next to the function: a type of the same name (types and functions live in
+/// different namespaces) implementing `FunctionDef`, so `.function::<name>()` registers it.
+fn registration(
+    function: &ItemFn,
+    name: &str,
+    attribute: &TokenStream,
+    attribute_type: &TokenStream,
+    signature: &Signature,
+) -> TokenStream {
+    let ident = &function.sig.ident;
+    let vis = &function.vis;
+    let args: Vec<_> = (0..signature.params.len()).map(|i| format_ident!("__arg{i}")).collect();
+    let binds = signature.params.iter().zip(&args).map(|(ty, arg)| {
+        quote_spanned! {ty.span()=>
+            let #arg = <#ty as ::bindings::__private::FromInvocation<__Trigger>>::from_invocation(&mut __invocation)?;
+        }
+    });
+    let call = if function.sig.asyncness.is_some() { quote!(#ident(#(#args),*).await) } else { quote!(#ident(#(#args),*)) };
+    let output = &signature.output;
+    let plan = quote_spanned! {output.span()=> __builder.plan::<#output>() };
+    let finish = quote_spanned! {output.span()=> __invocation.finish::<#output>(&__plan, __value) };
+    let doc = format!("Registers function `{name}` with a host: `Host::builder().function::<{ident}>()`.");
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, missing_debug_implementations, unreachable_pub)]
+        #vis struct #ident {}
+
+        #[allow(clippy::all, clippy::pedantic, unused_qualifications)]
+        const _: () = {
+            #[automatically_derived]
+            impl ::bindings::__private::FunctionDef for #ident {
+                fn describe() -> ::bindings::__private::Function {
+                    type __Trigger = <#attribute_type as ::bindings::__private::TriggerAttribute>::Trigger;
+                    let mut __builder = ::bindings::__private::Function::builder(#name, #attribute);
+                    let __plan = #plan;
+                    __builder.handler(move |mut __invocation: ::bindings::__private::Invocation<__Trigger>| {
+                        let __plan = ::core::clone::Clone::clone(&__plan);
+                        async move {
+                            #(#binds)*
+                            let __value = #call;
+                            #finish
+                        }
+                    })
+                }
+            }
+        };
+    }
+}

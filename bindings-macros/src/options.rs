@@ -1,0 +1,317 @@
+//! Typed parsing of attribute options: `#[attr("positional", key = value, list = ["a", "b"])]`.
+//!
+//! Each attribute lists its option names; [`Options`] reports duplicates (set-once), unknown names
+//! (with "did you mean"), and values of the wrong type, all into the [`Ctxt`].
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned as _;
+use syn::{Expr, Ident, Lit, LitStr, Token};
+
+use crate::ctxt::Ctxt;
+use crate::suggest::did_you_mean;
+
+/// One argument as written.
+enum Arg {
+    Positional(Expr),
+    Named(Ident, Expr),
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Ok(Arg::Named(key, input.parse()?))
+        } else {
+            Ok(Arg::Positional(input.parse()?))
+        }
+    }
+}
+
+/// A value with the span it was written at.
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+/// The options of one attribute, consumed by typed getters; what is left over is unknown.
+pub(crate) struct Options<'a> {
+    cx: &'a Ctxt,
+    attribute: &'static str,
+    known: &'static [&'static str],
+    positional: Vec<Expr>,
+    named: Vec<(Ident, Expr)>,
+}
+
+impl<'a> Options<'a> {
+    /// Parses `args`; syntax errors go into `cx` (and leave no options).
+    pub(crate) fn parse(cx: &'a Ctxt, attribute: &'static str, known: &'static [&'static str], args: TokenStream) -> Self {
+        let mut options = Self { cx, attribute, known, positional: Vec::new(), named: Vec::new() };
+        let parsed = match Punctuated::<Arg, Token![,]>::parse_terminated.parse2(args) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                cx.syn_error(error);
+                return options;
+            }
+        };
+        for arg in parsed {
+            match arg {
+                Arg::Positional(expr) => options.positional.push(expr),
+                Arg::Named(key, value) => {
+                    if options.named.iter().any(|(k, _)| *k == key) {
+                        cx.error_spanned_by(&key, format_args!("`{key}` is set twice; set each option once"));
+                    } else {
+                        options.named.push((key, value));
+                    }
+                }
+            }
+        }
+        options
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    /// The positional arguments, in order (the attribute decides how many it takes).
+    pub(crate) fn take_positional(&mut self) -> Vec<Expr> {
+        std::mem::take(&mut self.positional)
+    }
+
+    fn take(&mut self, key: &str) -> Option<(Ident, Expr)> {
+        debug_assert!(self.known.contains(&key), "option `{key}` is missing from the known list");
+        let index = self.named.iter().position(|(k, _)| k == key)?;
+        Some(self.named.remove(index))
+    }
+
+    /// A string literal option.
+    pub(crate) fn string(&mut self, key: &str) -> Option<Spanned<String>> {
+        let (_, value) = self.take(key)?;
+        self.expect_string(key, &value)
+    }
+
+    /// A string literal, reporting other values.
+    pub(crate) fn expect_string(&self, key: &str, value: &Expr) -> Option<Spanned<String>> {
+        match lit_str(value) {
+            Some(s) => Some(Spanned { value: s.value(), span: s.span() }),
+            None => {
+                self.cx.error_spanned_by(value, format_args!("`{key}` takes a string literal, e.g. {key} = \"...\""));
+                None
+            }
+        }
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    /// A boolean literal option.
+    pub(crate) fn bool(&mut self, key: &str) -> Option<Spanned<bool>> {
+        let (_, value) = self.take(key)?;
+        if let Expr::Lit(syn::ExprLit { lit: Lit::Bool(b), .. }) = &value {
+            return Some(Spanned { value: b.value, span: b.span() });
+        }
+        self.cx.error_spanned_by(&value, format_args!("`{key}` takes `true` or `false`"));
+        None
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    /// An integer literal option within `range`.
+    pub(crate) fn int(&mut self, key: &str, min: u64, max: u64) -> Option<Spanned<u64>> {
+        let (_, value) = self.take(key)?;
+        let parsed = match &value {
+            Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<u64>().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(n) if (min..=max).contains(&n) => Some(Spanned { value: n, span: value.span() }),
+            Some(n) => {
+                self.cx.error_spanned_by(&value, format_args!("`{key}` = {n} is out of range; use {min} to {max}"));
+                None
+            }
+            None => {
+                self.cx.error_spanned_by(&value, format_args!("`{key}` takes a whole number from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    /// A string option that must be one of `valid` (compared by `normalize`, which may be identity).
+    /// Returns the canonical spelling from `valid`.
+    pub(crate) fn choice(
+        &mut self,
+        key: &str,
+        valid: &'static [&'static str],
+        normalize: fn(&str) -> String,
+    ) -> Option<Spanned<&'static str>> {
+        let text = self.string(key)?;
+        let wanted = normalize(&text.value);
+        if let Some(found) = valid.iter().find(|v| normalize(v) == wanted) {
+            return Some(Spanned { value: found, span: text.span });
+        }
+        let hint = did_you_mean(&text.value, valid.iter().copied()).map_or_else(String::new, |s| format!("; did you mean \"{s}\"?"));
+        self.cx.error_at(
+            text.span,
+            format_args!("\"{}\" is not a valid `{key}`; use one of: {}{hint}", text.value, quoted(valid)),
+        );
+        None
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    /// A list of string literals: `key = ["a", "b"]` (a single string is a list of one).
+    pub(crate) fn strings(&mut self, key: &str) -> Option<Vec<Spanned<String>>> {
+        let (_, value) = self.take(key)?;
+        let elements: Vec<&Expr> = match &value {
+            Expr::Array(array) => array.elems.iter().collect(),
+            other => vec![other],
+        };
+        let strings: Vec<_> = elements.into_iter().filter_map(|e| self.expect_string(key, e)).collect();
+        Some(strings)
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    /// A string that must reference an app setting (`"%Name%"`): for credentials, which must never be
+    /// literals in code.
+    pub(crate) fn setting_reference(&mut self, key: &str) -> Option<Spanned<String>> {
+        let text = self.string(key)?;
+        if is_setting_reference(&text.value) {
+            Some(text)
+        } else {
+            self.cx.error_at(
+                text.span,
+                format_args!(
+                    "`{key}` must not be a literal: credentials belong in app settings; \
+                     reference an app setting: \"%Name%\""
+                ),
+            );
+            None
+        }
+    }
+
+    /// Reports every option not taken, with a suggestion. Call after all getters.
+    pub(crate) fn finish(self) {
+        for (key, _) in &self.named {
+            let name = key.to_string();
+            let message = match did_you_mean(&name, self.known.iter().copied()) {
+                Some(near) => format!("unknown option `{name}` for #[{}]; did you mean `{near}`?", self.attribute),
+                None if self.known.is_empty() => format!("#[{}] takes no options; remove `{name}`", self.attribute),
+                None => format!(
+                    "unknown option `{name}` for #[{}]; its options are: {}",
+                    self.attribute,
+                    self.known.join(", ")
+                ),
+            };
+            self.cx.error_spanned_by(key, message);
+        }
+        for expr in &self.positional {
+            self.cx.error_spanned_by(expr, format_args!("#[{}] takes no positional argument here", self.attribute));
+        }
+    }
+}
+
+fn lit_str(expr: &Expr) -> Option<&LitStr> {
+    match expr {
+        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => Some(s),
+        _ => None,
+    }
+}
+
+fn quoted(valid: &[&str]) -> String {
+    valid.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// `%Name%` with a non-empty name and nothing else.
+pub(crate) fn is_setting_reference(text: &str) -> bool {
+    text.len() > 2 && text.starts_with('%') && text.ends_with('%') && !text[1..text.len() - 1].contains('%')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn errors(cx: Ctxt) -> Vec<String> {
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    const KNOWN: &[&str] = &["name", "batch_size", "enabled", "protocol", "methods", "password"];
+
+    #[test]
+    fn typed_getters_read_their_values() {
+        let cx = Ctxt::default();
+        let mut o = Options::parse(
+            &cx,
+            "test",
+            KNOWN,
+            quote!("pos", name = "x", batch_size = 8, enabled = true, protocol = "SASL_SSL", methods = ["get", "post"], password = "%Pw%"),
+        );
+        assert_eq!(o.take_positional().len(), 1);
+        assert_eq!(o.string("name").unwrap().value, "x");
+        assert_eq!(o.int("batch_size", 1, 32).unwrap().value, 8);
+        assert!(o.bool("enabled").unwrap().value);
+        let normalize = |s: &str| s.replace(['_', '-'], "").to_ascii_lowercase();
+        assert_eq!(o.choice("protocol", &["plaintext", "sasl_ssl"], normalize).unwrap().value, "sasl_ssl");
+        let methods: Vec<String> = o.strings("methods").unwrap().into_iter().map(|s| s.value).collect();
+        assert_eq!(methods, ["get", "post"]);
+        assert_eq!(o.setting_reference("password").unwrap().value, "%Pw%");
+        o.finish();
+        assert!(errors(cx).is_empty());
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once() {
+        let cx = Ctxt::default();
+        let mut o = Options::parse(
+            &cx,
+            "test",
+            KNOWN,
+            quote!(nmae = "x", name = 1, name = "twice", batch_size = 64, enabled = "yes", protocol = "tls", password = "hunter2", colour = 1),
+        );
+        assert!(o.string("name").is_none());
+        assert!(o.int("batch_size", 1, 32).is_none());
+        assert!(o.bool("enabled").is_none());
+        assert!(o.choice("protocol", &["plaintext", "ssl"], str::to_owned).is_none());
+        assert!(o.setting_reference("password").is_none());
+        o.finish();
+        let errors = errors(cx);
+        let expected = [
+            "`name` is set twice; set each option once",
+            "`name` takes a string literal, e.g. name = \"...\"",
+            "`batch_size` = 64 is out of range; use 1 to 32",
+            "`enabled` takes `true` or `false`",
+            "\"tls\" is not a valid `protocol`; use one of: \"plaintext\", \"ssl\"",
+            "`password` must not be a literal: credentials belong in app settings; reference an app setting: \"%Name%\"",
+            "unknown option `nmae` for #[test]; did you mean `name`?",
+            "unknown option `colour` for #[test]; its options are: name, batch_size, enabled, protocol, methods, password",
+        ];
+        assert_eq!(errors, expected);
+    }
+
+    #[test]
+    fn syntax_errors_and_positionals_are_reported() {
+        let cx = Ctxt::default();
+        Options::parse(&cx, "test", KNOWN, quote!(name = )).finish();
+        assert_eq!(errors(cx).len(), 1);
+        let cx = Ctxt::default();
+        Options::parse(&cx, "none", &[], quote!("x", a = 1)).finish();
+        assert_eq!(errors(cx), ["#[none] takes no options; remove `a`", "#[none] takes no positional argument here"]);
+    }
+
+    #[test]
+    fn setting_references_are_exactly_one_percent_pair() {
+        assert!(is_setting_reference("%Name%"));
+        assert!(!is_setting_reference("%%"));
+        assert!(!is_setting_reference("Name"));
+        assert!(!is_setting_reference("%a%b%"));
+        assert!(!is_setting_reference("pre%Name%"));
+    }
+
+    #[test]
+    fn a_close_invalid_choice_gets_a_suggestion() {
+        let cx = Ctxt::default();
+        let mut o = Options::parse(&cx, "test", KNOWN, quote!(protocol = "plaintxt"));
+        assert!(o.choice("protocol", &["plaintext", "ssl"], str::to_owned).is_none());
+        o.finish();
+        assert_eq!(errors(cx), ["\"plaintxt\" is not a valid `protocol`; use one of: \"plaintext\", \"ssl\"; did you mean \"plaintext\"?"]);
+    }
+}

@@ -1,0 +1,6 @@
+use bindings::prelude::*;
+
+#[manual_trigger]
+struct NotAFunction;
+
+fn main() {}
