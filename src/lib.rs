@@ -41,20 +41,22 @@
 //! | `http` (default) | the HTTP trigger, on axum |
 
 pub use bindings_core::{
-    Acks, AuthenticationMode, BindingData, Bytes, CallError, CancellationToken, Compression, Connection, Disposition,
-    Error, FunctionContext, FunctionError, Host, HostBuilder, HostConfig, HostConfigError, HostHandle, HttpOptions,
-    Json, KafkaOptions, Logger, MessageEncoding, Partitioner, Protocol, QueuesOptions, Result, Settings,
-    SettingsError, Template, TemplateError, format_timespan, parse_timespan,
+    Acks, AuthenticationMode, BindingData, Bytes, CallError, CancellationToken, Compression,
+    Connection, Disposition, Error, FunctionContext, FunctionError, Host, HostBuilder, HostConfig,
+    HostConfigError, HostHandle, HttpOptions, Json, KafkaOptions, Logger, MessageEncoding,
+    Partitioner, Protocol, QueuesOptions, Result, Settings, SettingsError, Template, TemplateError,
+    format_timespan, parse_timespan,
 };
 pub use bindings_macros::manual_trigger;
 
 /// For writing triggers and output bindings of your own: the traits the provided ones implement.
 pub mod extend {
     pub use bindings_core::{
-        BindContext, BoxError, BuildError, Completion, Finished, FromInvocation, Function, FunctionBuilder,
-        FunctionDef, FunctionReturn, IntoItems, Invocation, Invoker, Listener, Manual, ManualEvent, ManualTrigger,
-        Output, OutputAttribute, OutputDeclarations, OutputSlot, Payload, Problem, Registry, Resources,
-        ShutdownHook, Trigger, TriggerAttribute, TriggerEvent,
+        BindContext, BoxError, BuildError, Completion, Finished, FromInvocation, Function,
+        FunctionBuilder, FunctionDef, FunctionReturn, IntoItems, Invocation, Invoker, Listener,
+        Manual, ManualEvent, ManualTrigger, Output, OutputAttribute, OutputDeclarations,
+        OutputSlot, Payload, Problem, Registry, Resources, ShutdownHook, Trigger, TriggerAttribute,
+        TriggerEvent,
     };
 }
 
@@ -73,13 +75,15 @@ pub use bindings_http as http;
 /// Everything a function file needs: `use bindings::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger, Settings,
-        manual_trigger,
+        Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger,
+        Settings, manual_trigger,
     };
 }
 
 /// What the macros' generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use bindings_core::{FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, TriggerAttribute};
+    pub use bindings_core::{
+        FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, TriggerAttribute,
+    };
 }

@@ -50,26 +50,36 @@ pub struct Resources {
 
 impl fmt::Debug for Resources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resources").field("count", &self.map.len()).finish()
+        f.debug_struct("Resources")
+            .field("count", &self.map.len())
+            .finish()
     }
 }
 
 impl Resources {
     /// The resource of type `R`, created with `R::default()` on first use.
     pub fn get_or_default<R: Default + Send + Sync + 'static>(&mut self) -> Arc<R> {
-        let entry = self.map.entry(TypeId::of::<R>()).or_insert_with(|| Arc::new(R::default()));
-        Arc::clone(entry).downcast::<R>().expect("resources are keyed by their own TypeId")
+        let entry = self
+            .map
+            .entry(TypeId::of::<R>())
+            .or_insert_with(|| Arc::new(R::default()));
+        Arc::clone(entry)
+            .downcast::<R>()
+            .expect("resources are keyed by their own TypeId")
     }
 
     /// The resource of type `R`, if a binding created one.
     pub fn get<R: Send + Sync + 'static>(&self) -> Option<Arc<R>> {
-        self.map.get(&TypeId::of::<R>()).map(|r| Arc::clone(r).downcast::<R>().expect("keyed by TypeId"))
+        self.map
+            .get(&TypeId::of::<R>())
+            .map(|r| Arc::clone(r).downcast::<R>().expect("keyed by TypeId"))
     }
 }
 
 /// Work a binding needs done when the host stops, after every invocation has finished
 /// (e.g. flushing producers). It gets the time left before the shutdown deadline.
-pub type ShutdownHook = Box<dyn FnOnce(Duration) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+pub type ShutdownHook =
+    Box<dyn FnOnce(Duration) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
 /// What a trigger or output attribute sees while it is bound at `build()`.
 pub struct BindContext<'a> {
@@ -124,17 +134,26 @@ impl<'a> BindContext<'a> {
 
     /// [`Settings::resolve`], recording a problem (and returning `None`) on failure.
     pub fn resolve(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings.resolve(option, text).map_err(|e| self.problem(e.to_string())).ok()
+        self.settings
+            .resolve(option, text)
+            .map_err(|e| self.problem(e.to_string()))
+            .ok()
     }
 
     /// [`Settings::expand`] (`%Name%` only), recording a problem on failure.
     pub fn expand(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings.expand(option, text).map_err(|e| self.problem(e.to_string())).ok()
+        self.settings
+            .expand(option, text)
+            .map_err(|e| self.problem(e.to_string()))
+            .ok()
     }
 
     /// [`Settings::connection`], recording a problem on failure.
     pub fn connection(&mut self, option: &str, name: &str) -> Option<Connection> {
-        self.settings.connection(option, name).map_err(|e| self.problem(e.to_string())).ok()
+        self.settings
+            .connection(option, name)
+            .map_err(|e| self.problem(e.to_string()))
+            .ok()
     }
 
     /// The host-wide resource of type `R` (created on first use).
@@ -156,7 +175,9 @@ pub struct Registry<V> {
 
 impl<V> Default for Registry<V> {
     fn default() -> Self {
-        Self { entries: Mutex::new(HashMap::new()) }
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -180,6 +201,8 @@ impl<V: Clone> Registry<V> {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, V>> {
         // A panic while holding this lock cannot leave the map half-updated (single inserts and reads).
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -27,7 +27,9 @@ pub struct BindingData {
 impl fmt::Debug for BindingData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Values are message content; names are enough to debug a template.
-        f.debug_set().entries(self.entries.values().map(|(name, _)| name)).finish()
+        f.debug_set()
+            .entries(self.entries.values().map(|(name, _)| name))
+            .finish()
     }
 }
 
@@ -40,7 +42,8 @@ impl BindingData {
     /// Sets `name` (replacing a value of the same name in any case).
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) {
         let name = name.into();
-        self.entries.insert(name.to_ascii_lowercase(), (name, value.into()));
+        self.entries
+            .insert(name.to_ascii_lowercase(), (name, value.into()));
     }
 
     /// Adds every top-level property of a JSON object (they win over values of the same name).
@@ -64,9 +67,11 @@ impl BindingData {
         let mut value = self.get(segments.next()?)?;
         for segment in segments {
             value = match value {
-                Value::Object(map) => map
-                    .get(segment)
-                    .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(segment)).map(|(_, v)| v))?,
+                Value::Object(map) => map.get(segment).or_else(|| {
+                    map.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(segment))
+                        .map(|(_, v)| v)
+                })?,
                 _ => return None,
             };
         }

@@ -57,7 +57,9 @@ impl FunctionContext {
 
     /// A logger for this invocation.
     pub fn logger(&self) -> Logger {
-        Logger { span: self.span.clone() }
+        Logger {
+            span: self.span.clone(),
+        }
     }
 }
 
@@ -77,7 +79,9 @@ pub struct Logger {
 impl Logger {
     /// A logger not tied to an invocation (for calling functions directly, e.g. in unit tests).
     pub fn detached() -> Self {
-        Self { span: tracing::Span::current() }
+        Self {
+            span: tracing::Span::current(),
+        }
     }
 
     /// Logs at TRACE.

@@ -15,8 +15,8 @@ use crate::bind::BindContext;
 use crate::output::OutputSet;
 use crate::trigger::{BoxError, Invoker, Listener};
 use crate::{
-    Finished, FunctionContext, FunctionError, FunctionReturn, Invocation, OutputDeclarations, Trigger, TriggerAttribute,
-    TriggerEvent,
+    Finished, FunctionContext, FunctionError, FunctionReturn, Invocation, OutputDeclarations,
+    Trigger, TriggerAttribute, TriggerEvent,
 };
 
 /// Implemented by the item `#[…_trigger]` generates next to a function, so `Host::builder().function::<f>()`
@@ -26,24 +26,36 @@ pub trait FunctionDef {
     fn describe() -> Function;
 }
 
-type Handler<T> = Arc<dyn Fn(Invocation<T>) -> BoxFuture<'static, Result<Finished<T>, FunctionError>> + Send + Sync>;
+type Handler<T> = Arc<
+    dyn Fn(Invocation<T>) -> BoxFuture<'static, Result<Finished<T>, FunctionError>> + Send + Sync,
+>;
 
 /// A function ready to be bound: its name, trigger, outputs and handler.
 pub struct Function {
     pub(crate) name: String,
-    pub(crate) bind: Box<dyn FnOnce(&mut BindContext<'_>) -> Option<Box<dyn BoundFunction>> + Send>,
+    pub(crate) bind: BindFunction,
 }
+
+/// Binds a function's trigger and outputs, or records why it cannot.
+pub(crate) type BindFunction =
+    Box<dyn FnOnce(&mut BindContext<'_>) -> Option<Box<dyn BoundFunction>> + Send>;
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Function").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Function")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl Function {
     /// Starts describing function `name` with its trigger attribute.
     pub fn builder<A: TriggerAttribute>(name: impl Into<String>, trigger: A) -> FunctionBuilder<A> {
-        FunctionBuilder { name: name.into(), trigger, outputs: OutputDeclarations::default() }
+        FunctionBuilder {
+            name: name.into(),
+            trigger,
+            outputs: OutputDeclarations::default(),
+        }
     }
 
     /// The function's name.
@@ -63,7 +75,10 @@ pub struct FunctionBuilder<A: TriggerAttribute> {
 
 impl<A: TriggerAttribute> std::fmt::Debug for FunctionBuilder<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FunctionBuilder").field("name", &self.name).field("outputs", &self.outputs).finish_non_exhaustive()
+        f.debug_struct("FunctionBuilder")
+            .field("name", &self.name)
+            .field("outputs", &self.outputs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,8 +99,13 @@ impl<A: TriggerAttribute> FunctionBuilder<A> {
         F: Fn(Invocation<A::Trigger>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Finished<A::Trigger>, FunctionError>> + Send + 'static,
     {
-        let handler: Handler<A::Trigger> = Arc::new(move |invocation| Box::pin(handler(invocation)));
-        let FunctionBuilder { name, trigger, outputs } = self;
+        let handler: Handler<A::Trigger> =
+            Arc::new(move |invocation| Box::pin(handler(invocation)));
+        let FunctionBuilder {
+            name,
+            trigger,
+            outputs,
+        } = self;
         let function_name = name.clone();
         Function {
             name,
@@ -99,8 +119,15 @@ impl<A: TriggerAttribute> FunctionBuilder<A> {
                 }
                 cx.binding = None;
                 let outputs: Option<Vec<Arc<dyn Any + Send + Sync>>> = bound.into_iter().collect();
-                let runtime = FunctionRuntime { name: function_name.into(), handler, outputs: outputs?.into() };
-                Some(Box::new(BoundTyped { listener: listener?, runtime: Arc::new(runtime) }) as Box<dyn BoundFunction>)
+                let runtime = FunctionRuntime {
+                    name: function_name.into(),
+                    handler,
+                    outputs: outputs?.into(),
+                };
+                Some(Box::new(BoundTyped {
+                    listener: listener?,
+                    runtime: Arc::new(runtime),
+                }) as Box<dyn BoundFunction>)
             }),
         }
     }
@@ -115,7 +142,11 @@ pub(crate) struct FunctionRuntime<T: Trigger> {
 
 impl<T: Trigger> FunctionRuntime<T> {
     /// The pipeline: bind -> call -> convert -> deliver outputs, in a span, with panics caught.
-    pub(crate) async fn invoke(&self, event: TriggerEvent<T>, shutdown: CancellationToken) -> Result<T::Reply, FunctionError> {
+    pub(crate) async fn invoke(
+        &self,
+        event: TriggerEvent<T>,
+        shutdown: CancellationToken,
+    ) -> Result<T::Reply, FunctionError> {
         let invocation_id = uuid::Uuid::new_v4();
         let span = tracing::info_span!("invocation", function = %self.name, %invocation_id, trigger = T::NAME);
         let context = FunctionContext {
@@ -126,22 +157,33 @@ impl<T: Trigger> FunctionRuntime<T> {
             shutdown,
             span: span.clone(),
         };
-        let invocation = Invocation { event: event.event, context, outputs: OutputSet::new(Arc::clone(&self.outputs)) };
+        let invocation = Invocation {
+            event: event.event,
+            context,
+            outputs: OutputSet::new(Arc::clone(&self.outputs)),
+        };
         let handler = Arc::clone(&self.handler);
         async move {
             let started = Instant::now();
             tracing::debug!("executing");
             let result = match AssertUnwindSafe(handler(invocation)).catch_unwind().await {
-                Ok(Ok(finished)) => {
-                    finished.outputs.deliver(&finished.binding_data).await.map(|()| finished.reply)
-                }
+                Ok(Ok(finished)) => finished
+                    .outputs
+                    .deliver(&finished.binding_data)
+                    .await
+                    .map(|()| finished.reply),
                 Ok(Err(err)) => Err(err),
-                Err(panic) => Err(FunctionError::retry(format!("the function panicked: {}", panic_message(&*panic)))),
+                Err(panic) => Err(FunctionError::retry(format!(
+                    "the function panicked: {}",
+                    panic_message(&*panic)
+                ))),
             };
             let elapsed_ms = started.elapsed().as_millis();
             match &result {
                 Ok(_) => tracing::info!(elapsed_ms, "succeeded"),
-                Err(err) => tracing::warn!(elapsed_ms, poison = err.is_poison(), error = %err, "failed"),
+                Err(err) => {
+                    tracing::warn!(elapsed_ms, poison = err.is_poison(), error = %err, "failed");
+                }
             }
             result
         }
@@ -183,6 +225,10 @@ impl<T: Trigger> BoundFunction for BoundTyped<T> {
         shutdown: CancellationToken,
         tracker: tokio_util::task::TaskTracker,
     ) -> BoxFuture<'static, Result<(), BoxError>> {
-        self.listener.run(Invoker { function: self.runtime, shutdown, tracker })
+        self.listener.run(Invoker {
+            function: self.runtime,
+            shutdown,
+            tracker,
+        })
     }
 }

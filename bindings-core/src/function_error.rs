@@ -38,17 +38,32 @@ pub struct FunctionError {
 impl FunctionError {
     /// A failure to retry.
     pub fn retry(message: impl fmt::Display) -> Self {
-        Self { disposition: Disposition::Retry, message: message.to_string(), source: None }
+        Self {
+            disposition: Disposition::Retry,
+            message: message.to_string(),
+            source: None,
+        }
     }
 
     /// A failure not to retry: the input goes to the poison queue (or its trigger's equivalent) at once.
     pub fn poison(message: impl fmt::Display) -> Self {
-        Self { disposition: Disposition::Poison, message: message.to_string(), source: None }
+        Self {
+            disposition: Disposition::Poison,
+            message: message.to_string(),
+            source: None,
+        }
     }
 
     /// A retrying failure caused by `source`, with a message saying what was being done.
-    pub fn with_source(message: impl fmt::Display, source: impl StdError + Send + Sync + 'static) -> Self {
-        Self { disposition: Disposition::Retry, message: message.to_string(), source: Some(Box::new(source)) }
+    pub fn with_source(
+        message: impl fmt::Display,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            disposition: Disposition::Retry,
+            message: message.to_string(),
+            source: Some(Box::new(source)),
+        }
     }
 
     /// The same error, not to be retried.
@@ -109,7 +124,11 @@ impl fmt::Debug for FunctionError {
 
 impl<E: StdError + Send + Sync + 'static> From<E> for FunctionError {
     fn from(err: E) -> Self {
-        Self { disposition: Disposition::Retry, message: String::new(), source: Some(Box::new(err)) }
+        Self {
+            disposition: Disposition::Retry,
+            message: String::new(),
+            source: Some(Box::new(err)),
+        }
     }
 }
 
@@ -123,7 +142,10 @@ mod tests {
 
     #[test]
     fn display_joins_the_cause_chain() {
-        let err = FunctionError::with_source("sending to topic `t`", Outer(std::io::Error::other("refused")));
+        let err = FunctionError::with_source(
+            "sending to topic `t`",
+            Outer(std::io::Error::other("refused")),
+        );
         assert_eq!(err.to_string(), "sending to topic `t`: outer: refused");
         assert_eq!(err.message(), "sending to topic `t`");
         assert!(err.source().is_some());

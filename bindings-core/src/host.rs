@@ -43,12 +43,12 @@ impl HostBuilder {
     /// Registers a function annotated with a trigger attribute: `.function::<my_function>()`.
     #[must_use]
     pub fn function<F: FunctionDef>(self) -> Self {
-        self.add(F::describe())
+        self.add_function(F::describe())
     }
 
     /// Registers a function descriptor written by hand (see [`Function::builder`]).
     #[must_use]
-    pub fn add(mut self, function: Function) -> Self {
+    pub fn add_function(mut self, function: Function) -> Self {
         self.functions.push(function);
         self
     }
@@ -78,7 +78,9 @@ impl HostBuilder {
                 problems.push(Problem {
                     function: Some(function.name.clone()),
                     binding: None,
-                    message: "registered twice (function names are case-insensitive and must be unique)".into(),
+                    message:
+                        "registered twice (function names are case-insensitive and must be unique)"
+                            .into(),
                 });
                 continue;
             }
@@ -110,7 +112,12 @@ impl HostBuilder {
         if bound.is_empty() {
             tracing::warn!("the host has no functions");
         }
-        Ok(Host { functions: bound, resources: Arc::new(resources), shutdown_hooks, shutdown_timeout: self.shutdown_timeout })
+        Ok(Host {
+            functions: bound,
+            resources: Arc::new(resources),
+            shutdown_hooks,
+            shutdown_timeout: self.shutdown_timeout,
+        })
     }
 }
 
@@ -139,14 +146,21 @@ pub struct Host {
 
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Host").field("functions", &self.function_names()).finish_non_exhaustive()
+        f.debug_struct("Host")
+            .field("functions", &self.function_names())
+            .finish_non_exhaustive()
     }
 }
 
 impl Host {
     /// Starts describing a host.
     pub fn builder() -> HostBuilder {
-        HostBuilder { settings: None, host_config: None, functions: Vec::new(), shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT }
+        HostBuilder {
+            settings: None,
+            host_config: None,
+            functions: Vec::new(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
     }
 
     /// The registered functions' names.
@@ -214,8 +228,8 @@ impl Host {
 async fn wait_for_signal() -> Result<&'static str, Error> {
     #[cfg(unix)]
     {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(Error::Signal)?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(Error::Signal)?;
         tokio::select! {
             result = tokio::signal::ctrl_c() => result.map(|()| "Ctrl-C").map_err(Error::Signal),
             _ = term.recv() => Ok("SIGTERM"),
@@ -223,12 +237,17 @@ async fn wait_for_signal() -> Result<&'static str, Error> {
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C").map_err(Error::Signal)
+        tokio::signal::ctrl_c()
+            .await
+            .map(|()| "Ctrl-C")
+            .map_err(Error::Signal)
     }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A running host.
@@ -272,7 +291,10 @@ impl HostHandle {
     /// then outputs are flushed. The first failure seen while running or stopping is returned.
     pub async fn shutdown(mut self, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
-        tracing::info!(in_flight = self.tracker.len(), "shutting down: stopping triggers");
+        tracing::info!(
+            in_flight = self.tracker.len(),
+            "shutting down: stopping triggers"
+        );
         self.shutdown.cancel();
         let listeners_stopped = tokio::time::timeout_at(deadline, async {
             while self.listeners.join_next().await.is_some() {}
@@ -280,16 +302,25 @@ impl HostHandle {
         .await
         .is_ok();
         self.tracker.close();
-        let drained = listeners_stopped && tokio::time::timeout_at(deadline, self.tracker.wait()).await.is_ok();
+        let drained = listeners_stopped
+            && tokio::time::timeout_at(deadline, self.tracker.wait())
+                .await
+                .is_ok();
         let mut errors = std::mem::take(&mut *lock(&self.failures));
         if !drained {
             self.listeners.abort_all();
             let running = self.tracker.len();
-            tracing::error!(running, ?timeout, "shutdown timeout passed with invocations still running");
+            tracing::error!(
+                running,
+                ?timeout,
+                "shutdown timeout passed with invocations still running"
+            );
             errors.push(Error::ShutdownTimeout { timeout, running });
         }
         for (name, hook) in self.shutdown_hooks {
-            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_secs(1));
             if let Err(message) = hook(left).await {
                 tracing::error!(%name, %message, "shutdown work failed");
                 errors.push(Error::ShutdownHook { name, message });

@@ -44,7 +44,9 @@ impl OutputAttribute for RecordOutput {
 
     fn bind(self, cx: &mut BindContext<'_>) -> Option<Recorder> {
         let topic = cx.expand("topic", self.topic)?;
-        let topic = Template::parse(&topic).map_err(|e| cx.problem(e.to_string())).ok()?;
+        let topic = Template::parse(&topic)
+            .map_err(|e| cx.problem(e.to_string()))
+            .ok()?;
         let sink = cx.resource::<Sink>();
         let at_shutdown = Arc::clone(&sink);
         cx.on_shutdown(
@@ -63,15 +65,28 @@ impl OutputAttribute for RecordOutput {
 impl Output for Recorder {
     type Item = String;
 
-    fn deliver<'a>(&'a self, items: Vec<String>, data: &'a BindingData) -> BoxFuture<'a, Result<(), FunctionError>> {
+    fn deliver<'a>(
+        &'a self,
+        items: Vec<String>,
+        data: &'a BindingData,
+    ) -> BoxFuture<'a, Result<(), FunctionError>> {
         Box::pin(async move {
-            let topic = self.topic.render(data).map_err(|e| FunctionError::retry(e))?;
+            let topic = self
+                .topic
+                .render(data)
+                .map_err(FunctionError::retry)?;
             for item in items {
                 if item == "UNDELIVERABLE" {
-                    return Err(FunctionError::retry(format!("topic `{topic}`: broker refused the message")));
+                    return Err(FunctionError::retry(format!(
+                        "topic `{topic}`: broker refused the message"
+                    )));
                 }
                 self.sink.event(format!("delivered {item}"));
-                self.sink.delivered.lock().unwrap().push((topic.clone(), item));
+                self.sink
+                    .delivered
+                    .lock()
+                    .unwrap()
+                    .push((topic.clone(), item));
             }
             Ok(())
         })
@@ -132,13 +147,16 @@ fn shout_function(name: &str, topic: &'static str, gate: Arc<Gate>) -> Function 
 async fn start(functions: Vec<Function>, settings: Settings) -> HostHandle {
     let mut builder = Host::builder().settings(settings);
     for f in functions {
-        builder = builder.add(f);
+        builder = builder.add_function(f);
     }
     builder.build().await.expect("host builds").start()
 }
 
 fn sink(handle: &HostHandle) -> Arc<Sink> {
-    handle.resources().get::<Sink>().expect("the recording output created its sink")
+    handle
+        .resources()
+        .get::<Sink>()
+        .expect("the recording output created its sink")
 }
 
 fn region(value: &str) -> BindingData {
@@ -149,16 +167,30 @@ fn region(value: &str) -> BindingData {
 
 #[tokio::test]
 async fn an_invocation_binds_the_payload_calls_and_delivers_every_output_item() {
-    let handle = start(vec![shout_function("shout", "{region}-out", Arc::default())], Settings::new()).await;
+    let handle = start(
+        vec![shout_function("shout", "{region}-out", Arc::default())],
+        Settings::new(),
+    )
+    .await;
     handle.call_with("shout", "hi", region("eu")).await.unwrap();
-    assert_eq!(sink(&handle).delivered(), [("eu-out".to_owned(), "HI".to_owned()), ("eu-out".into(), "hi!".into())]);
+    assert_eq!(
+        sink(&handle).delivered(),
+        [
+            ("eu-out".to_owned(), "HI".to_owned()),
+            ("eu-out".into(), "hi!".into())
+        ]
+    );
     handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 #[tokio::test]
 async fn settings_are_resolved_in_output_options_at_build() {
     let settings = Settings::new().with("Prefix", "orders");
-    let handle = start(vec![shout_function("shout", "%Prefix%-{region}", Arc::default())], settings).await;
+    let handle = start(
+        vec![shout_function("shout", "%Prefix%-{region}", Arc::default())],
+        settings,
+    )
+    .await;
     handle.call_with("shout", "x", region("us")).await.unwrap();
     assert_eq!(sink(&handle).delivered()[0].0, "orders-us");
     handle.shutdown(Duration::from_secs(5)).await.unwrap();
@@ -166,18 +198,29 @@ async fn settings_are_resolved_in_output_options_at_build() {
 
 #[tokio::test]
 async fn failures_keep_their_disposition_and_nothing_is_delivered() {
-    let handle = start(vec![shout_function("shout", "t", Arc::default())], Settings::new()).await;
+    let handle = start(
+        vec![shout_function("shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
     let failure = |r: Result<(), CallError>| match r {
         Err(CallError::Failed { error, .. }) => error,
         other => panic!("expected a failure, got {other:?}"),
     };
     let err = failure(handle.call("shout", "fail").await);
-    assert_eq!((err.disposition(), err.to_string().as_str()), (Disposition::Retry, "asked to fail"));
+    assert_eq!(
+        (err.disposition(), err.to_string().as_str()),
+        (Disposition::Retry, "asked to fail")
+    );
     assert!(failure(handle.call("shout", "poison").await).is_poison());
     let err = failure(handle.call("shout", "panic").await);
     assert_eq!(err.to_string(), "the function panicked: asked to panic");
     let err = failure(handle.call("shout", vec![0xff, 0xfe]).await);
-    assert!(err.to_string().starts_with("the manual trigger payload is not UTF-8 text; bind `Vec<u8>`"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("the manual trigger payload is not UTF-8 text; bind `Vec<u8>`"),
+        "{err}"
+    );
     assert!(sink(&handle).delivered().is_empty());
     // The host is still serving after a panic.
     handle.call("shout", "ok").await.unwrap();
@@ -186,45 +229,90 @@ async fn failures_keep_their_disposition_and_nothing_is_delivered() {
 
 #[tokio::test]
 async fn an_output_that_cannot_deliver_fails_the_invocation_with_its_reason() {
-    let handle = start(vec![shout_function("shout", "{region}", Arc::default())], Settings::new()).await;
-    let result = handle.call_with("shout", "undeliverable", region("eu")).await;
-    let Err(CallError::Failed { error, .. }) = result else { panic!("expected a failure, got {result:?}") };
+    let handle = start(
+        vec![shout_function("shout", "{region}", Arc::default())],
+        Settings::new(),
+    )
+    .await;
+    let result = handle
+        .call_with("shout", "undeliverable", region("eu"))
+        .await;
+    let Err(CallError::Failed { error, .. }) = result else {
+        panic!("expected a failure, got {result:?}")
+    };
     assert_eq!(error.to_string(), "topic `eu`: broker refused the message");
     // A template naming data the trigger did not provide fails the invocation too.
     let result = handle.call("shout", "x").await;
-    let Err(CallError::Failed { error, .. }) = result else { panic!("expected a failure, got {result:?}") };
-    assert!(error.to_string().contains("`region` is not in the trigger's binding data"), "{error}");
+    let Err(CallError::Failed { error, .. }) = result else {
+        panic!("expected a failure, got {result:?}")
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("`region` is not in the trigger's binding data"),
+        "{error}"
+    );
     handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 #[tokio::test]
 async fn calling_an_unknown_function_names_the_known_ones() {
-    let handle = start(vec![shout_function("Shout", "t", Arc::default())], Settings::new()).await;
+    let handle = start(
+        vec![shout_function("Shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
     let err = handle.call("shuot", "x").await.unwrap_err().to_string();
-    assert_eq!(err, "no #[manual_trigger] function is named `shuot` (manual functions: shout)");
+    assert_eq!(
+        err,
+        "no #[manual_trigger] function is named `shuot` (manual functions: shout)"
+    );
     handle.call("SHOUT", "x").await.unwrap();
     handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 /// Starts an invocation without awaiting its result, as a listener would, and returns the result's receiver.
-async fn start_call(handle: &HostHandle, payload: &'static str) -> tokio::sync::oneshot::Receiver<Result<(), FunctionError>> {
-    let registry = handle.resources().get::<crate::manual::ManualFunctions>().expect("manual functions exist");
+async fn start_call(
+    handle: &HostHandle,
+    payload: &'static str,
+) -> tokio::sync::oneshot::Receiver<Result<(), FunctionError>> {
+    let registry = handle
+        .resources()
+        .get::<crate::manual::ManualFunctions>()
+        .expect("manual functions exist");
     let (reply, result) = tokio::sync::oneshot::channel();
-    let event = TriggerEvent::new(ManualEvent { payload: payload.into() }, BindingData::new());
-    registry.get("shout").expect("shout is registered").send((event, reply)).await.expect("listener is running");
+    let event = TriggerEvent::new(
+        ManualEvent {
+            payload: payload.into(),
+        },
+        BindingData::new(),
+    );
+    registry
+        .get("shout")
+        .expect("shout is registered")
+        .send((event, reply))
+        .await
+        .expect("listener is running");
     result
 }
 
 #[tokio::test]
 async fn shutdown_waits_for_a_running_invocation() {
     let gate = Arc::new(Gate::default());
-    let handle = start(vec![shout_function("shout", "t", Arc::clone(&gate))], Settings::new()).await;
+    let handle = start(
+        vec![shout_function("shout", "t", Arc::clone(&gate))],
+        Settings::new(),
+    )
+    .await;
     let call = start_call(&handle, "wait").await;
     gate.entered.notified().await;
     let sink = sink(&handle);
     let stopping = tokio::spawn(handle.shutdown(Duration::from_secs(30)));
     tokio::task::yield_now().await;
-    assert!(!stopping.is_finished(), "shutdown must wait for the running invocation");
+    assert!(
+        !stopping.is_finished(),
+        "shutdown must wait for the running invocation"
+    );
     assert!(sink.delivered().is_empty());
     gate.release.notify_one();
     stopping.await.unwrap().unwrap();
@@ -237,12 +325,19 @@ async fn shutdown_waits_for_a_running_invocation() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_reports_invocations_that_outlive_the_timeout() {
     let gate = Arc::new(Gate::default());
-    let handle = start(vec![shout_function("shout", "t", Arc::clone(&gate))], Settings::new()).await;
+    let handle = start(
+        vec![shout_function("shout", "t", Arc::clone(&gate))],
+        Settings::new(),
+    )
+    .await;
     let _call = start_call(&handle, "forever").await;
     gate.entered.notified().await;
     let sink = sink(&handle);
     let err = handle.shutdown(Duration::from_secs(2)).await.unwrap_err();
-    assert!(matches!(err, Error::ShutdownTimeout { running: 1, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::ShutdownTimeout { running: 1, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("will be delivered again"), "{err}");
     // Outputs are flushed even so.
     assert_eq!(sink.events(), ["flushed"]);
@@ -253,21 +348,35 @@ async fn build_reports_every_problem_at_once_without_secret_values() {
     let settings = Settings::new().with("Password", "hunter2");
     let err = Host::builder()
         .settings(settings)
-        .add(shout_function("a", "%Missing%-x", Arc::default()))
-        .add(shout_function("b", "{unclosed", Arc::default()))
-        .add(shout_function("A", "fine", Arc::default()))
-        .add(shout_function("c", "%Password", Arc::default()))
+        .add_function(shout_function("a", "%Missing%-x", Arc::default()))
+        .add_function(shout_function("b", "{unclosed", Arc::default()))
+        .add_function(shout_function("A", "fine", Arc::default()))
+        .add_function(shout_function("c", "%Password", Arc::default()))
         .build()
         .await
         .unwrap_err();
-    let Error::Build(build) = &err else { panic!("expected a build error, got {err:?}") };
+    let Error::Build(build) = &err else {
+        panic!("expected a build error, got {err:?}")
+    };
     let text = err.to_string();
     assert_eq!(build.problems.len(), 4, "{text}");
-    assert!(text.starts_with("the host cannot start: 4 problem(s):"), "{text}");
-    assert!(text.contains("- function `a`, #[record_output]: `topic` refers to app setting `Missing`"), "{text}");
-    assert!(text.contains("- function `b`, #[record_output]: binding expression \"{unclosed\""), "{text}");
+    assert!(
+        text.starts_with("the host cannot start: 4 problem(s):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- function `a`, #[record_output]: `topic` refers to app setting `Missing`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- function `b`, #[record_output]: binding expression \"{unclosed\""),
+        "{text}"
+    );
     assert!(text.contains("- function `A`: registered twice"), "{text}");
-    assert!(text.contains("- function `c`, #[record_output]: `topic` has an unclosed `%`"), "{text}");
+    assert!(
+        text.contains("- function `c`, #[record_output]: `topic` has an unclosed `%`"),
+        "{text}"
+    );
     assert!(!text.contains("hunter2"), "{text}");
 }
 
@@ -290,18 +399,28 @@ impl Listener<Manual> for BrokenTrigger {
 
 #[tokio::test]
 async fn a_failing_listener_is_reported_and_ends_the_host() {
-    let broken = Function::builder("reader", BrokenTrigger).handler(|invocation: Invocation<Manual>| async move {
-        invocation.finish::<()>(&(), ())
-    });
-    let handle = start(vec![broken, shout_function("shout", "t", Arc::default())], Settings::new()).await;
+    let broken = Function::builder("reader", BrokenTrigger)
+        .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
+    let handle = start(
+        vec![broken, shout_function("shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
     handle.failed().await;
     let err = handle.shutdown(Duration::from_secs(5)).await.unwrap_err();
-    assert_eq!(err.to_string(), "function `reader`: its trigger stopped: 403 AuthenticationFailed: check the account key");
+    assert_eq!(
+        err.to_string(),
+        "function `reader`: its trigger stopped: 403 AuthenticationFailed: check the account key"
+    );
 }
 
 #[tokio::test]
 async fn calls_after_shutdown_began_are_refused() {
-    let handle = start(vec![shout_function("shout", "t", Arc::default())], Settings::new()).await;
+    let handle = start(
+        vec![shout_function("shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
     handle.shutdown.cancel();
     let err = handle.call("shout", "x").await.unwrap_err();
     assert!(matches!(err, CallError::HostStopped { .. }), "{err:?}");

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use crate::output::OutputSet;
-use crate::{BindingData, FunctionContext, FunctionError, IntoItems, Output, OutputDeclarations, OutputSlot, Trigger};
+use crate::{
+    BindingData, FunctionContext, FunctionError, IntoItems, Output, OutputDeclarations, OutputSlot,
+    Trigger,
+};
 
 /// One invocation of a function, as parameter binding sees it.
 pub struct Invocation<T: Trigger> {
@@ -15,7 +18,9 @@ pub struct Invocation<T: Trigger> {
 
 impl<T: Trigger> std::fmt::Debug for Invocation<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Invocation").field("context", &self.context).finish_non_exhaustive()
+        f.debug_struct("Invocation")
+            .field("context", &self.context)
+            .finish_non_exhaustive()
     }
 }
 
@@ -32,15 +37,30 @@ impl<T: Trigger> Invocation<T> {
 
     /// Sends `value` to output `slot` when the invocation completes (used for a function-level output
     /// attribute, whose output is the return value).
-    pub fn send<O: Output, V: IntoItems<O>>(&mut self, slot: OutputSlot<O>, value: V) -> Result<(), FunctionError> {
+    pub fn send<O: Output, V: IntoItems<O>>(
+        &mut self,
+        slot: OutputSlot<O>,
+        value: V,
+    ) -> Result<(), FunctionError> {
         self.outputs.push(slot, value)
     }
 
     /// Converts the function's return value, ending the function's part of the invocation.
-    pub fn finish<R: FunctionReturn<T>>(self, plan: &R::Plan, value: R) -> Result<Finished<T>, FunctionError> {
-        let mut completion = Completion { outputs: self.outputs, reply: T::Reply::default() };
+    pub fn finish<R: FunctionReturn<T>>(
+        self,
+        plan: &R::Plan,
+        value: R,
+    ) -> Result<Finished<T>, FunctionError> {
+        let mut completion = Completion {
+            outputs: self.outputs,
+            reply: T::Reply::default(),
+        };
         value.complete(plan, &mut completion)?;
-        Ok(Finished { outputs: completion.outputs, reply: completion.reply, binding_data: self.context.binding_data })
+        Ok(Finished {
+            outputs: completion.outputs,
+            reply: completion.reply,
+            binding_data: self.context.binding_data,
+        })
     }
 }
 
@@ -71,7 +91,11 @@ impl<T: Trigger> std::fmt::Debug for Completion<T> {
 
 impl<T: Trigger> Completion<T> {
     /// Sends `value` to output `slot`.
-    pub fn send<O: Output, V: IntoItems<O>>(&mut self, slot: OutputSlot<O>, value: V) -> Result<(), FunctionError> {
+    pub fn send<O: Output, V: IntoItems<O>>(
+        &mut self,
+        slot: OutputSlot<O>,
+        value: V,
+    ) -> Result<(), FunctionError> {
         self.outputs.push(slot, value)
     }
 
@@ -132,7 +156,11 @@ pub trait FunctionReturn<T: Trigger>: Send + Sized {
     fn plan(outputs: &mut OutputDeclarations) -> Self::Plan;
 
     /// Puts the value's parts into the completion.
-    fn complete(self, plan: &Self::Plan, completion: &mut Completion<T>) -> Result<(), FunctionError>;
+    fn complete(
+        self,
+        plan: &Self::Plan,
+        completion: &mut Completion<T>,
+    ) -> Result<(), FunctionError>;
 }
 
 impl<T: Trigger> FunctionReturn<T> for () {
@@ -143,12 +171,18 @@ impl<T: Trigger> FunctionReturn<T> for () {
     }
 }
 
-impl<T: Trigger, R: FunctionReturn<T>, E: Into<FunctionError> + Send> FunctionReturn<T> for Result<R, E> {
+impl<T: Trigger, R: FunctionReturn<T>, E: Into<FunctionError> + Send> FunctionReturn<T>
+    for Result<R, E>
+{
     type Plan = R::Plan;
     fn plan(outputs: &mut OutputDeclarations) -> Self::Plan {
         R::plan(outputs)
     }
-    fn complete(self, plan: &Self::Plan, completion: &mut Completion<T>) -> Result<(), FunctionError> {
+    fn complete(
+        self,
+        plan: &Self::Plan,
+        completion: &mut Completion<T>,
+    ) -> Result<(), FunctionError> {
         self.map_err(Into::into)?.complete(plan, completion)
     }
 }

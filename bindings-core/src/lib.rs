@@ -36,14 +36,16 @@ pub use function::{Function, FunctionBuilder, FunctionDef};
 pub use function_error::{Disposition, FunctionError};
 pub use host::{DEFAULT_SHUTDOWN_TIMEOUT, Host, HostBuilder, HostHandle};
 pub use host_config::{
-    Acks, AuthenticationMode, Compression, ConfigProblem, HOST_FILE, HostConfig, HostConfigError, HttpOptions,
-    KafkaOptions, MessageEncoding, Partitioner, Protocol, QueuesOptions,
+    Acks, AuthenticationMode, Compression, ConfigProblem, HOST_FILE, HostConfig, HostConfigError,
+    HttpOptions, KafkaOptions, MessageEncoding, Partitioner, Protocol, QueuesOptions,
 };
 pub use invocation::{Completion, Finished, FromInvocation, FunctionReturn, Invocation};
 pub use manual::{CallError, Manual, ManualEvent, ManualTrigger};
 pub use output::{IntoItems, Output, OutputAttribute, OutputDeclarations, OutputSlot};
 pub use payload::{Json, Payload};
-pub use settings::{Connection, ENVIRONMENT_SETTING, LOCAL_SETTINGS_FILE, SettingSource, Settings, SettingsError};
+pub use settings::{
+    Connection, ENVIRONMENT_SETTING, LOCAL_SETTINGS_FILE, SettingSource, Settings, SettingsError,
+};
 pub use template::{Template, TemplateError};
 pub use timespan::{TimeSpanError, format_timespan, parse_timespan};
 pub use tokio_util::sync::CancellationToken;

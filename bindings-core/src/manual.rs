@@ -1,4 +1,4 @@
-//! The manual trigger: a function called from code (`handle.call("name", payload)`), like the WebJobs
+//! The manual trigger: a function called from code (`handle.call("name", payload)`), like the `WebJobs`
 //! SDK's `[NoAutomaticTrigger]` + `JobHost.CallAsync`. Useful for jobs started by the application,
 //! for driving functions through the full pipeline in tests, and for benchmarks.
 
@@ -11,8 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::bind::Registry;
 use crate::trigger::BoxError;
 use crate::{
-    BindContext, BindingData, FunctionError, HostHandle, Invoker, Listener, Payload, Trigger, TriggerAttribute,
-    TriggerEvent,
+    BindContext, BindingData, FunctionError, HostHandle, Invoker, Listener, Payload, Trigger,
+    TriggerAttribute, TriggerEvent,
 };
 
 /// The manual trigger kind.
@@ -50,7 +50,10 @@ impl ManualTrigger {
     }
 }
 
-pub(crate) type Call = (TriggerEvent<Manual>, oneshot::Sender<Result<(), FunctionError>>);
+pub(crate) type Call = (
+    TriggerEvent<Manual>,
+    oneshot::Sender<Result<(), FunctionError>>,
+);
 
 /// The host's manually triggered functions, by name.
 pub(crate) type ManualFunctions = Registry<mpsc::Sender<Call>>;
@@ -61,7 +64,8 @@ impl TriggerAttribute for ManualTrigger {
 
     fn bind(self, cx: &mut BindContext<'_>) -> Option<Box<dyn Listener<Manual>>> {
         let (sender, calls) = mpsc::channel(1024);
-        cx.resource::<ManualFunctions>().insert(cx.function_name(), sender);
+        cx.resource::<ManualFunctions>()
+            .insert(cx.function_name(), sender);
         Some(Box::new(ManualListener { calls }))
     }
 }
@@ -71,7 +75,10 @@ struct ManualListener {
 }
 
 impl Listener<Manual> for ManualListener {
-    fn run(mut self: Box<Self>, invoker: Invoker<Manual>) -> BoxFuture<'static, Result<(), BoxError>> {
+    fn run(
+        mut self: Box<Self>,
+        invoker: Invoker<Manual>,
+    ) -> BoxFuture<'static, Result<(), BoxError>> {
         Box::pin(async move {
             let shutdown = invoker.shutdown_token().clone();
             loop {
@@ -134,17 +141,29 @@ impl HostHandle {
         binding_data: BindingData,
     ) -> Result<(), CallError> {
         let registry: Option<Arc<ManualFunctions>> = self.resources().get();
-        let sender = registry.as_ref().and_then(|r| r.get(name)).ok_or_else(|| CallError::UnknownFunction {
-            name: name.to_owned(),
-            available: registry.map_or_else(Vec::new, |r| r.names()).join(", "),
+        let sender = registry.as_ref().and_then(|r| r.get(name)).ok_or_else(|| {
+            CallError::UnknownFunction {
+                name: name.to_owned(),
+                available: registry.map_or_else(Vec::new, |r| r.names()).join(", "),
+            }
         })?;
-        let stopped = || CallError::HostStopped { name: name.to_owned() };
+        let stopped = || CallError::HostStopped {
+            name: name.to_owned(),
+        };
         let (reply, result) = oneshot::channel();
-        let event = TriggerEvent::new(ManualEvent { payload: payload.into() }, binding_data);
+        let event = TriggerEvent::new(
+            ManualEvent {
+                payload: payload.into(),
+            },
+            binding_data,
+        );
         sender.send((event, reply)).await.map_err(|_| stopped())?;
         result
             .await
             .map_err(|_| stopped())?
-            .map_err(|error| CallError::Failed { name: name.to_owned(), error })
+            .map_err(|error| CallError::Failed {
+                name: name.to_owned(),
+                error,
+            })
     }
 }

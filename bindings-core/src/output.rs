@@ -28,8 +28,11 @@ pub trait Output: Send + Sync + 'static {
 
     /// Sends the items of one invocation and resolves once every one is durable (or one failed).
     /// `binding_data` fills `{name}` expressions. Items must keep their order per destination.
-    fn deliver<'a>(&'a self, items: Vec<Self::Item>, binding_data: &'a BindingData)
-    -> BoxFuture<'a, Result<(), FunctionError>>;
+    fn deliver<'a>(
+        &'a self,
+        items: Vec<Self::Item>,
+        binding_data: &'a BindingData,
+    ) -> BoxFuture<'a, Result<(), FunctionError>>;
 }
 
 /// A value a function can send to output `O`: one item, several, or none.
@@ -83,7 +86,8 @@ impl<O> std::fmt::Debug for OutputSlot<O> {
     }
 }
 
-type BindOutput = Box<dyn FnOnce(&mut BindContext<'_>) -> Option<Arc<dyn Any + Send + Sync>> + Send>;
+type BindOutput =
+    Box<dyn FnOnce(&mut BindContext<'_>) -> Option<Arc<dyn Any + Send + Sync>> + Send>;
 
 /// A function's declared outputs, before binding.
 #[derive(Default)]
@@ -93,7 +97,9 @@ pub struct OutputDeclarations {
 
 impl std::fmt::Debug for OutputDeclarations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.pending.iter().map(|(name, _)| name)).finish()
+        f.debug_list()
+            .entries(self.pending.iter().map(|(name, _)| name))
+            .finish()
     }
 }
 
@@ -101,10 +107,16 @@ impl OutputDeclarations {
     /// Declares an output; the slot addresses it in every invocation.
     pub fn declare<A: OutputAttribute>(&mut self, attribute: A) -> OutputSlot<A::Output> {
         let index = self.pending.len();
-        let bind: BindOutput =
-            Box::new(move |cx| attribute.bind(cx).map(|o| Arc::new(BoundOutput(Arc::new(o))) as Arc<dyn Any + Send + Sync>));
+        let bind: BindOutput = Box::new(move |cx| {
+            attribute
+                .bind(cx)
+                .map(|o| Arc::new(BoundOutput(Arc::new(o))) as Arc<dyn Any + Send + Sync>)
+        });
         self.pending.push((A::NAME, bind));
-        OutputSlot { index, _output: PhantomData }
+        OutputSlot {
+            index,
+            _output: PhantomData,
+        }
     }
 }
 
@@ -113,7 +125,10 @@ struct BoundOutput<O>(Arc<O>);
 
 trait ErasedBuffer: Send {
     fn as_any(&mut self) -> &mut dyn Any;
-    fn deliver<'a>(self: Box<Self>, data: &'a BindingData) -> BoxFuture<'a, Result<(), FunctionError>>;
+    fn deliver<'a>(
+        self: Box<Self>,
+        data: &'a BindingData,
+    ) -> BoxFuture<'a, Result<(), FunctionError>>;
 }
 
 struct Buffer<O: Output> {
@@ -126,7 +141,10 @@ impl<O: Output> ErasedBuffer for Buffer<O> {
         self
     }
 
-    fn deliver<'a>(self: Box<Self>, data: &'a BindingData) -> BoxFuture<'a, Result<(), FunctionError>> {
+    fn deliver<'a>(
+        self: Box<Self>,
+        data: &'a BindingData,
+    ) -> BoxFuture<'a, Result<(), FunctionError>> {
         let Buffer { output, items } = *self;
         Box::pin(async move { output.deliver(items, data).await })
     }
@@ -145,28 +163,51 @@ impl OutputSet {
     }
 
     /// Converts `value` into items of output `slot`.
-    pub(crate) fn push<O: Output, V: IntoItems<O>>(&mut self, slot: OutputSlot<O>, value: V) -> Result<(), FunctionError> {
+    pub(crate) fn push<O: Output, V: IntoItems<O>>(
+        &mut self,
+        slot: OutputSlot<O>,
+        value: V,
+    ) -> Result<(), FunctionError> {
         let buffer = self.buffers[slot.index].get_or_insert_with(|| {
             let bound = self.bound[slot.index]
                 .downcast_ref::<BoundOutput<O>>()
                 .expect("an output slot addresses the output it was declared with");
-            Box::new(Buffer::<O> { output: Arc::clone(&bound.0), items: Vec::new() })
+            Box::new(Buffer::<O> {
+                output: Arc::clone(&bound.0),
+                items: Vec::new(),
+            })
         });
-        let buffer = buffer.as_any().downcast_mut::<Buffer<O>>().expect("buffers have their slot's output type");
+        let buffer = buffer
+            .as_any()
+            .downcast_mut::<Buffer<O>>()
+            .expect("buffers have their slot's output type");
         value.into_items(&mut buffer.items)
     }
 
     /// Delivers every output's items concurrently and waits for all of them.
     /// Fails if any failed; the error lists every failure (poison if any failure asks for it).
     pub(crate) async fn deliver(self, data: &BindingData) -> Result<(), FunctionError> {
-        let pending: Vec<_> = self.buffers.into_iter().flatten().map(|b| b.deliver(data)).collect();
-        let mut errors: Vec<FunctionError> = join_all(pending).await.into_iter().filter_map(Result::err).collect();
+        let pending: Vec<_> = self
+            .buffers
+            .into_iter()
+            .flatten()
+            .map(|b| b.deliver(data))
+            .collect();
+        let mut errors: Vec<FunctionError> = join_all(pending)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
             n => {
                 let poison = errors.iter().any(FunctionError::is_poison);
-                let text = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                let text = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 let err = FunctionError::retry(format!("{n} outputs failed: {text}"));
                 Err(if poison { err.into_poison() } else { err })
             }

@@ -38,7 +38,13 @@ impl<T: DeserializeOwned> Json<T> {
     /// Parses JSON bytes; the error names the target type.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, FunctionError> {
         serde_json::from_slice(bytes).map(Json).map_err(|e| {
-            FunctionError::with_source(format!("the payload is not valid JSON for `{}`", std::any::type_name::<T>()), e)
+            FunctionError::with_source(
+                format!(
+                    "the payload is not valid JSON for `{}`",
+                    std::any::type_name::<T>()
+                ),
+                e,
+            )
         })
     }
 }

@@ -28,7 +28,9 @@ pub enum SettingsError {
         name: String,
     },
     /// A `%` without its closing `%`.
-    #[error("`{option}` has an unclosed `%` in \"{text}\"; write `%SettingName%` to refer to an app setting")]
+    #[error(
+        "`{option}` has an unclosed `%` in \"{text}\"; write `%SettingName%` to refer to an app setting"
+    )]
     UnclosedReference {
         /// The option whose value is malformed.
         option: String,
@@ -117,7 +119,10 @@ impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::String(_) => f.write_str("Connection::String(***)"),
-            Self::Section(keys) => f.debug_tuple("Connection::Section").field(&keys.keys().collect::<Vec<_>>()).finish(),
+            Self::Section(keys) => f
+                .debug_tuple("Connection::Section")
+                .field(&keys.keys().collect::<Vec<_>>())
+                .finish(),
         }
     }
 }
@@ -149,7 +154,9 @@ pub struct Settings {
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = |map: &BTreeMap<String, Entry>| map.values().map(|e| e.name.clone()).collect::<Vec<_>>();
+        let names = |map: &BTreeMap<String, Entry>| {
+            map.values().map(|e| e.name.clone()).collect::<Vec<_>>()
+        };
         f.debug_struct("Settings")
             .field("values", &names(&self.values))
             .field("connection_strings", &names(&self.connection_strings))
@@ -184,7 +191,11 @@ impl Settings {
     /// — what the Functions host does when it runs locally.
     pub fn from_env_and_local_file() -> Result<Self, SettingsError> {
         let path = Path::new(LOCAL_SETTINGS_FILE);
-        if path.exists() { Self::from_env_and_file(path) } else { Ok(Self::from_env()) }
+        if path.exists() {
+            Self::from_env_and_file(path)
+        } else {
+            Ok(Self::from_env())
+        }
     }
 
     /// The process environment over the given `local.settings.json` (which must exist).
@@ -197,30 +208,44 @@ impl Settings {
     /// Only the given `local.settings.json`: its `"Values"` and `"ConnectionStrings"`.
     pub fn from_local_file(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SettingsError::ReadLocalFile { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| SettingsError::ReadLocalFile {
+                path: path.to_owned(),
+                source,
+            })?;
         Self::from_local_json(path, &text)
     }
 
     fn from_local_json(path: &Path, text: &str) -> Result<Self, SettingsError> {
-        let invalid = |reason: String| SettingsError::InvalidLocalFile { path: path.to_owned(), reason };
+        let invalid = |reason: String| SettingsError::InvalidLocalFile {
+            path: path.to_owned(),
+            reason,
+        };
         let root: serde_json::Value =
             serde_json::from_str(text).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
-        let root = root.as_object().ok_or_else(|| invalid("the file must hold a JSON object".into()))?;
+        let root = root
+            .as_object()
+            .ok_or_else(|| invalid("the file must hold a JSON object".into()))?;
         match root.get("IsEncrypted") {
             None | Some(serde_json::Value::Bool(false)) => {}
             Some(serde_json::Value::Bool(true)) => {
-                return Err(SettingsError::EncryptedLocalFile { path: path.to_owned() });
+                return Err(SettingsError::EncryptedLocalFile {
+                    path: path.to_owned(),
+                });
             }
             Some(_) => return Err(invalid("\"IsEncrypted\" must be true or false".into())),
         }
         let source = SettingSource::LocalFile(path.to_owned());
         let mut settings = Self::new();
         for (section, prefix) in [("Values", ""), ("ConnectionStrings", "ConnectionStrings:")] {
-            let Some(entries) = root.get(section) else { continue };
-            let entries = entries
-                .as_object()
-                .ok_or_else(|| invalid(format!("\"{section}\" must be an object of names to strings")))?;
+            let Some(entries) = root.get(section) else {
+                continue;
+            };
+            let entries = entries.as_object().ok_or_else(|| {
+                invalid(format!(
+                    "\"{section}\" must be an object of names to strings"
+                ))
+            })?;
             for (name, value) in entries {
                 let value = match value {
                     serde_json::Value::String(s) => s.clone(),
@@ -253,9 +278,15 @@ impl Settings {
 
     fn insert(&mut self, name: String, value: String, source: &SettingSource) {
         let key = normalize(&name);
-        let entry = Entry { name, value, source: source.clone() };
+        let entry = Entry {
+            name,
+            value,
+            source: source.clone(),
+        };
         match key.strip_prefix(CONNECTION_STRINGS_PREFIX) {
-            Some(conn) if !conn.is_empty() => self.connection_strings.insert(conn.to_owned(), entry),
+            Some(conn) if !conn.is_empty() => {
+                self.connection_strings.insert(conn.to_owned(), entry)
+            }
             _ => self.values.insert(key, entry),
         };
     }
@@ -267,7 +298,9 @@ impl Settings {
 
     /// The connection string named `name` (from `"ConnectionStrings"` or `ConnectionStrings__name`).
     pub fn connection_string(&self, name: &str) -> Option<&str> {
-        self.connection_strings.get(&normalize(name)).map(|e| e.value.as_str())
+        self.connection_strings
+            .get(&normalize(name))
+            .map(|e| e.value.as_str())
     }
 
     /// Where setting `name` came from, if it is set.
@@ -282,7 +315,8 @@ impl Settings {
 
     /// Whether `AZURE_FUNCTIONS_ENVIRONMENT` is `Development` (any case).
     pub fn is_development(&self) -> bool {
-        self.environment().is_some_and(|e| e.eq_ignore_ascii_case("development"))
+        self.environment()
+            .is_some_and(|e| e.eq_ignore_ascii_case("development"))
     }
 
     /// Replaces each `%Name%` in `text` with app setting `Name`.
@@ -295,18 +329,25 @@ impl Settings {
         while let Some(start) = rest.find('%') {
             out.push_str(&rest[..start]);
             let after = &rest[start + 1..];
-            let end = after.find('%').ok_or_else(|| SettingsError::UnclosedReference {
-                option: option.to_owned(),
-                text: text.to_owned(),
-            })?;
+            let end = after
+                .find('%')
+                .ok_or_else(|| SettingsError::UnclosedReference {
+                    option: option.to_owned(),
+                    text: text.to_owned(),
+                })?;
             let name = &after[..end];
             if name.is_empty() {
-                return Err(SettingsError::EmptyReference { option: option.to_owned(), text: text.to_owned() });
+                return Err(SettingsError::EmptyReference {
+                    option: option.to_owned(),
+                    text: text.to_owned(),
+                });
             }
-            let value = self.get(name).ok_or_else(|| SettingsError::UnknownSetting {
-                option: option.to_owned(),
-                name: name.to_owned(),
-            })?;
+            let value = self
+                .get(name)
+                .ok_or_else(|| SettingsError::UnknownSetting {
+                    option: option.to_owned(),
+                    name: name.to_owned(),
+                })?;
             out.push_str(value);
             rest = &after[end + 1..];
         }
@@ -347,7 +388,10 @@ impl Settings {
             vec![&prefixed, name]
         };
         for candidate in &candidates {
-            if let Some(value) = self.connection_string(candidate).or_else(|| self.get(candidate)) {
+            if let Some(value) = self
+                .connection_string(candidate)
+                .or_else(|| self.get(candidate))
+            {
                 return Ok(Connection::String(value.to_owned()));
             }
         }
@@ -360,7 +404,11 @@ impl Settings {
         Err(SettingsError::MissingConnection {
             option: option.to_owned(),
             name: name.to_owned(),
-            tried: candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", then "),
+            tried: candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", then "),
         })
     }
 }
@@ -375,7 +423,9 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive_and_double_underscore_is_a_colon() {
-        let s = Settings::new().with("BrokerList", "a:9092").with("Conn__serviceUri", "https://x");
+        let s = Settings::new()
+            .with("BrokerList", "a:9092")
+            .with("Conn__serviceUri", "https://x");
         assert_eq!(s.get("brokerlist"), Some("a:9092"));
         assert_eq!(s.get("BROKERLIST"), Some("a:9092"));
         assert_eq!(s.get("Conn:ServiceUri"), Some("https://x"));
@@ -386,7 +436,10 @@ mod tests {
     #[test]
     fn expands_references_anywhere_in_a_string() {
         let s = Settings::new().with("Region", "eu").with("Env", "prod");
-        assert_eq!(s.expand("topic", "%Region%-orders-%Env%").unwrap(), "eu-orders-prod");
+        assert_eq!(
+            s.expand("topic", "%Region%-orders-%Env%").unwrap(),
+            "eu-orders-prod"
+        );
         assert_eq!(s.expand("topic", "plain").unwrap(), "plain");
         assert_eq!(s.expand("topic", "%region%").unwrap(), "eu");
     }
@@ -421,36 +474,62 @@ mod tests {
         let s = Settings::new()
             .with("Storage", "plain-value")
             .with("AzureWebJobsStorage", "prefixed-value");
-        assert_eq!(s.connection("connection", "Storage").unwrap(), Connection::String("prefixed-value".into()));
+        assert_eq!(
+            s.connection("connection", "Storage").unwrap(),
+            Connection::String("prefixed-value".into())
+        );
 
-        let s = Settings::new().with("Storage", "plain-value").with("ConnectionStrings:Storage", "conn-string");
-        assert_eq!(s.connection("connection", "Storage").unwrap(), Connection::String("conn-string".into()));
+        let s = Settings::new()
+            .with("Storage", "plain-value")
+            .with("ConnectionStrings:Storage", "conn-string");
+        assert_eq!(
+            s.connection("connection", "Storage").unwrap(),
+            Connection::String("conn-string".into())
+        );
 
         let s = Settings::new().with("MyStorage", "v");
-        assert_eq!(s.connection("connection", "MyStorage").unwrap(), Connection::String("v".into()));
+        assert_eq!(
+            s.connection("connection", "MyStorage").unwrap(),
+            Connection::String("v".into())
+        );
 
         let s = Settings::new().with("AzureWebJobsStorage", "v");
-        assert_eq!(s.connection("connection", "AzureWebJobsStorage").unwrap(), Connection::String("v".into()));
+        assert_eq!(
+            s.connection("connection", "AzureWebJobsStorage").unwrap(),
+            Connection::String("v".into())
+        );
     }
 
     #[test]
     fn a_section_is_an_identity_based_connection() {
         let s = Settings::new()
-            .with("MyConn__queueServiceUri", "https://acct.queue.core.windows.net")
+            .with(
+                "MyConn__queueServiceUri",
+                "https://acct.queue.core.windows.net",
+            )
             .with("MyConn:credential", "managedidentity")
             .with("MyConnOther", "not part of the section");
         let Connection::Section(keys) = s.connection("connection", "MyConn").unwrap() else {
             panic!("expected a section");
         };
         assert_eq!(keys.len(), 2);
-        assert_eq!(keys["queueserviceuri"], "https://acct.queue.core.windows.net");
+        assert_eq!(
+            keys["queueserviceuri"],
+            "https://acct.queue.core.windows.net"
+        );
         assert_eq!(keys["credential"], "managedidentity");
     }
 
     #[test]
     fn a_missing_connection_names_every_key_tried() {
-        let err = Settings::new().connection("connection", "Storage").unwrap_err().to_string();
-        assert!(err.contains("`AzureWebJobsStorage`, then `Storage`"), "{err}");
+        let err = Settings::new()
+            .connection("connection", "Storage")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`AzureWebJobsStorage`, then `Storage`"),
+            "{err}"
+        );
         assert!(err.contains("`connection`"), "{err}");
     }
 
@@ -462,11 +541,17 @@ mod tests {
                  "ConnectionStrings": { "Sql": "Server=x" } }"#,
         )
         .unwrap();
-        assert_eq!(s.get("AzureWebJobsStorage"), Some("UseDevelopmentStorage=true"));
+        assert_eq!(
+            s.get("AzureWebJobsStorage"),
+            Some("UseDevelopmentStorage=true")
+        );
         assert_eq!(s.get("Port"), Some("7071"));
         assert_eq!(s.get("Flag"), Some("true"));
         assert_eq!(s.connection_string("sql"), Some("Server=x"));
-        assert!(matches!(s.source("Port"), Some(SettingSource::LocalFile(_))));
+        assert!(matches!(
+            s.source("Port"),
+            Some(SettingSource::LocalFile(_))
+        ));
     }
 
     #[test]
@@ -476,8 +561,13 @@ mod tests {
         assert!(err.to_string().contains("IsEncrypted"));
         let err = local("{ not json").unwrap_err().to_string();
         assert!(err.contains("not valid JSON"), "{err}");
-        let err = local(r#"{ "Values": { "Secretish": { "nested": "s3cret" } } }"#).unwrap_err().to_string();
-        assert!(err.contains("\"Values\".\"Secretish\" must be a string"), "{err}");
+        let err = local(r#"{ "Values": { "Secretish": { "nested": "s3cret" } } }"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"Values\".\"Secretish\" must be a string"),
+            "{err}"
+        );
         assert!(!err.contains("s3cret"), "{err}");
         let err = local(r#"{ "Values": [] }"#).unwrap_err().to_string();
         assert!(err.contains("\"Values\" must be an object"), "{err}");
@@ -504,18 +594,41 @@ mod tests {
     #[test]
     fn development_comes_from_azure_functions_environment() {
         assert!(!Settings::new().is_development());
-        assert!(Settings::new().with(ENVIRONMENT_SETTING, "Development").is_development());
-        assert!(Settings::new().with(ENVIRONMENT_SETTING, "development").is_development());
-        assert!(!Settings::new().with(ENVIRONMENT_SETTING, "Production").is_development());
+        assert!(
+            Settings::new()
+                .with(ENVIRONMENT_SETTING, "Development")
+                .is_development()
+        );
+        assert!(
+            Settings::new()
+                .with(ENVIRONMENT_SETTING, "development")
+                .is_development()
+        );
+        assert!(
+            !Settings::new()
+                .with(ENVIRONMENT_SETTING, "Production")
+                .is_development()
+        );
     }
 
     #[test]
     fn debug_never_prints_values() {
-        let s = Settings::new().with("Password", "hunter2").with("ConnectionStrings:Db", "AccountKey=abc");
+        let s = Settings::new()
+            .with("Password", "hunter2")
+            .with("ConnectionStrings:Db", "AccountKey=abc");
         let debug = format!("{s:?}");
-        assert!(debug.contains("Password") && debug.contains("Db"), "{debug}");
-        assert!(!debug.contains("hunter2") && !debug.contains("abc"), "{debug}");
-        let conn = Settings::new().with("X", "AccountKey=abc").connection("c", "X").unwrap();
+        assert!(
+            debug.contains("Password") && debug.contains("Db"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("abc"),
+            "{debug}"
+        );
+        let conn = Settings::new()
+            .with("X", "AccountKey=abc")
+            .connection("c", "X")
+            .unwrap();
         assert!(!format!("{conn:?}").contains("abc"));
     }
 }

@@ -2,7 +2,10 @@
 //! so compile-time and start-up checks suggest alike.
 
 /// The candidate closest to `input` (case-insensitive edit distance), if it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let input = input.to_ascii_lowercase();
     let limit = (input.chars().count() / 3).max(1);
     candidates
@@ -20,13 +23,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -45,7 +50,10 @@ mod tests {
         let names = ["batchSize", "maxDequeueCount", "newBatchThreshold"];
         assert_eq!(did_you_mean("batchsize", names), Some("batchSize"));
         assert_eq!(did_you_mean("batchSzie", names), Some("batchSize"));
-        assert_eq!(did_you_mean("maxDequeueCont", names), Some("maxDequeueCount"));
+        assert_eq!(
+            did_you_mean("maxDequeueCont", names),
+            Some("maxDequeueCount")
+        );
         assert_eq!(did_you_mean("colour", names), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);

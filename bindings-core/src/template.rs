@@ -24,7 +24,9 @@ pub enum TemplateError {
         template: String,
     },
     /// A name the trigger did not provide.
-    #[error("binding expression \"{template}\": `{name}` is not in the trigger's binding data (it has: {available})")]
+    #[error(
+        "binding expression \"{template}\": `{name}` is not in the trigger's binding data (it has: {available})"
+    )]
     MissingKey {
         /// The missing name or path.
         name: String,
@@ -78,7 +80,9 @@ impl fmt::Display for Template {
 impl Template {
     /// Parses `text`; checks balance, not names (names are known per invocation).
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
-        let unbalanced = || TemplateError::Unbalanced { template: text.to_owned() };
+        let unbalanced = || TemplateError::Unbalanced {
+            template: text.to_owned(),
+        };
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find(['{', '}']) {
@@ -95,7 +99,9 @@ impl Template {
                 return Err(unbalanced());
             }
             if name.is_empty() {
-                return Err(TemplateError::Empty { template: text.to_owned() });
+                return Err(TemplateError::Empty {
+                    template: text.to_owned(),
+                });
             }
             parts.push(Part::Name(name.to_owned()));
             rest = &after[close + 1..];
@@ -103,7 +109,10 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
-        Ok(Self { source: text.to_owned(), parts })
+        Ok(Self {
+            source: text.to_owned(),
+            parts,
+        })
     }
 
     /// Whether the template has no `{name}` (its text is the result for every invocation).
@@ -129,14 +138,19 @@ impl Template {
                 Part::Name(name) => match data.lookup(name) {
                     Some(Value::String(s)) => out.push_str(s),
                     Some(Value::Null) => {
-                        return Err(TemplateError::Null { name: name.clone(), template: self.source.clone() });
+                        return Err(TemplateError::Null {
+                            name: name.clone(),
+                            template: self.source.clone(),
+                        });
                     }
                     Some(other) => out.push_str(&other.to_string()),
-                    None => out.push_str(&builtin(name).ok_or_else(|| TemplateError::MissingKey {
-                        name: name.clone(),
-                        template: self.source.clone(),
-                        available: available(data),
-                    })?),
+                    None => {
+                        out.push_str(&builtin(name).ok_or_else(|| TemplateError::MissingKey {
+                            name: name.clone(),
+                            template: self.source.clone(),
+                            available: available(data),
+                        })?);
+                    }
                 },
             }
         }
@@ -147,16 +161,20 @@ impl Template {
 fn builtin(name: &str) -> Option<String> {
     match name.to_ascii_lowercase().as_str() {
         "rand-guid" | "sys.randguid" => Some(uuid::Uuid::new_v4().to_string()),
-        "datetime" | "sys.utcnow" => {
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok()
-        }
+        "datetime" | "sys.utcnow" => time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
         _ => None,
     }
 }
 
 fn available(data: &BindingData) -> String {
     let names: Vec<&str> = data.names().collect();
-    if names.is_empty() { "nothing".to_owned() } else { names.join(", ") }
+    if names.is_empty() {
+        "nothing".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -168,7 +186,9 @@ mod tests {
         let mut d = BindingData::new();
         d.insert("Id", "m-1");
         d.insert("DequeueCount", 3);
-        d.extend_from_json(&json!({ "region": "eu", "order": { "Total": 9.5, "lines": [1, 2] }, "gone": null }));
+        d.extend_from_json(
+            &json!({ "region": "eu", "order": { "Total": 9.5, "lines": [1, 2] }, "gone": null }),
+        );
         d
     }
 
@@ -187,24 +207,51 @@ mod tests {
 
     #[test]
     fn a_missing_name_is_an_error_naming_it_and_what_exists() {
-        let err = Template::parse("{customer}-x").unwrap().render(&data()).unwrap_err();
+        let err = Template::parse("{customer}-x")
+            .unwrap()
+            .render(&data())
+            .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("`customer`") && text.contains("\"{customer}-x\""), "{text}");
-        assert!(text.contains("DequeueCount, gone, Id, order, region"), "{text}");
-        let err = Template::parse("{order.missing}").unwrap().render(&data()).unwrap_err();
-        assert!(matches!(err, TemplateError::MissingKey { ref name, .. } if name == "order.missing"));
-        let err = Template::parse("{gone}").unwrap().render(&data()).unwrap_err();
+        assert!(
+            text.contains("`customer`") && text.contains("\"{customer}-x\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("DequeueCount, gone, Id, order, region"),
+            "{text}"
+        );
+        let err = Template::parse("{order.missing}")
+            .unwrap()
+            .render(&data())
+            .unwrap_err();
+        assert!(
+            matches!(err, TemplateError::MissingKey { ref name, .. } if name == "order.missing")
+        );
+        let err = Template::parse("{gone}")
+            .unwrap()
+            .render(&data())
+            .unwrap_err();
         assert!(matches!(err, TemplateError::Null { .. }));
-        let text = Template::parse("{x}").unwrap().render(&BindingData::new()).unwrap_err().to_string();
+        let text = Template::parse("{x}")
+            .unwrap()
+            .render(&BindingData::new())
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("(it has: nothing)"), "{text}");
     }
 
     #[test]
     fn malformed_templates_are_rejected_when_parsed() {
         for bad in ["{id", "id}", "{a{b}}", "x}{y"] {
-            assert!(matches!(Template::parse(bad), Err(TemplateError::Unbalanced { .. })), "{bad}");
+            assert!(
+                matches!(Template::parse(bad), Err(TemplateError::Unbalanced { .. })),
+                "{bad}"
+            );
         }
-        assert!(matches!(Template::parse("{}"), Err(TemplateError::Empty { .. })));
+        assert!(matches!(
+            Template::parse("{}"),
+            Err(TemplateError::Empty { .. })
+        ));
     }
 
     #[test]
@@ -214,11 +261,17 @@ mod tests {
         let b = t.render(&BindingData::new()).unwrap();
         assert_eq!(a.len(), 36);
         assert_ne!(a, b);
-        let now = Template::parse("{DateTime}").unwrap().render(&BindingData::new()).unwrap();
+        let now = Template::parse("{DateTime}")
+            .unwrap()
+            .render(&BindingData::new())
+            .unwrap();
         assert!(now.ends_with('Z') && now.contains('T'), "{now}");
         let mut d = BindingData::new();
         d.insert("DateTime", "mine");
-        assert_eq!(Template::parse("{datetime}").unwrap().render(&d).unwrap(), "mine");
+        assert_eq!(
+            Template::parse("{datetime}").unwrap().render(&d).unwrap(),
+            "mine"
+        );
     }
 
     #[test]

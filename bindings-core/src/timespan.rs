@@ -4,7 +4,9 @@ use std::time::Duration;
 
 /// Why a string is not a .NET `TimeSpan`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a TimeSpan ({reason}); write `hh:mm:ss`, `d.hh:mm:ss` or `hh:mm:ss.fff`, e.g. \"00:00:30\"")]
+#[error(
+    "`{input}` is not a TimeSpan ({reason}); write `hh:mm:ss`, `d.hh:mm:ss` or `hh:mm:ss.fff`, e.g. \"00:00:30\""
+)]
 pub struct TimeSpanError {
     input: String,
     reason: &'static str,
@@ -26,7 +28,10 @@ pub struct TimeSpanError {
 /// assert!(parse_timespan("00:61:00").is_err());
 /// ```
 pub fn parse_timespan(input: &str) -> Result<Duration, TimeSpanError> {
-    let fail = |reason| TimeSpanError { input: input.to_owned(), reason };
+    let fail = |reason| TimeSpanError {
+        input: input.to_owned(),
+        reason,
+    };
     let text = input.trim();
     if text.is_empty() {
         return Err(fail("it is empty"));
@@ -35,7 +40,8 @@ pub fn parse_timespan(input: &str) -> Result<Duration, TimeSpanError> {
         return Err(fail("negative durations are not allowed"));
     }
     if !text.contains(':') {
-        let days = parse_number(text, u64::MAX).ok_or_else(|| fail("expected a whole number of days"))?;
+        let days =
+            parse_number(text, u64::MAX).ok_or_else(|| fail("expected a whole number of days"))?;
         return days
             .checked_mul(86_400)
             .map(Duration::from_secs)
@@ -65,7 +71,9 @@ pub fn parse_timespan(input: &str) -> Result<Duration, TimeSpanError> {
             let seconds = parse_number(whole, 59).ok_or_else(|| fail("seconds must be 0 to 59"))?;
             let nanos = match fraction {
                 None => 0,
-                Some(f) => parse_fraction(f).ok_or_else(|| fail("the fraction must be 1 to 7 digits"))?,
+                Some(f) => {
+                    parse_fraction(f).ok_or_else(|| fail("the fraction must be 1 to 7 digits"))?
+                }
             };
             (seconds, nanos)
         }
@@ -84,8 +92,17 @@ pub fn parse_timespan(input: &str) -> Result<Duration, TimeSpanError> {
 pub fn format_timespan(duration: Duration) -> String {
     let secs = duration.as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);
-    let body = format!("{:02}:{:02}:{:02}", rest / 3_600, rest % 3_600 / 60, rest % 60);
-    let body = if days > 0 { format!("{days}.{body}") } else { body };
+    let body = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    );
+    let body = if days > 0 {
+        format!("{days}.{body}")
+    } else {
+        body
+    };
     match duration.subsec_nanos() / 100 {
         0 => body,
         ticks => format!("{body}.{ticks:07}"),
@@ -119,7 +136,10 @@ mod tests {
             ("01:00", Duration::from_secs(3_600)),
             ("23:59:59", Duration::from_secs(86_399)),
             ("1.00:00:00", Duration::from_secs(86_400)),
-            ("2.03:04:05", Duration::from_secs(2 * 86_400 + 3 * 3_600 + 4 * 60 + 5)),
+            (
+                "2.03:04:05",
+                Duration::from_secs(2 * 86_400 + 3 * 3_600 + 4 * 60 + 5),
+            ),
             ("00:00:00.500", Duration::from_millis(500)),
             ("00:00:00.1234567", Duration::from_nanos(123_456_700)),
             ("7", Duration::from_secs(7 * 86_400)),

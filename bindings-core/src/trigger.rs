@@ -58,7 +58,10 @@ pub struct TriggerEvent<T: Trigger> {
 impl<T: Trigger> TriggerEvent<T> {
     /// An event with its binding data.
     pub fn new(event: T::Event, binding_data: BindingData) -> Self {
-        Self { event, binding_data }
+        Self {
+            event,
+            binding_data,
+        }
     }
 }
 
@@ -71,13 +74,19 @@ pub struct Invoker<T: Trigger> {
 
 impl<T: Trigger> Clone for Invoker<T> {
     fn clone(&self) -> Self {
-        Self { function: Arc::clone(&self.function), shutdown: self.shutdown.clone(), tracker: self.tracker.clone() }
+        Self {
+            function: Arc::clone(&self.function),
+            shutdown: self.shutdown.clone(),
+            tracker: self.tracker.clone(),
+        }
     }
 }
 
 impl<T: Trigger> std::fmt::Debug for Invoker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Invoker").field("function", &self.function.name).finish_non_exhaustive()
+        f.debug_struct("Invoker")
+            .field("function", &self.function.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,7 +103,10 @@ impl<T: Trigger> Invoker<T> {
 
     /// Runs one invocation: binds parameters, calls the function, converts its return value, delivers
     /// every output and awaits their delivery. `Ok` only when all outputs are durable.
-    pub fn invoke(&self, event: TriggerEvent<T>) -> impl Future<Output = Result<T::Reply, FunctionError>> + Send + 'static {
+    pub fn invoke(
+        &self,
+        event: TriggerEvent<T>,
+    ) -> impl Future<Output = Result<T::Reply, FunctionError>> + Send + 'static {
         let function = Arc::clone(&self.function);
         let shutdown = self.shutdown.clone();
         async move { function.invoke(event, shutdown).await }

@@ -15,12 +15,16 @@ pub(crate) struct Ctxt {
 impl Ctxt {
     /// Records an error spanning `tokens`.
     pub(crate) fn error_spanned_by(&self, tokens: impl ToTokens, message: impl Display) {
-        self.errors.borrow_mut().push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
     /// Records an error at `span`.
     pub(crate) fn error_at(&self, span: proc_macro2::Span, message: impl Display) {
-        self.errors.borrow_mut().push(syn::Error::new(span, message));
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new(span, message));
     }
 
     /// Records a parse error.
@@ -36,7 +40,9 @@ impl Ctxt {
     /// All errors combined, or `Ok` if there were none.
     pub(crate) fn check(self) -> Result<(), syn::Error> {
         let mut errors = self.errors.into_inner().into_iter();
-        let Some(mut combined) = errors.next() else { return Ok(()) };
+        let Some(mut combined) = errors.next() else {
+            return Ok(());
+        };
         for error in errors {
             combined.combine(error);
         }
@@ -45,7 +51,7 @@ impl Ctxt {
 }
 
 /// The user's item followed by the errors, so the item still exists for IDEs and other code.
-pub(crate) fn item_with_errors(item: TokenStream, error: &syn::Error) -> TokenStream {
+pub(crate) fn item_with_errors(item: &impl ToTokens, error: &syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
     quote::quote! { #item #errors }
 }

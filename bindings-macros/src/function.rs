@@ -31,12 +31,19 @@ const TRIGGERS: &[&str] = &["manual_trigger", "queue_trigger", "http_trigger"];
 const MAX_NAME_LEN: usize = 127;
 
 pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> TokenStream {
-    let function: ItemFn = match syn::parse2(item.clone()) {
-        Ok(function) => function,
-        Err(_) => {
-            let message = format!("#[{}] goes on a function: `async fn name(...)`", T::ATTRIBUTE);
-            return item_with_errors(item, &syn::Error::new(proc_macro2::Span::call_site(), message));
+    let function = match syn::parse2::<syn::Item>(item) {
+        Ok(syn::Item::Fn(function)) => function,
+        Ok(other) => {
+            let message = format!(
+                "#[{}] goes on a function: `async fn name(...)`",
+                T::ATTRIBUTE
+            );
+            return item_with_errors(
+                &other,
+                &syn::Error::new(proc_macro2::Span::call_site(), message),
+            );
         }
+        Err(error) => return error.to_compile_error(),
     };
     let cx = Ctxt::default();
     let mut options = Options::parse(&cx, T::ATTRIBUTE, T::OPTIONS, args);
@@ -48,14 +55,23 @@ pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> T
     match (cx.check(), attribute, signature) {
         (Ok(()), Some(attribute), Some(signature)) => {
             let name = name.map_or_else(|| function.sig.ident.to_string(), |n| n.value);
-            let registration = registration(&function, &name, &attribute, &T::attribute_type(), &signature);
+            let registration = registration(
+                &function,
+                &name,
+                &attribute,
+                &T::attribute_type(),
+                &signature,
+            );
             quote! { #function #registration }
         }
-        (Err(error), _, _) => item_with_errors(quote!(#function), &error),
+        (Err(error), _, _) => item_with_errors(&function, &error),
         // A part returned nothing without recording why: report it rather than emit broken code.
         _ => item_with_errors(
-            quote!(#function),
-            &syn::Error::new(function.sig.ident.span(), format!("#[{}] could not be expanded", T::ATTRIBUTE)),
+            &function,
+            &syn::Error::new(
+                function.sig.ident.span(),
+                format!("#[{}] could not be expanded", T::ATTRIBUTE),
+            ),
         ),
     }
 }
@@ -64,7 +80,9 @@ fn check_name(cx: &Ctxt, name: &crate::options::Spanned<String>) -> bool {
     let text = &name.value;
     let valid = text.len() <= MAX_NAME_LEN
         && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
         cx.error_at(
             name.span,
@@ -79,7 +97,9 @@ fn check_name(cx: &Ctxt, name: &crate::options::Spanned<String>) -> bool {
 
 fn check_other_triggers<T: TriggerMacro>(cx: &Ctxt, function: &ItemFn) {
     for attr in &function.attrs {
-        let Some(last) = attr.path().segments.last() else { continue };
+        let Some(last) = attr.path().segments.last() else {
+            continue;
+        };
         let name = last.ident.to_string();
         if TRIGGERS.contains(&name.as_str()) {
             cx.error_spanned_by(
@@ -104,7 +124,10 @@ impl Signature {
     fn read(cx: &Ctxt, function: &ItemFn) -> Option<Self> {
         let sig = &function.sig;
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            cx.error_spanned_by(&sig.generics, "trigger functions cannot be generic: the host calls them with concrete types");
+            cx.error_spanned_by(
+                &sig.generics,
+                "trigger functions cannot be generic: the host calls them with concrete types",
+            );
         }
         if let Some(unsafety) = &sig.unsafety {
             cx.error_spanned_by(unsafety, "trigger functions cannot be `unsafe`");
@@ -163,17 +186,25 @@ fn registration(
 ) -> TokenStream {
     let ident = &function.sig.ident;
     let vis = &function.vis;
-    let args: Vec<_> = (0..signature.params.len()).map(|i| format_ident!("__arg{i}")).collect();
+    let args: Vec<_> = (0..signature.params.len())
+        .map(|i| format_ident!("__arg{i}"))
+        .collect();
     let binds = signature.params.iter().zip(&args).map(|(ty, arg)| {
         quote_spanned! {ty.span()=>
             let #arg = <#ty as ::bindings::__private::FromInvocation<__Trigger>>::from_invocation(&mut __invocation)?;
         }
     });
-    let call = if function.sig.asyncness.is_some() { quote!(#ident(#(#args),*).await) } else { quote!(#ident(#(#args),*)) };
+    let call = if function.sig.asyncness.is_some() {
+        quote!(#ident(#(#args),*).await)
+    } else {
+        quote!(#ident(#(#args),*))
+    };
     let output = &signature.output;
     let plan = quote_spanned! {output.span()=> __builder.plan::<#output>() };
     let finish = quote_spanned! {output.span()=> __invocation.finish::<#output>(&__plan, __value) };
-    let doc = format!("Registers function `{name}` with a host: `Host::builder().function::<{ident}>()`.");
+    let doc = format!(
+        "Registers function `{name}` with a host: `Host::builder().function::<{ident}>()`."
+    );
     quote! {
         #[doc = #doc]
         #[doc(hidden)]

@@ -47,8 +47,19 @@ pub(crate) struct Options<'a> {
 
 impl<'a> Options<'a> {
     /// Parses `args`; syntax errors go into `cx` (and leave no options).
-    pub(crate) fn parse(cx: &'a Ctxt, attribute: &'static str, known: &'static [&'static str], args: TokenStream) -> Self {
-        let mut options = Self { cx, attribute, known, positional: Vec::new(), named: Vec::new() };
+    pub(crate) fn parse(
+        cx: &'a Ctxt,
+        attribute: &'static str,
+        known: &'static [&'static str],
+        args: TokenStream,
+    ) -> Self {
+        let mut options = Self {
+            cx,
+            attribute,
+            known,
+            positional: Vec::new(),
+            named: Vec::new(),
+        };
         let parsed = match Punctuated::<Arg, Token![,]>::parse_terminated.parse2(args) {
             Ok(parsed) => parsed,
             Err(error) => {
@@ -61,7 +72,10 @@ impl<'a> Options<'a> {
                 Arg::Positional(expr) => options.positional.push(expr),
                 Arg::Named(key, value) => {
                     if options.named.iter().any(|(k, _)| *k == key) {
-                        cx.error_spanned_by(&key, format_args!("`{key}` is set twice; set each option once"));
+                        cx.error_spanned_by(
+                            &key,
+                            format_args!("`{key}` is set twice; set each option once"),
+                        );
                     } else {
                         options.named.push((key, value));
                     }
@@ -71,14 +85,23 @@ impl<'a> Options<'a> {
         options
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+        )
+    )]
     /// The positional arguments, in order (the attribute decides how many it takes).
     pub(crate) fn take_positional(&mut self) -> Vec<Expr> {
         std::mem::take(&mut self.positional)
     }
 
     fn take(&mut self, key: &str) -> Option<(Ident, Expr)> {
-        debug_assert!(self.known.contains(&key), "option `{key}` is missing from the known list");
+        debug_assert!(
+            self.known.contains(&key),
+            "option `{key}` is missing from the known list"
+        );
         let index = self.named.iter().position(|(k, _)| k == key)?;
         Some(self.named.remove(index))
     }
@@ -92,47 +115,89 @@ impl<'a> Options<'a> {
     /// A string literal, reporting other values.
     pub(crate) fn expect_string(&self, key: &str, value: &Expr) -> Option<Spanned<String>> {
         match lit_str(value) {
-            Some(s) => Some(Spanned { value: s.value(), span: s.span() }),
+            Some(s) => Some(Spanned {
+                value: s.value(),
+                span: s.span(),
+            }),
             None => {
-                self.cx.error_spanned_by(value, format_args!("`{key}` takes a string literal, e.g. {key} = \"...\""));
+                self.cx.error_spanned_by(
+                    value,
+                    format_args!("`{key}` takes a string literal, e.g. {key} = \"...\""),
+                );
                 None
             }
         }
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+        )
+    )]
     /// A boolean literal option.
     pub(crate) fn bool(&mut self, key: &str) -> Option<Spanned<bool>> {
         let (_, value) = self.take(key)?;
-        if let Expr::Lit(syn::ExprLit { lit: Lit::Bool(b), .. }) = &value {
-            return Some(Spanned { value: b.value, span: b.span() });
+        if let Expr::Lit(syn::ExprLit {
+            lit: Lit::Bool(b), ..
+        }) = &value
+        {
+            return Some(Spanned {
+                value: b.value,
+                span: b.span(),
+            });
         }
-        self.cx.error_spanned_by(&value, format_args!("`{key}` takes `true` or `false`"));
+        self.cx
+            .error_spanned_by(&value, format_args!("`{key}` takes `true` or `false`"));
         None
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+        )
+    )]
     /// An integer literal option within `range`.
     pub(crate) fn int(&mut self, key: &str, min: u64, max: u64) -> Option<Spanned<u64>> {
         let (_, value) = self.take(key)?;
         let parsed = match &value {
-            Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<u64>().ok(),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => i.base10_parse::<u64>().ok(),
             _ => None,
         };
         match parsed {
-            Some(n) if (min..=max).contains(&n) => Some(Spanned { value: n, span: value.span() }),
+            Some(n) if (min..=max).contains(&n) => Some(Spanned {
+                value: n,
+                span: value.span(),
+            }),
             Some(n) => {
-                self.cx.error_spanned_by(&value, format_args!("`{key}` = {n} is out of range; use {min} to {max}"));
+                self.cx.error_spanned_by(
+                    &value,
+                    format_args!("`{key}` = {n} is out of range; use {min} to {max}"),
+                );
                 None
             }
             None => {
-                self.cx.error_spanned_by(&value, format_args!("`{key}` takes a whole number from {min} to {max}"));
+                self.cx.error_spanned_by(
+                    &value,
+                    format_args!("`{key}` takes a whole number from {min} to {max}"),
+                );
                 None
             }
         }
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+        )
+    )]
     /// A string option that must be one of `valid` (compared by `normalize`, which may be identity).
     /// Returns the canonical spelling from `valid`.
     pub(crate) fn choice(
@@ -144,17 +209,31 @@ impl<'a> Options<'a> {
         let text = self.string(key)?;
         let wanted = normalize(&text.value);
         if let Some(found) = valid.iter().find(|v| normalize(v) == wanted) {
-            return Some(Spanned { value: found, span: text.span });
+            return Some(Spanned {
+                value: found,
+                span: text.span,
+            });
         }
-        let hint = did_you_mean(&text.value, valid.iter().copied()).map_or_else(String::new, |s| format!("; did you mean \"{s}\"?"));
+        let hint = did_you_mean(&text.value, valid.iter().copied())
+            .map_or_else(String::new, |s| format!("; did you mean \"{s}\"?"));
         self.cx.error_at(
             text.span,
-            format_args!("\"{}\" is not a valid `{key}`; use one of: {}{hint}", text.value, quoted(valid)),
+            format_args!(
+                "\"{}\" is not a valid `{key}`; use one of: {}{hint}",
+                text.value,
+                quoted(valid)
+            ),
         );
         None
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+        )
+    )]
     /// A list of string literals: `key = ["a", "b"]` (a single string is a list of one).
     pub(crate) fn strings(&mut self, key: &str) -> Option<Vec<Spanned<String>>> {
         let (_, value) = self.take(key)?;
@@ -162,11 +241,20 @@ impl<'a> Options<'a> {
             Expr::Array(array) => array.elems.iter().collect(),
             other => vec![other],
         };
-        let strings: Vec<_> = elements.into_iter().filter_map(|e| self.expect_string(key, e)).collect();
+        let strings: Vec<_> = elements
+            .into_iter()
+            .filter_map(|e| self.expect_string(key, e))
+            .collect();
         Some(strings)
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"))]
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+        )
+    )]
     /// A string that must reference an app setting (`"%Name%"`): for credentials, which must never be
     /// literals in code.
     pub(crate) fn setting_reference(&mut self, key: &str) -> Option<Spanned<String>> {
@@ -190,8 +278,13 @@ impl<'a> Options<'a> {
         for (key, _) in &self.named {
             let name = key.to_string();
             let message = match did_you_mean(&name, self.known.iter().copied()) {
-                Some(near) => format!("unknown option `{name}` for #[{}]; did you mean `{near}`?", self.attribute),
-                None if self.known.is_empty() => format!("#[{}] takes no options; remove `{name}`", self.attribute),
+                Some(near) => format!(
+                    "unknown option `{name}` for #[{}]; did you mean `{near}`?",
+                    self.attribute
+                ),
+                None if self.known.is_empty() => {
+                    format!("#[{}] takes no options; remove `{name}`", self.attribute)
+                }
                 None => format!(
                     "unknown option `{name}` for #[{}]; its options are: {}",
                     self.attribute,
@@ -201,25 +294,37 @@ impl<'a> Options<'a> {
             self.cx.error_spanned_by(key, message);
         }
         for expr in &self.positional {
-            self.cx.error_spanned_by(expr, format_args!("#[{}] takes no positional argument here", self.attribute));
+            self.cx.error_spanned_by(
+                expr,
+                format_args!("#[{}] takes no positional argument here", self.attribute),
+            );
         }
     }
 }
 
 fn lit_str(expr: &Expr) -> Option<&LitStr> {
     match expr {
-        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => Some(s),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s),
         _ => None,
     }
 }
 
 fn quoted(valid: &[&str]) -> String {
-    valid.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+    valid
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `%Name%` with a non-empty name and nothing else.
 pub(crate) fn is_setting_reference(text: &str) -> bool {
-    text.len() > 2 && text.starts_with('%') && text.ends_with('%') && !text[1..text.len() - 1].contains('%')
+    text.len() > 2
+        && text.starts_with('%')
+        && text.ends_with('%')
+        && !text[1..text.len() - 1].contains('%')
 }
 
 #[cfg(test)]
@@ -234,7 +339,14 @@ mod tests {
         }
     }
 
-    const KNOWN: &[&str] = &["name", "batch_size", "enabled", "protocol", "methods", "password"];
+    const KNOWN: &[&str] = &[
+        "name",
+        "batch_size",
+        "enabled",
+        "protocol",
+        "methods",
+        "password",
+    ];
 
     #[test]
     fn typed_getters_read_their_values() {
@@ -243,15 +355,33 @@ mod tests {
             &cx,
             "test",
             KNOWN,
-            quote!("pos", name = "x", batch_size = 8, enabled = true, protocol = "SASL_SSL", methods = ["get", "post"], password = "%Pw%"),
+            quote!(
+                "pos",
+                name = "x",
+                batch_size = 8,
+                enabled = true,
+                protocol = "SASL_SSL",
+                methods = ["get", "post"],
+                password = "%Pw%"
+            ),
         );
         assert_eq!(o.take_positional().len(), 1);
         assert_eq!(o.string("name").unwrap().value, "x");
         assert_eq!(o.int("batch_size", 1, 32).unwrap().value, 8);
         assert!(o.bool("enabled").unwrap().value);
         let normalize = |s: &str| s.replace(['_', '-'], "").to_ascii_lowercase();
-        assert_eq!(o.choice("protocol", &["plaintext", "sasl_ssl"], normalize).unwrap().value, "sasl_ssl");
-        let methods: Vec<String> = o.strings("methods").unwrap().into_iter().map(|s| s.value).collect();
+        assert_eq!(
+            o.choice("protocol", &["plaintext", "sasl_ssl"], normalize)
+                .unwrap()
+                .value,
+            "sasl_ssl"
+        );
+        let methods: Vec<String> = o
+            .strings("methods")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
         assert_eq!(methods, ["get", "post"]);
         assert_eq!(o.setting_reference("password").unwrap().value, "%Pw%");
         o.finish();
@@ -265,12 +395,24 @@ mod tests {
             &cx,
             "test",
             KNOWN,
-            quote!(nmae = "x", name = 1, name = "twice", batch_size = 64, enabled = "yes", protocol = "tls", password = "hunter2", colour = 1),
+            quote!(
+                nmae = "x",
+                name = 1,
+                name = "twice",
+                batch_size = 64,
+                enabled = "yes",
+                protocol = "tls",
+                password = "hunter2",
+                colour = 1
+            ),
         );
         assert!(o.string("name").is_none());
         assert!(o.int("batch_size", 1, 32).is_none());
         assert!(o.bool("enabled").is_none());
-        assert!(o.choice("protocol", &["plaintext", "ssl"], str::to_owned).is_none());
+        assert!(
+            o.choice("protocol", &["plaintext", "ssl"], str::to_owned)
+                .is_none()
+        );
         assert!(o.setting_reference("password").is_none());
         o.finish();
         let errors = errors(cx);
@@ -294,7 +436,13 @@ mod tests {
         assert_eq!(errors(cx).len(), 1);
         let cx = Ctxt::default();
         Options::parse(&cx, "none", &[], quote!("x", a = 1)).finish();
-        assert_eq!(errors(cx), ["#[none] takes no options; remove `a`", "#[none] takes no positional argument here"]);
+        assert_eq!(
+            errors(cx),
+            [
+                "#[none] takes no options; remove `a`",
+                "#[none] takes no positional argument here"
+            ]
+        );
     }
 
     #[test]
@@ -310,8 +458,16 @@ mod tests {
     fn a_close_invalid_choice_gets_a_suggestion() {
         let cx = Ctxt::default();
         let mut o = Options::parse(&cx, "test", KNOWN, quote!(protocol = "plaintxt"));
-        assert!(o.choice("protocol", &["plaintext", "ssl"], str::to_owned).is_none());
+        assert!(
+            o.choice("protocol", &["plaintext", "ssl"], str::to_owned)
+                .is_none()
+        );
         o.finish();
-        assert_eq!(errors(cx), ["\"plaintxt\" is not a valid `protocol`; use one of: \"plaintext\", \"ssl\"; did you mean \"plaintext\"?"]);
+        assert_eq!(
+            errors(cx),
+            [
+                "\"plaintxt\" is not a valid `protocol`; use one of: \"plaintext\", \"ssl\"; did you mean \"plaintext\"?"
+            ]
+        );
     }
 }

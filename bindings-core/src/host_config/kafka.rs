@@ -122,7 +122,7 @@ kafka_enum! {
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KafkaOptions {
-    /// `message.max.bytes` in bytes, 1000..=1_000_000_000. Default 1_000_000.
+    /// `message.max.bytes` in bytes, `1000..=1_000_000_000`. Default `1_000_000`.
     pub max_message_bytes: Option<u32>,
     /// `batch.num.messages`. Default 10000.
     pub batch_size: Option<u32>,
@@ -205,15 +205,28 @@ mod tests {
             assert_eq!(Protocol::parse(text), Some(Protocol::SaslSsl), "{text}");
         }
         for text in ["PLAIN", "Plain"] {
-            assert_eq!(AuthenticationMode::parse(text), Some(AuthenticationMode::Plain));
+            assert_eq!(
+                AuthenticationMode::parse(text),
+                Some(AuthenticationMode::Plain)
+            );
         }
         for text in ["ScramSha256", "SCRAM-SHA-256", "scram_sha_256"] {
-            assert_eq!(AuthenticationMode::parse(text), Some(AuthenticationMode::ScramSha256), "{text}");
+            assert_eq!(
+                AuthenticationMode::parse(text),
+                Some(AuthenticationMode::ScramSha256),
+                "{text}"
+            );
         }
         assert_eq!(Acks::parse("-1"), Some(Acks::All));
         assert_eq!(Acks::parse("0"), Some(Acks::None));
-        assert_eq!(Partitioner::parse("murmur2_random"), Some(Partitioner::Murmur2Random));
-        assert_eq!(Compression::parse("zstd").map(Compression::as_librdkafka), Some("zstd"));
+        assert_eq!(
+            Partitioner::parse("murmur2_random"),
+            Some(Partitioner::Murmur2Random)
+        );
+        assert_eq!(
+            Compression::parse("zstd").map(Compression::as_librdkafka),
+            Some("zstd")
+        );
         assert_eq!(Protocol::parse("tls"), None);
     }
 
@@ -226,7 +239,10 @@ mod tests {
             ..KafkaOptions::default()
         };
         let debug = format!("{options:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains("k3y"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("k3y"),
+            "{debug}"
+        );
         assert!(debug.contains("%User%"), "{debug}");
     }
 }

@@ -137,15 +137,21 @@ impl HostConfig {
     /// Reads host.json at `path`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, HostConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| HostConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| HostConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(path, &text)
     }
 
     /// Reads host.json at `path` if the file exists; the defaults otherwise.
     pub fn from_file_or_default(path: impl AsRef<Path>) -> Result<Self, HostConfigError> {
         let path = path.as_ref();
-        if path.exists() { Self::from_file(path) } else { Ok(Self::default()) }
+        if path.exists() {
+            Self::from_file(path)
+        } else {
+            Ok(Self::default())
+        }
     }
 
     /// Parses host.json text (errors name the file as `host.json`).
@@ -154,14 +160,19 @@ impl HostConfig {
     }
 
     fn parse(path: &Path, text: &str) -> Result<Self, HostConfigError> {
-        let root: Value =
-            serde_json::from_str(text).map_err(|source| HostConfigError::Json { path: path.to_owned(), source })?;
+        let root: Value = serde_json::from_str(text).map_err(|source| HostConfigError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut reader = Reader::default();
         let config = reader.host(&root);
         if reader.problems.is_empty() {
             Ok(config)
         } else {
-            Err(HostConfigError::Invalid { path: path.to_owned(), problems: reader.problems })
+            Err(HostConfigError::Invalid {
+                path: path.to_owned(),
+                problems: reader.problems,
+            })
         }
     }
 }
@@ -182,18 +193,26 @@ struct Object<'a> {
 
 impl Object<'_> {
     fn take(&mut self, key: &str) -> Option<(String, &Value)> {
-        self.entries.remove(&key.to_ascii_lowercase()).map(|(_, v)| (format!("{}.{key}", self.path), v))
+        self.entries
+            .remove(&key.to_ascii_lowercase())
+            .map(|(_, v)| (format!("{}.{key}", self.path), v))
     }
 }
 
 impl Reader {
     fn problem(&mut self, path: &str, message: impl Into<String>) {
-        self.problems.push(ConfigProblem { path: path.to_owned(), message: message.into() });
+        self.problems.push(ConfigProblem {
+            path: path.to_owned(),
+            message: message.into(),
+        });
     }
 
     fn object<'a>(&mut self, path: String, value: &'a Value) -> Option<Object<'a>> {
         if let Value::Object(map) = value {
-            Some(Object { path, entries: lower_keys(map) })
+            Some(Object {
+                path,
+                entries: lower_keys(map),
+            })
         } else {
             self.problem(&path, format!("expected an object, found {}", kind(value)));
             None
@@ -201,68 +220,111 @@ impl Reader {
     }
 
     /// Warns about keys left over after the known ones were taken.
-    fn leftovers(&mut self, object: Object<'_>, known: &[&str], ignored: &[&str], ignored_why: &str) {
+    fn leftovers(
+        &mut self,
+        object: &Object<'_>,
+        known: &[&str],
+        ignored: &[&str],
+        ignored_why: &str,
+    ) {
         for (key, _) in object.entries.values() {
             let path = format!("{}.{key}", object.path);
             if let Some(name) = ignored.iter().find(|k| k.eq_ignore_ascii_case(key)) {
-                self.warnings.push(format!("{}.{name}: {ignored_why}; ignored", object.path));
+                self.warnings
+                    .push(format!("{}.{name}: {ignored_why}; ignored", object.path));
             } else if let Some(near) = did_you_mean(key, known.iter().chain(ignored).copied()) {
-                self.warnings.push(format!("{path}: unknown key, ignored; did you mean `{near}`?"));
+                self.warnings.push(format!(
+                    "{path}: unknown key, ignored; did you mean `{near}`?"
+                ));
             } else {
-                self.warnings.push(format!("{path}: unknown key, ignored (known keys: {})", known.join(", ")));
+                self.warnings.push(format!(
+                    "{path}: unknown key, ignored (known keys: {})",
+                    known.join(", ")
+                ));
             }
         }
     }
 
     fn host(&mut self, root: &Value) -> HostConfig {
         let mut config = HostConfig::default();
-        let Some(mut top) = self.object("$".to_owned(), root) else { return config };
+        let Some(mut top) = self.object("$".to_owned(), root) else {
+            return config;
+        };
         match top.take("version") {
-            None => self.warnings.push("$.version: missing; host.json should say \"version\": \"2.0\"".to_owned()),
+            None => self
+                .warnings
+                .push("$.version: missing; host.json should say \"version\": \"2.0\"".to_owned()),
             Some((_, Value::String(v))) if v == "2.0" => {}
-            Some((path, _)) => self.problem(&path, "must be \"2.0\" (the only host.json schema this library reads)"),
+            Some((path, _)) => self.problem(
+                &path,
+                "must be \"2.0\" (the only host.json schema this library reads)",
+            ),
         }
-        if let Some((path, value)) = top.take("extensions") {
-            if let Some(mut extensions) = self.object(path, value) {
-                if let Some((path, value)) = extensions.take("queues") {
-                    self.queues(path, value, &mut config.queues);
-                }
-                if let Some((path, value)) = extensions.take("kafka") {
-                    self.kafka(path, value, &mut config.kafka);
-                }
-                if let Some((path, value)) = extensions.take("http") {
-                    self.http(path, value, &mut config.http);
-                }
-                self.leftovers(extensions, EXTENSIONS, OTHER_EXTENSIONS, "not a binding this library provides");
+        if let Some((path, value)) = top.take("extensions")
+            && let Some(mut extensions) = self.object(path, value)
+        {
+            if let Some((path, value)) = extensions.take("queues") {
+                self.queues(path, value, &mut config.queues);
             }
+            if let Some((path, value)) = extensions.take("kafka") {
+                self.kafka(path, value, &mut config.kafka);
+            }
+            if let Some((path, value)) = extensions.take("http") {
+                self.http(path, value, &mut config.http);
+            }
+            self.leftovers(
+                &extensions,
+                EXTENSIONS,
+                OTHER_EXTENSIONS,
+                "not a binding this library provides",
+            );
         }
-        self.leftovers(top, TOP_LEVEL_KEYS, HOST_ONLY_KEYS, "a Functions host setting this library does not use");
+        self.leftovers(
+            &top,
+            TOP_LEVEL_KEYS,
+            HOST_ONLY_KEYS,
+            "a Functions host setting this library does not use",
+        );
         config.warnings = std::mem::take(&mut self.warnings);
         config
     }
 
     fn queues(&mut self, path: String, value: &Value, out: &mut QueuesOptions) {
-        let Some(mut o) = self.object(path, value) else { return };
+        let Some(mut o) = self.object(path, value) else {
+            return;
+        };
         if let Some(v) = self.u32(&mut o, "batchSize", 1, 32) {
             out.batch_size = v;
         }
-        out.new_batch_threshold = self.u32(&mut o, "newBatchThreshold", 0, u32::MAX).or(out.new_batch_threshold);
-        out.max_polling_interval =
-            self.duration(&mut o, "maxPollingInterval", QueuesOptions::MIN_POLLING_INTERVAL).or(out.max_polling_interval);
+        out.new_batch_threshold = self
+            .u32(&mut o, "newBatchThreshold", 0, u32::MAX)
+            .or(out.new_batch_threshold);
+        out.max_polling_interval = self
+            .duration(
+                &mut o,
+                "maxPollingInterval",
+                QueuesOptions::MIN_POLLING_INTERVAL,
+            )
+            .or(out.max_polling_interval);
         if let Some(v) = self.duration(&mut o, "visibilityTimeout", Duration::ZERO) {
             out.visibility_timeout = v;
         }
         if let Some(v) = self.u32(&mut o, "maxDequeueCount", 1, u32::MAX) {
             out.max_dequeue_count = v;
         }
-        if let Some(v) = self.choice(&mut o, "messageEncoding", MessageEncoding::VALID, MessageEncoding::parse) {
+        if let Some(v) = self.choice(
+            &mut o,
+            "messageEncoding",
+            MessageEncoding::VALID,
+            MessageEncoding::parse,
+        ) {
             out.message_encoding = v;
         }
         if let Some(v) = self.duration(&mut o, "receiveVisibilityTimeout", Duration::from_secs(1)) {
             out.receive_visibility_timeout = v;
         }
         self.leftovers(
-            o,
+            &o,
             &[
                 "batchSize",
                 "newBatchThreshold",
@@ -278,7 +340,9 @@ impl Reader {
     }
 
     fn kafka(&mut self, path: String, value: &Value, out: &mut KafkaOptions) {
-        let Some(mut o) = self.object(path, value) else { return };
+        let Some(mut o) = self.object(path, value) else {
+            return;
+        };
         out.max_message_bytes = self.u32(&mut o, "maxMessageBytes", 1_000, 1_000_000_000);
         out.batch_size = self.u32(&mut o, "batchSize", 1, 1_000_000);
         out.enable_idempotence = self.bool(&mut o, "enableIdempotence");
@@ -286,12 +350,26 @@ impl Reader {
         out.request_timeout_ms = self.u32(&mut o, "requestTimeoutMs", 1, 900_000);
         out.max_retries = self.u32(&mut o, "maxRetries", 0, i32::MAX as u32);
         out.linger_ms = self.u32(&mut o, "lingerMs", 0, 900_000);
-        out.compression = self.choice(&mut o, "compression", Compression::VALID, Compression::parse);
+        out.compression = self.choice(
+            &mut o,
+            "compression",
+            Compression::VALID,
+            Compression::parse,
+        );
         out.acks = self.choice(&mut o, "acks", Acks::VALID, Acks::parse);
-        out.partitioner = self.choice(&mut o, "partitioner", Partitioner::VALID, Partitioner::parse);
+        out.partitioner = self.choice(
+            &mut o,
+            "partitioner",
+            Partitioner::VALID,
+            Partitioner::parse,
+        );
         out.protocol = self.choice(&mut o, "protocol", Protocol::VALID, Protocol::parse);
-        out.authentication_mode =
-            self.choice(&mut o, "authenticationMode", AuthenticationMode::VALID, AuthenticationMode::parse);
+        out.authentication_mode = self.choice(
+            &mut o,
+            "authenticationMode",
+            AuthenticationMode::VALID,
+            AuthenticationMode::parse,
+        );
         out.username = self.string(&mut o, "username");
         out.password = self.string(&mut o, "password");
         out.ssl_ca_location = self.string(&mut o, "sslCaLocation");
@@ -302,7 +380,7 @@ impl Reader {
         out.socket_keepalive_enable = self.bool(&mut o, "socketKeepaliveEnable");
         out.librdkafka_debug = self.string(&mut o, "libkafkaDebug");
         self.leftovers(
-            o,
+            &o,
             &[
                 "maxMessageBytes",
                 "batchSize",
@@ -339,14 +417,19 @@ impl Reader {
     }
 
     fn http(&mut self, path: String, value: &Value, out: &mut HttpOptions) {
-        let Some(mut o) = self.object(path, value) else { return };
+        let Some(mut o) = self.object(path, value) else {
+            return;
+        };
         if let Some(prefix) = self.string(&mut o, "routePrefix") {
             out.route_prefix = prefix.trim_matches('/').to_owned();
         }
         if let Some((path, v)) = o.take("maxRequestBodySize") {
             match v.as_u64() {
                 Some(n) if n > 0 => out.max_request_body_size = n,
-                _ => self.problem(&path, format!("expected a positive number of bytes, found {}", show(v))),
+                _ => self.problem(
+                    &path,
+                    format!("expected a positive number of bytes, found {}", show(v)),
+                ),
             }
         }
         out.max_concurrent_requests = self.limit(&mut o, "maxConcurrentRequests");
@@ -359,16 +442,31 @@ impl Reader {
                             Some(s) => {
                                 out.custom_headers.insert(name.clone(), s.to_owned());
                             }
-                            None => self.problem(&format!("{path}.{name}"), "header values must be strings"),
+                            None => self.problem(
+                                &format!("{path}.{name}"),
+                                "header values must be strings",
+                            ),
                         }
                     }
                 }
-                None => self.problem(&path, format!("expected an object of header names to values, found {}", kind(v))),
+                None => self.problem(
+                    &path,
+                    format!(
+                        "expected an object of header names to values, found {}",
+                        kind(v)
+                    ),
+                ),
             }
         }
         self.leftovers(
-            o,
-            &["routePrefix", "maxRequestBodySize", "maxConcurrentRequests", "maxOutstandingRequests", "customHeaders"],
+            &o,
+            &[
+                "routePrefix",
+                "maxRequestBodySize",
+                "maxConcurrentRequests",
+                "maxOutstandingRequests",
+                "customHeaders",
+            ],
             &["dynamicThrottlesEnabled", "hsts"],
             "a Functions host HTTP setting this library does not implement",
         );
@@ -379,11 +477,20 @@ impl Reader {
         match v.as_u64() {
             Some(n) if n >= u64::from(min) && n <= u64::from(max) => u32::try_from(n).ok(),
             _ if v.is_number() => {
-                self.problem(&path, format!("{} is out of range; must be {min} to {max}", show(v)));
+                self.problem(
+                    &path,
+                    format!("{} is out of range; must be {min} to {max}", show(v)),
+                );
                 None
             }
             _ => {
-                self.problem(&path, format!("expected a whole number from {min} to {max}, found {}", show(v)));
+                self.problem(
+                    &path,
+                    format!(
+                        "expected a whole number from {min} to {max}, found {}",
+                        show(v)
+                    ),
+                );
                 None
             }
         }
@@ -396,7 +503,13 @@ impl Reader {
             Some(-1) => None,
             Some(n) if n >= 1 => u32::try_from(n).ok(),
             _ => {
-                self.problem(&path, format!("expected -1 (unbounded) or a positive number, found {}", show(v)));
+                self.problem(
+                    &path,
+                    format!(
+                        "expected -1 (unbounded) or a positive number, found {}",
+                        show(v)
+                    ),
+                );
                 None
             }
         }
@@ -423,13 +536,25 @@ impl Reader {
     fn duration(&mut self, o: &mut Object<'_>, key: &str, min: Duration) -> Option<Duration> {
         let (path, v) = o.take(key)?;
         let Some(text) = v.as_str() else {
-            self.problem(&path, format!("expected a TimeSpan string such as \"00:00:30\", found {}", show(v)));
+            self.problem(
+                &path,
+                format!(
+                    "expected a TimeSpan string such as \"00:00:30\", found {}",
+                    show(v)
+                ),
+            );
             return None;
         };
         match parse_timespan(text) {
             Ok(d) if d >= min => Some(d),
             Ok(_) => {
-                self.problem(&path, format!("\"{text}\" is too short; must be at least {}", crate::format_timespan(min)));
+                self.problem(
+                    &path,
+                    format!(
+                        "\"{text}\" is too short; must be at least {}",
+                        crate::format_timespan(min)
+                    ),
+                );
                 None
             }
             Err(e) => {
@@ -439,7 +564,13 @@ impl Reader {
         }
     }
 
-    fn choice<T>(&mut self, o: &mut Object<'_>, key: &str, valid: &[&str], parse: fn(&str) -> Option<T>) -> Option<T> {
+    fn choice<T>(
+        &mut self,
+        o: &mut Object<'_>,
+        key: &str,
+        valid: &[&str],
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
         let (path, v) = o.take(key)?;
         let parsed = match v {
             Value::String(s) => parse(s),
@@ -447,14 +578,23 @@ impl Reader {
             _ => None,
         };
         if parsed.is_none() {
-            self.problem(&path, format!("{} is not a valid value; use one of: {}", show(v), valid.join(", ")));
+            self.problem(
+                &path,
+                format!(
+                    "{} is not a valid value; use one of: {}",
+                    show(v),
+                    valid.join(", ")
+                ),
+            );
         }
         parsed
     }
 }
 
 fn lower_keys(map: &Map<String, Value>) -> BTreeMap<String, (&str, &Value)> {
-    map.iter().map(|(k, v)| (k.to_ascii_lowercase(), (k.as_str(), v))).collect()
+    map.iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), (k.as_str(), v)))
+        .collect()
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -474,7 +614,11 @@ fn show(value: &Value) -> String {
         Value::Array(_) | Value::Object(_) => kind(value).to_owned(),
         other => {
             let text = other.to_string();
-            if text.chars().count() > 40 { format!("{}…", text.chars().take(40).collect::<String>()) } else { text }
+            if text.chars().count() > 40 {
+                format!("{}…", text.chars().take(40).collect::<String>())
+            } else {
+                text
+            }
         }
     }
 }

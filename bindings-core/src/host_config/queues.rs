@@ -76,6 +76,10 @@ impl QueuesOptions {
 
     /// `max_polling_interval`, or its default for the environment (2 s in Development, else 1 minute).
     pub fn effective_max_polling_interval(&self, development: bool) -> Duration {
-        self.max_polling_interval.unwrap_or(if development { Duration::from_secs(2) } else { Duration::from_secs(60) })
+        self.max_polling_interval.unwrap_or(if development {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_secs(60)
+        })
     }
 }

@@ -14,8 +14,14 @@ fn an_empty_file_gives_the_documented_defaults() {
     let q = &config.queues;
     assert_eq!(q.batch_size, 16);
     assert_eq!(q.effective_new_batch_threshold(), 8);
-    assert_eq!(q.effective_max_polling_interval(false), Duration::from_secs(60));
-    assert_eq!(q.effective_max_polling_interval(true), Duration::from_secs(2));
+    assert_eq!(
+        q.effective_max_polling_interval(false),
+        Duration::from_secs(60)
+    );
+    assert_eq!(
+        q.effective_max_polling_interval(true),
+        Duration::from_secs(2)
+    );
     assert_eq!(q.visibility_timeout, Duration::ZERO);
     assert_eq!(q.max_dequeue_count, 5);
     assert_eq!(q.message_encoding, MessageEncoding::Base64);
@@ -35,7 +41,10 @@ fn reads_every_queues_option() {
     .unwrap();
     let q = config.queues;
     assert_eq!(q.max_polling_interval, Some(Duration::from_secs(2)));
-    assert_eq!(q.effective_max_polling_interval(false), Duration::from_secs(2));
+    assert_eq!(
+        q.effective_max_polling_interval(false),
+        Duration::from_secs(2)
+    );
     assert_eq!(q.visibility_timeout, Duration::from_secs(30));
     assert_eq!(q.batch_size, 32);
     assert_eq!(q.max_dequeue_count, 3);
@@ -46,8 +55,10 @@ fn reads_every_queues_option() {
 
 #[test]
 fn keys_are_case_insensitive() {
-    let config =
-        HostConfig::from_json_str(r#"{ "Version": "2.0", "Extensions": { "Queues": { "BATCHSIZE": 4 } } }"#).unwrap();
+    let config = HostConfig::from_json_str(
+        r#"{ "Version": "2.0", "Extensions": { "Queues": { "BATCHSIZE": 4 } } }"#,
+    )
+    .unwrap();
     assert_eq!(config.queues.batch_size, 4);
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
 }
@@ -107,25 +118,42 @@ fn every_invalid_value_is_reported_at_once_with_its_path() {
     ];
     assert_eq!(text.len(), expect.len(), "{text:#?}");
     for e in expect {
-        assert!(text.iter().any(|t| t.starts_with(e)), "missing {e:?} in {text:#?}");
+        assert!(
+            text.iter().any(|t| t.starts_with(e)),
+            "missing {e:?} in {text:#?}"
+        );
     }
 }
 
 #[test]
 fn the_error_lists_every_problem_with_the_file_name() {
-    let err = HostConfig::from_json_str(r#"{ "version": "1.0", "extensions": { "queues": { "batchSize": 0 } } }"#)
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("host.json has 2 invalid value(s):"), "{err}");
+    let err = HostConfig::from_json_str(
+        r#"{ "version": "1.0", "extensions": { "queues": { "batchSize": 0 } } }"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("host.json has 2 invalid value(s):"),
+        "{err}"
+    );
     assert!(err.contains("\n  - $.version: must be \"2.0\""), "{err}");
-    assert!(err.contains("\n  - $.extensions.queues.batchSize: 0 is out of range"), "{err}");
+    assert!(
+        err.contains("\n  - $.extensions.queues.batchSize: 0 is out of range"),
+        "{err}"
+    );
 }
 
 #[test]
 fn wrong_shapes_and_bad_json_are_errors() {
     let problems = invalid(r#"{ "version": "2.0", "extensions": { "queues": [] } }"#);
-    assert_eq!(problems[0].to_string(), "$.extensions.queues: expected an object, found an array");
-    assert_eq!(invalid("[]")[0].to_string(), "$: expected an object, found an array");
+    assert_eq!(
+        problems[0].to_string(),
+        "$.extensions.queues: expected an object, found an array"
+    );
+    assert_eq!(
+        invalid("[]")[0].to_string(),
+        "$: expected an object, found an array"
+    );
     let err = HostConfig::from_json_str("{ \"version\": ").unwrap_err();
     assert!(matches!(err, HostConfigError::Json { .. }), "{err:?}");
     assert!(err.to_string().contains("line 1"), "{err}");
@@ -139,18 +167,42 @@ fn unknown_keys_are_warnings_with_suggestions() {
     )
     .unwrap();
     let w = config.warnings.join("\n");
-    assert!(w.contains("$.extensions.queues.batchSzie: unknown key, ignored; did you mean `batchSize`?"), "{w}");
-    assert!(w.contains("$.extension: unknown key, ignored; did you mean `extensions`?"), "{w}");
-    assert!(w.contains("$.logging: a Functions host setting this library does not use; ignored"), "{w}");
-    assert!(w.contains("$.extensions.serviceBus: not a binding this library provides; ignored"), "{w}");
-    assert!(w.contains("$.extensions.kafka.maxBatchSize: a Kafka trigger option"), "{w}");
+    assert!(
+        w.contains(
+            "$.extensions.queues.batchSzie: unknown key, ignored; did you mean `batchSize`?"
+        ),
+        "{w}"
+    );
+    assert!(
+        w.contains("$.extension: unknown key, ignored; did you mean `extensions`?"),
+        "{w}"
+    );
+    assert!(
+        w.contains("$.logging: a Functions host setting this library does not use; ignored"),
+        "{w}"
+    );
+    assert!(
+        w.contains("$.extensions.serviceBus: not a binding this library provides; ignored"),
+        "{w}"
+    );
+    assert!(
+        w.contains("$.extensions.kafka.maxBatchSize: a Kafka trigger option"),
+        "{w}"
+    );
     assert_eq!(config.queues.batch_size, 16);
 }
 
 #[test]
 fn a_missing_version_is_a_warning() {
     let config = HostConfig::from_json_str("{}").unwrap();
-    assert!(config.warnings.iter().any(|w| w.contains("$.version: missing")), "{:?}", config.warnings);
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("$.version: missing")),
+        "{:?}",
+        config.warnings
+    );
 }
 
 #[test]
@@ -158,11 +210,21 @@ fn files_are_read_from_disk_and_a_missing_optional_file_gives_defaults() {
     let dir = std::env::temp_dir().join(format!("bindings-hostjson-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("host.json");
-    std::fs::write(&file, r#"{ "version": "2.0", "extensions": { "queues": { "batchSize": 2 } } }"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{ "version": "2.0", "extensions": { "queues": { "batchSize": 2 } } }"#,
+    )
+    .unwrap();
     assert_eq!(HostConfig::from_file(&file).unwrap().queues.batch_size, 2);
     let missing = dir.join("nope.json");
-    assert_eq!(HostConfig::from_file_or_default(&missing).unwrap(), HostConfig::default());
+    assert_eq!(
+        HostConfig::from_file_or_default(&missing).unwrap(),
+        HostConfig::default()
+    );
     let err = HostConfig::from_file(&missing).unwrap_err().to_string();
-    assert!(err.contains("cannot read") && err.contains("nope.json"), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("nope.json"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
