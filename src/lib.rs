@@ -87,3 +87,8 @@ pub mod __private {
         FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, TriggerAttribute,
     };
 }
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
