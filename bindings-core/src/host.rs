@@ -1,6 +1,7 @@
 //! The host: builds every function (resolving and validating all settings at once), runs their
 //! listeners, and shuts down in order — stop triggers, drain invocations, flush outputs.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -208,39 +209,56 @@ impl Host {
     /// Starts, runs until Ctrl-C or SIGTERM (or until a trigger fails), then shuts down with the
     /// configured timeout: stop triggers, drain in-flight invocations, flush outputs.
     pub async fn run_until_shutdown(self) -> Result<(), Error> {
+        let signals = Signals::install()?;
+        self.run_until(signals.recv()).await
+    }
+
+    /// Starts, runs until `stop` completes (or a trigger fails), then shuts down with the configured
+    /// timeout. For applications with their own notion of "stop" (a `CancellationToken`, a channel).
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> Result<(), Error> {
         let handle = self.start();
-        let timeout = handle.shutdown_timeout;
-        let signal = wait_for_signal();
         tokio::select! {
-            result = signal => match result {
-                Ok(name) => tracing::info!("{name} received; shutting down"),
-                Err(err) => {
-                    let _ = handle.shutdown(timeout).await;
-                    return Err(err);
-                }
-            },
+            () = stop => tracing::info!("stop requested; shutting down"),
             () = handle.failed.cancelled() => tracing::info!("a trigger failed; shutting down"),
         }
+        let timeout = handle.shutdown_timeout;
         handle.shutdown(timeout).await
     }
 }
 
-async fn wait_for_signal() -> Result<&'static str, Error> {
+/// Ctrl-C and SIGTERM, registered before the host starts so no signal is missed.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(Error::Signal)?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map(|()| "Ctrl-C").map_err(Error::Signal),
-            _ = term.recv() => Ok("SIGTERM"),
-        }
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Self, Error> {
+        Ok(Self {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(Error::Signal)?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .map(|()| "Ctrl-C")
-            .map_err(Error::Signal)
+
+    async fn recv(mut self) {
+        let ctrl_c = async {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                tracing::warn!(error = %err, "cannot listen for Ctrl-C; only SIGTERM stops the host");
+                std::future::pending::<()>().await;
+            }
+        };
+        #[cfg(unix)]
+        let name = tokio::select! {
+            () = ctrl_c => "Ctrl-C",
+            _ = self.terminate.recv() => "SIGTERM",
+        };
+        #[cfg(not(unix))]
+        let name = {
+            ctrl_c.await;
+            "Ctrl-C"
+        };
+        tracing::info!("{name} received");
     }
 }
 

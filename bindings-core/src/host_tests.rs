@@ -71,10 +71,7 @@ impl Output for Recorder {
         data: &'a BindingData,
     ) -> BoxFuture<'a, Result<(), FunctionError>> {
         Box::pin(async move {
-            let topic = self
-                .topic
-                .render(data)
-                .map_err(FunctionError::retry)?;
+            let topic = self.topic.render(data).map_err(FunctionError::retry)?;
             for item in items {
                 if item == "UNDELIVERABLE" {
                     return Err(FunctionError::retry(format!(
@@ -425,4 +422,63 @@ async fn calls_after_shutdown_began_are_refused() {
     let err = handle.call("shout", "x").await.unwrap_err();
     assert!(matches!(err, CallError::HostStopped { .. }), "{err:?}");
     assert!(sink(&handle).delivered().is_empty());
+}
+
+#[tokio::test]
+async fn run_until_drains_before_returning_when_asked_to_stop() {
+    let gate = Arc::new(Gate::default());
+    let host = Host::builder()
+        .settings(Settings::new())
+        .add_function(shout_function("shout", "t", Arc::clone(&gate)))
+        .build()
+        .await
+        .unwrap();
+    let resources = Arc::clone(host.resources());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(host.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let registry = resources.get::<crate::manual::ManualFunctions>().unwrap();
+    let (reply, result) = tokio::sync::oneshot::channel();
+    let event = TriggerEvent::new(
+        ManualEvent {
+            payload: "wait".into(),
+        },
+        BindingData::new(),
+    );
+    registry
+        .get("shout")
+        .unwrap()
+        .send((event, reply))
+        .await
+        .unwrap();
+    gate.entered.notified().await;
+    stop.send(()).unwrap();
+    tokio::task::yield_now().await;
+    assert!(
+        !running.is_finished(),
+        "run_until must wait for the running invocation"
+    );
+    gate.release.notify_one();
+    running.await.unwrap().unwrap();
+    assert!(result.await.unwrap().is_ok());
+    let sink = resources.get::<Sink>().unwrap();
+    assert_eq!(sink.events(), ["delivered waited", "flushed"]);
+}
+
+#[tokio::test]
+async fn run_until_returns_the_error_of_a_failed_trigger() {
+    let broken = Function::builder("reader", BrokenTrigger)
+        .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
+    let host = Host::builder()
+        .settings(Settings::new())
+        .add_function(broken)
+        .build()
+        .await
+        .unwrap();
+    let err = host.run_until(std::future::pending()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Listener { ref function, .. } if function == "reader"),
+        "{err:?}"
+    );
 }

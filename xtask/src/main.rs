@@ -1,1 +1,134 @@
-fn main() {}
+//! Project automation for the `bindings` workspace, run as `cargo xtask <command>`.
+//!
+//! - `services up|down|status`: the real services the integration tests talk to (Azurite for
+//!   Azure Queue storage, Tansu for Kafka), on free loopback ports, recorded in
+//!   `target/services/services.env` for the tests (see `tests/support/mod.rs`).
+//! - `test`: the workspace's tests with those services up, stopping them afterwards.
+//! - `ci`: formatting, lints, docs and tests, as CI runs them.
+
+mod azurite;
+mod ci;
+mod cmd;
+mod error;
+mod interrupt;
+mod net;
+mod paths;
+mod process;
+mod services;
+mod state;
+mod tansu;
+mod test;
+mod timing;
+
+use std::process::ExitCode;
+
+use crate::error::{Error, Result};
+use crate::services::Service;
+
+/// What `cargo xtask help` prints.
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  services up [azurite|kafka ...]  Start the test services (default: all) on free loopback ports,
+                                   or reuse the running ones, and write their addresses to
+                                   target/services/services.env (logs: target/services/<name>.log)
+  services down                    Stop the services recorded there and remove the file
+  services status                  Show each service's address and pid, and whether it answers
+  test [-- <cargo test args>]      services up, `cargo test --workspace --all-features [args]`
+                                   with the services' variables set, then stop the services
+                                   this run started (also on failure or Ctrl-C)
+  ci                               cargo fmt --check, clippy -D warnings, doc with -Dwarnings,
+                                   then `test`; stops at the first failing step
+  help                             Print this text
+
+Environment:
+  BINDINGS_TANSU_BIN   the Tansu binary to run instead of the cached build
+  XDG_CACHE_HOME       where Tansu is built once per machine (default ~/.cache; then
+                       bindings/tansu-<version>/bin/tansu)
+";
+
+fn main() -> ExitCode {
+    interrupt::install();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Run the command `args` names; returns the process's exit code.
+fn dispatch(args: &[String]) -> Result<u8> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["services", "up", names @ ..] => {
+            let services = parse_services(names)?;
+            services::up(&services, &mut Vec::new())?;
+            Ok(0)
+        }
+        ["services", "down"] => {
+            services::down(None)?;
+            Ok(0)
+        }
+        ["services", "status"] => Ok(if services::status()? { 0 } else { 1 }),
+        ["test", rest @ ..] => {
+            let extra = match rest {
+                ["--", extra @ ..] => extra,
+                extra => extra,
+            };
+            let extra: Vec<String> = extra.iter().map(|&arg| arg.to_owned()).collect();
+            test::run(&extra)
+        }
+        ["ci"] => ci::run(),
+        [] | ["help" | "-h" | "--help"] => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        _ => {
+            eprint!("unknown command: `{}`\n\n{USAGE}", words.join(" "));
+            Ok(2)
+        }
+    }
+}
+
+/// The services named on the command line (all of them when none is named).
+fn parse_services(names: &[&str]) -> Result<Vec<Service>> {
+    if names.is_empty() {
+        return Ok(Service::ALL.to_vec());
+    }
+    let mut services = Vec::new();
+    for name in names {
+        let service = Service::from_arg(name).ok_or_else(|| {
+            Error::new(format!(
+                "unknown service `{name}`; choose from: azurite, kafka"
+            ))
+        })?;
+        if !services.contains(&service) {
+            services.push(service);
+        }
+    }
+    Ok(services)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_service_names() {
+        assert_eq!(parse_services(&[]).unwrap(), Service::ALL.to_vec());
+        assert_eq!(
+            parse_services(&["tansu", "kafka"]).unwrap(),
+            vec![Service::Kafka]
+        );
+        assert!(
+            parse_services(&["redis"])
+                .unwrap_err()
+                .to_string()
+                .contains("azurite, kafka")
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! Shared helpers for the integration tests: the test services' addresses and unique names.
+//!
+//! The services come from `cargo xtask services up` (or `cargo xtask test`), which records their
+//! variables in `target/services/services.env`. A variable is read from the environment first,
+//! then from that file.
+//!
+//! A missing or unreachable service fails the test, with a message saying how to start it.
+//! Outside CI, `BINDINGS_SKIP_SERVICE_TESTS=1` turns that into a skip (the test prints
+//! `skipped: ...` and returns); under `CI=true` that variable is ignored and it always fails.
+
+// Each test file uses the helpers it needs.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{TcpStream, ToSocketAddrs as _};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Outside CI, `1` (or `true`) turns a missing service into a skipped test.
+pub(crate) const SKIP_VAR: &str = "BINDINGS_SKIP_SERVICE_TESTS";
+
+/// How long the reachability check waits for a TCP connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What to do about a missing service.
+const HOW_TO_START: &str = "run `cargo xtask services up` (or `cargo xtask test`)";
+
+/// `<workspace>/target/services/services.env`, written by `cargo xtask services up`.
+pub(crate) fn state_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("services")
+        .join("services.env")
+}
+
+/// The variables of the state file (empty if there is none), read once.
+fn state_vars() -> &'static HashMap<String, String> {
+    static VARS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    VARS.get_or_init(|| {
+        let Ok(text) = std::fs::read_to_string(state_file()) else {
+            return HashMap::new();
+        };
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split_once('='))
+            .map(|(key, value)| (key.trim().to_owned(), value.to_owned()))
+            .collect()
+    })
+}
+
+/// The value of `var` from the environment, else from the state file; `None` if neither has
+/// it (or it is empty).
+pub(crate) fn service(var: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .or_else(|| state_vars().get(var).cloned())
+        .filter(|value| !value.is_empty())
+}
+
+/// The value of `var` for a test that needs the service behind it, checked to be reachable
+/// (every `host:port` it names accepts a TCP connection).
+///
+/// A missing or unreachable service panics with how to start it, except outside CI with
+/// `BINDINGS_SKIP_SERVICE_TESTS=1`, where this prints `skipped: ...` and returns `None`:
+///
+/// ```ignore
+/// let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else { return };
+/// ```
+#[track_caller]
+pub(crate) fn require(var: &str) -> Option<String> {
+    match check(var) {
+        Ok(value) => Some(value),
+        Err(problem) if skip_allowed() => {
+            eprintln!("skipped: {problem} ({SKIP_VAR}=1)");
+            None
+        }
+        Err(problem) => panic!("{problem}"),
+    }
+}
+
+/// Whether missing services may skip tests: `BINDINGS_SKIP_SERVICE_TESTS=1`, and not in CI.
+pub(crate) fn skip_allowed() -> bool {
+    !flag("CI") && flag(SKIP_VAR)
+}
+
+/// Whether the environment variable `var` is set to something truthy.
+fn flag(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|value| {
+        let value = value.trim();
+        !(value.is_empty() || value == "0" || value.eq_ignore_ascii_case("false"))
+    })
+}
+
+/// The value of `var` if it is set and every address in it is reachable; else what is wrong.
+fn check(var: &str) -> Result<String, String> {
+    let Some(value) = service(var) else {
+        return Err(format!(
+            "service not running: {var} is not set; {HOW_TO_START}"
+        ));
+    };
+    let from = if std::env::var(var).is_ok_and(|env| !env.is_empty()) {
+        "from the environment".to_owned()
+    } else {
+        format!("from {}", state_file().display())
+    };
+    for addr in addresses(&value) {
+        if let Err(err) = connect(&addr) {
+            return Err(format!(
+                "service not reachable: {var} ({from}) names {addr}, which refuses connections \
+                 ({err}); {HOW_TO_START}"
+            ));
+        }
+    }
+    Ok(value)
+}
+
+fn connect(addr: &str) -> std::io::Result<()> {
+    let mut last = std::io::Error::other("no address");
+    for socket in addr.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&socket, CONNECT_TIMEOUT) {
+            Ok(_) => return Ok(()),
+            Err(err) => last = err,
+        }
+    }
+    Err(last)
+}
+
+/// The `host:port` addresses a service variable names: a URL's authority, a connection
+/// string's `...Endpoint=` URLs, or a comma-separated `host:port` list. Anything else (a path,
+/// say) names none.
+fn addresses(value: &str) -> Vec<String> {
+    if value.contains(';') {
+        return value
+            .split(';')
+            .filter_map(|part| part.split_once('='))
+            .filter(|(key, _)| key.trim().to_ascii_lowercase().ends_with("endpoint"))
+            .flat_map(|(_, url)| addresses(url))
+            .collect();
+    }
+    value
+        .split(',')
+        .filter_map(|item| authority(item.trim()))
+        .collect()
+}
+
+fn authority(item: &str) -> Option<String> {
+    let Some((scheme, rest)) = item.split_once("://") else {
+        return has_port(item).then(|| item.to_owned());
+    };
+    let host_port = rest.split(['/', '?']).next()?.rsplit('@').next()?;
+    if has_port(host_port) {
+        return Some(host_port.to_owned());
+    }
+    match scheme {
+        "http" => Some(format!("{host_port}:80")),
+        "https" => Some(format!("{host_port}:443")),
+        _ => None,
+    }
+}
+
+fn has_port(item: &str) -> bool {
+    item.rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+}
+
+/// A name no other test (in this run or a concurrent one) uses: `prefix-pid-counter-time`.
+/// Lower-case letters, digits and `-` only, so it is a valid queue and topic name when
+/// `prefix` is (keep it short: queue names have at most 63 characters).
+pub(crate) fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    // The low 40 bits of the clock: ~18 minutes of nanoseconds, plenty next to pid + counter.
+    format!(
+        "{prefix}-{}-{n}-{:x}",
+        std::process::id(),
+        nanos & 0xff_ffff_ffff
+    )
+}

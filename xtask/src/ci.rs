@@ -1,0 +1,90 @@
+//! `cargo xtask ci`: what CI checks, in order, stopping at the first failure.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::cmd;
+use crate::error::Result;
+use crate::test;
+use crate::timing;
+
+/// One check.
+enum Step {
+    /// A cargo command.
+    Cargo(
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    ),
+    /// `cargo xtask test`.
+    Test,
+}
+
+/// The steps, named as they are reported.
+const STEPS: [(&str, Step); 4] = [
+    ("fmt", Step::Cargo(&["fmt", "--all", "--", "--check"], &[])),
+    (
+        "clippy",
+        Step::Cargo(
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        ),
+    ),
+    (
+        "doc",
+        Step::Cargo(
+            &["doc", "--workspace", "--no-deps", "--all-features"],
+            &[("RUSTDOCFLAGS", "-Dwarnings")],
+        ),
+    ),
+    ("test", Step::Test),
+];
+
+/// Run every step; the exit code is the first failing step's (0 when all pass).
+pub(crate) fn run() -> Result<u8> {
+    let mut done: Vec<(&str, Duration)> = Vec::new();
+    for (name, step) in &STEPS {
+        println!("ci: step `{name}`");
+        let began = Instant::now();
+        let code = match step {
+            Step::Cargo(args, envs) => {
+                let mut command: Command = cmd::cargo();
+                command.args(*args).envs(envs.iter().copied());
+                let status = cmd::status(&mut command)?;
+                if status.success() {
+                    0
+                } else {
+                    cmd::exit_code(status)
+                }
+            }
+            Step::Test => test::run(&[])?,
+        };
+        let took = began.elapsed();
+        done.push((name, took));
+        if code != 0 {
+            summary(&done);
+            eprintln!(
+                "ci: step `{name}` failed after {} (exit code {code})",
+                timing::human(took)
+            );
+            return Ok(code);
+        }
+        println!("ci: step `{name}` passed in {}", timing::human(took));
+    }
+    summary(&done);
+    println!("ci: all steps passed");
+    Ok(0)
+}
+
+fn summary(done: &[(&str, Duration)]) {
+    for (name, took) in done {
+        println!("  {name:<7} {}", timing::human(*took));
+    }
+}

@@ -1,0 +1,104 @@
+//! Running commands in the foreground: echo them, wait for them, say clearly which one failed.
+
+use std::ffi::OsStr;
+use std::process::{Command, ExitStatus};
+
+use crate::error::{Error, Result};
+use crate::interrupt;
+use crate::paths;
+
+/// A `cargo` command run from the workspace root, using the `cargo` that runs `xtask`.
+pub(crate) fn cargo() -> Command {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(program);
+    cmd.current_dir(paths::workspace_root());
+    cmd
+}
+
+/// The command as a shell-like line (for messages; quotes arguments that need it).
+pub(crate) fn display(cmd: &Command) -> String {
+    let mut line = quote(cmd.get_program());
+    for arg in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    line
+}
+
+fn quote(word: &OsStr) -> String {
+    let word = word.to_string_lossy();
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c));
+    if plain {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Run `cmd` with inherited stdio and return how it ended (a non-zero exit is not an error
+/// here). Errors only when it cannot be started or `xtask` was interrupted before it started.
+pub(crate) fn status(cmd: &mut Command) -> Result<ExitStatus> {
+    if interrupt::interrupted() {
+        return Err(Error::new(format!(
+            "interrupted: not starting `{}`",
+            display(cmd)
+        )));
+    }
+    eprintln!("$ {}", display(cmd));
+    let mut child = cmd
+        .spawn()
+        .map_err(|err| Error::new(format!("cannot start `{}`: {err}", display(cmd))))?;
+    interrupt::set_child(Some(child.id()));
+    let waited = child.wait();
+    interrupt::set_child(None);
+    waited.map_err(|err| Error::new(format!("waiting for `{}`: {err}", display(cmd))))
+}
+
+/// Run `cmd` and fail unless it exits with 0.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let status = status(cmd)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "`{}` failed ({})",
+            display(cmd),
+            describe(status)
+        )))
+    }
+}
+
+/// "exit code 101" / "killed by signal 9".
+pub(crate) fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => status.to_string(),
+    }
+}
+
+/// The exit code to pass on for `status`: its own code, or 128 + signal like a shell.
+pub(crate) fn exit_code(status: ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => u8::try_from(code).unwrap_or(1),
+        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
+        (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_only_what_needs_it() {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["test", "--features", "a b", "it's", ""]);
+        assert_eq!(display(&cmd), r"cargo test --features 'a b' 'it'\''s' ''");
+    }
+}
