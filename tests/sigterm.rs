@@ -70,30 +70,28 @@ async fn long_job(token: CancellationToken) -> Result<(), FunctionError> {
 
 fn child() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let result =
-        runtime.block_on(async {
-            tracing_subscriber::fmt()
-                .with_ansi(false)
-                .with_writer(std::io::stdout)
-                .init();
-            let function =
-                Function::builder("long_job", OnStart).handler(
-                    |mut invocation: Invocation<Manual>| async move {
-                        let token = <CancellationToken as bindings::extend::FromInvocation<
+    let result = runtime.block_on(async {
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(std::io::stdout)
+            .init();
+        let function = Function::builder("long_job", OnStart).handler(
+            |mut invocation: Invocation<Manual>| async move {
+                let token = <CancellationToken as bindings::extend::FromInvocation<
                             Manual,
                         >>::from_invocation(&mut invocation)?;
-                        let value = long_job(token).await;
-                        invocation.finish::<Result<(), FunctionError>>(&(), value)
-                    },
-                );
-            Host::builder()
-                .settings(Settings::new())
-                .add_function(function)
-                .build()
-                .await?
-                .run_until_shutdown()
-                .await
-        });
+                let value = long_job(token).await;
+                invocation.finish::<Result<(), FunctionError>>(&(), value)
+            },
+        );
+        Host::builder()
+            .settings(Settings::new())
+            .add_function(function)
+            .build()
+            .await?
+            .run_until_shutdown()
+            .await
+    });
     match result {
         Ok(()) => println!("host exited cleanly"),
         Err(err) => {

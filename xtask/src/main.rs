@@ -4,7 +4,8 @@
 //!   Azure Queue storage, Tansu for Kafka), on free loopback ports, recorded in
 //!   `target/services/services.env` for the tests (see `tests/support/mod.rs`).
 //! - `test`: the workspace's tests with those services up, stopping them afterwards.
-//! - `ci`: formatting, lints, docs and tests, as CI runs them.
+//! - `lint`: formatting, clippy and docs, each with warnings as errors.
+//! - `ci`: `lint`, then `test`, as CI runs them.
 
 mod azurite;
 mod ci;
@@ -38,8 +39,9 @@ Commands:
   test [-- <cargo test args>]      services up, `cargo test --workspace --all-features [args]`
                                    with the services' variables set, then stop the services
                                    this run started (also on failure or Ctrl-C)
-  ci                               cargo fmt --check, clippy -D warnings, doc with -Dwarnings,
-                                   then `test`; stops at the first failing step
+  lint                             cargo fmt --check, clippy -D warnings, doc with -Dwarnings;
+                                   stops at the first failing step
+  ci                               `lint`, then `test`: what CI runs
   help                             Print this text
 
 Environment:
@@ -82,7 +84,8 @@ fn dispatch(args: &[String]) -> Result<u8> {
             let extra: Vec<String> = extra.iter().map(|&arg| arg.to_owned()).collect();
             test::run(&extra)
         }
-        ["ci"] => ci::run(),
+        ["ci"] => ci::run(true),
+        ["lint"] => ci::run(false),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             Ok(0)
