@@ -1,7 +1,8 @@
 //! Running commands in the foreground: echo them, wait for them, say clearly which one failed.
 
 use std::ffi::OsStr;
-use std::process::{Command, ExitStatus};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, ExitStatus, Stdio};
 
 use crate::error::{Error, Result};
 use crate::interrupt;
@@ -41,6 +42,19 @@ fn quote(word: &OsStr) -> String {
 /// Run `cmd` with inherited stdio and return how it ended (a non-zero exit is not an error
 /// here). Errors only when it cannot be started or `xtask` was interrupted before it started.
 pub(crate) fn status(cmd: &mut Command) -> Result<ExitStatus> {
+    spawn_and_wait(cmd, None)
+}
+
+/// [`status`], also handing each line of the command's stdout to `observe` (the lines are still
+/// printed as they come).
+pub(crate) fn status_observed(
+    cmd: &mut Command,
+    observe: &mut dyn FnMut(&str),
+) -> Result<ExitStatus> {
+    spawn_and_wait(cmd.stdout(Stdio::piped()), Some(observe))
+}
+
+fn spawn_and_wait(cmd: &mut Command, observe: Option<&mut dyn FnMut(&str)>) -> Result<ExitStatus> {
     if interrupt::interrupted() {
         return Err(Error::new(format!(
             "interrupted: not starting `{}`",
@@ -52,6 +66,15 @@ pub(crate) fn status(cmd: &mut Command) -> Result<ExitStatus> {
         .spawn()
         .map_err(|err| Error::new(format!("cannot start `{}`: {err}", display(cmd))))?;
     interrupt::set_child(Some(child.id()));
+    if let (Some(observe), Some(stdout)) = (observe, child.stdout.take()) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            println!("{line}");
+            observe(&line);
+        }
+    }
     let waited = child.wait();
     interrupt::set_child(None);
     waited.map_err(|err| Error::new(format!("waiting for `{}`: {err}", display(cmd))))

@@ -17,6 +17,7 @@ mod paths;
 mod process;
 mod services;
 mod state;
+mod tally;
 mod tansu;
 mod test;
 mod timing;

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::interrupt;
 use crate::services::{self, Guard, Service};
 use crate::state::State;
+use crate::tally::Tally;
 use crate::timing;
 
 /// Run the tests with the services up; `extra` goes to `cargo test` as is. Returns the tests'
@@ -24,7 +25,8 @@ pub(crate) fn run(extra: &[String]) -> Result<u8> {
         .args(extra)
         .envs(state.vars());
     let began = Instant::now();
-    let status = cmd::status(&mut test);
+    let mut tally = Tally::default();
+    let status = cmd::status_observed(&mut test, &mut |line| tally.observe(line));
     println!("tests: {}", timing::human(began.elapsed()));
 
     let began = Instant::now();
@@ -40,6 +42,8 @@ pub(crate) fn run(extra: &[String]) -> Result<u8> {
     if !status.success() {
         eprintln!("test: `cargo test` failed ({})", cmd::describe(status));
     }
+    // One closing line for the whole run: cargo's own last line is often a crate with no doctests.
+    println!("{}", tally.summary());
     Ok(if status.success() {
         0
     } else {
