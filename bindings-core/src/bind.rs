@@ -170,7 +170,8 @@ impl<'a> BindContext<'a> {
 /// A registry keyed by function name (case-insensitive), for resources that look functions up.
 #[derive(Debug)]
 pub struct Registry<V> {
-    entries: Mutex<HashMap<String, V>>,
+    /// Lower-cased name -> (name as registered, value).
+    entries: Mutex<HashMap<String, (String, V)>>,
 }
 
 impl<V> Default for Registry<V> {
@@ -184,22 +185,25 @@ impl<V> Default for Registry<V> {
 impl<V: Clone> Registry<V> {
     /// Adds `value` under `name`.
     pub fn insert(&self, name: &str, value: V) {
-        self.lock().insert(name.to_ascii_lowercase(), value);
+        self.lock()
+            .insert(name.to_ascii_lowercase(), (name.to_owned(), value));
     }
 
     /// The value under `name`, in any case.
     pub fn get(&self, name: &str) -> Option<V> {
-        self.lock().get(&name.to_ascii_lowercase()).cloned()
+        self.lock()
+            .get(&name.to_ascii_lowercase())
+            .map(|(_, value)| value.clone())
     }
 
-    /// Every name, sorted.
+    /// Every name as registered, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.lock().keys().cloned().collect();
+        let mut names: Vec<String> = self.lock().values().map(|(name, _)| name.clone()).collect();
         names.sort();
         names
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, V>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, V)>> {
         // A panic while holding this lock cannot leave the map half-updated (single inserts and reads).
         self.entries
             .lock()

@@ -262,7 +262,7 @@ async fn calling_an_unknown_function_names_the_known_ones() {
     let err = handle.call("shuot", "x").await.unwrap_err().to_string();
     assert_eq!(
         err,
-        "no #[manual_trigger] function is named `shuot` (manual functions: shout)"
+        "no #[manual_trigger] function is named `shuot` (manual functions: Shout)"
     );
     handle.call("SHOUT", "x").await.unwrap();
     handle.shutdown(Duration::from_secs(5)).await.unwrap();

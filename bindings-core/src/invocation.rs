@@ -111,7 +111,7 @@ impl<T: Trigger> Completion<T> {
 /// [`CancellationToken`](tokio_util::sync::CancellationToken); triggers with a payload bind `String`,
 /// `Vec<u8>`, `Bytes` and [`Json<T>`](crate::Json).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a parameter of a function with this trigger",
+    message = "`{Self}` cannot be a parameter of a function triggered by `{T}`",
     label = "no binding for this parameter type",
     note = "parameters are bound by type: the payload (`String`, `Vec<u8>`, `Bytes`, `Json<T>`, or the trigger's \
             own message type), `Logger`, `FunctionContext`, `CancellationToken`"
@@ -142,7 +142,7 @@ impl<T: Trigger> FromInvocation<T> for tokio_util::sync::CancellationToken {
 /// A type a function can return when triggered by `T`: `()`, `Result<R, E>`, a trigger's reply type,
 /// or a `#[derive(Outputs)]` struct whose fields go to several outputs.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned from a function with this trigger",
+    message = "`{Self}` cannot be returned from a function triggered by `{T}`",
     label = "this return type cannot be converted",
     note = "return `()`, `Result<(), E>`, the trigger's reply type, or a `#[derive(Outputs)]` struct; \
             to send the return value somewhere, put an output attribute such as `#[kafka_output(...)]` on the function"

@@ -85,18 +85,6 @@ impl<'a> Options<'a> {
         options
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-        )
-    )]
-    /// The positional arguments, in order (the attribute decides how many it takes).
-    pub(crate) fn take_positional(&mut self) -> Vec<Expr> {
-        std::mem::take(&mut self.positional)
-    }
-
     fn take(&mut self, key: &str) -> Option<(Ident, Expr)> {
         debug_assert!(
             self.known.contains(&key),
@@ -129,13 +117,50 @@ impl<'a> Options<'a> {
         }
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-        )
-    )]
+    /// Reports every option not taken, with a suggestion. Call after all getters.
+    pub(crate) fn finish(self) {
+        for (key, _) in &self.named {
+            let name = key.to_string();
+            let message = match did_you_mean(&name, self.known.iter().copied()) {
+                Some(near) => format!(
+                    "unknown option `{name}` for #[{}]; did you mean `{near}`?",
+                    self.attribute
+                ),
+                None if self.known.is_empty() => {
+                    format!("#[{}] takes no options; remove `{name}`", self.attribute)
+                }
+                None => format!(
+                    "unknown option `{name}` for #[{}]; its options are: {}",
+                    self.attribute,
+                    self.known.join(", ")
+                ),
+            };
+            self.cx.error_spanned_by(key, message);
+        }
+        for expr in &self.positional {
+            self.cx.error_spanned_by(
+                expr,
+                format_args!("#[{}] takes no positional argument here", self.attribute),
+            );
+        }
+    }
+}
+
+/// Getters for option kinds the attributes of later issues take (positional names, numbers,
+/// choices, lists, setting references); unit-tested here with the framework.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
+    )
+)]
+impl Options<'_> {
+    /// The positional arguments, in order (the attribute decides how many it takes).
+    pub(crate) fn take_positional(&mut self) -> Vec<Expr> {
+        std::mem::take(&mut self.positional)
+    }
+
     /// A boolean literal option.
     pub(crate) fn bool(&mut self, key: &str) -> Option<Spanned<bool>> {
         let (_, value) = self.take(key)?;
@@ -153,13 +178,6 @@ impl<'a> Options<'a> {
         None
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-        )
-    )]
     /// An integer literal option within `range`.
     pub(crate) fn int(&mut self, key: &str, min: u64, max: u64) -> Option<Spanned<u64>> {
         let (_, value) = self.take(key)?;
@@ -191,13 +209,6 @@ impl<'a> Options<'a> {
         }
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-        )
-    )]
     /// A string option that must be one of `valid` (compared by `normalize`, which may be identity).
     /// Returns the canonical spelling from `valid`.
     pub(crate) fn choice(
@@ -227,13 +238,6 @@ impl<'a> Options<'a> {
         None
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-        )
-    )]
     /// A list of string literals: `key = ["a", "b"]` (a single string is a list of one).
     pub(crate) fn strings(&mut self, key: &str) -> Option<Vec<Spanned<String>>> {
         let (_, value) = self.take(key)?;
@@ -248,13 +252,6 @@ impl<'a> Options<'a> {
         Some(strings)
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-        )
-    )]
     /// A string that must reference an app setting (`"%Name%"`): for credentials, which must never be
     /// literals in code.
     pub(crate) fn setting_reference(&mut self, key: &str) -> Option<Spanned<String>> {
@@ -270,34 +267,6 @@ impl<'a> Options<'a> {
                 ),
             );
             None
-        }
-    }
-
-    /// Reports every option not taken, with a suggestion. Call after all getters.
-    pub(crate) fn finish(self) {
-        for (key, _) in &self.named {
-            let name = key.to_string();
-            let message = match did_you_mean(&name, self.known.iter().copied()) {
-                Some(near) => format!(
-                    "unknown option `{name}` for #[{}]; did you mean `{near}`?",
-                    self.attribute
-                ),
-                None if self.known.is_empty() => {
-                    format!("#[{}] takes no options; remove `{name}`", self.attribute)
-                }
-                None => format!(
-                    "unknown option `{name}` for #[{}]; its options are: {}",
-                    self.attribute,
-                    self.known.join(", ")
-                ),
-            };
-            self.cx.error_spanned_by(key, message);
-        }
-        for expr in &self.positional {
-            self.cx.error_spanned_by(
-                expr,
-                format_args!("#[{}] takes no positional argument here", self.attribute),
-            );
         }
     }
 }
