@@ -482,3 +482,50 @@ async fn run_until_returns_the_error_of_a_failed_trigger() {
         "{err:?}"
     );
 }
+
+/// Collects what a `tracing_subscriber::fmt` layer writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_logger_writes_inside_the_invocation_span() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let handle = start(
+        vec![shout_function("shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
+    handle.call("shout", "hi").await.unwrap();
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("got hi"))
+        .unwrap_or_else(|| panic!("no log line in {text}"));
+    assert!(
+        line.contains("invocation{function=shout invocation_id="),
+        "{line}"
+    );
+    assert!(line.contains("trigger=\"manual trigger\""), "{line}");
+    let outcome = text
+        .lines()
+        .find(|l| l.contains("succeeded"))
+        .unwrap_or_else(|| panic!("no outcome in {text}"));
+    assert!(outcome.contains("elapsed_ms="), "{outcome}");
+}

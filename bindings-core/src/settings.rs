@@ -584,6 +584,28 @@ mod tests {
     }
 
     #[test]
+    fn a_local_file_on_disk_is_read_and_the_real_environment_wins() {
+        let path = std::env::temp_dir().join(format!(
+            "bindings-local-settings-{}.json",
+            std::process::id()
+        ));
+        std::fs::write(
+            &path,
+            r#"{ "Values": { "PATH": "from-file", "OnlyInFile": "x" } }"#,
+        )
+        .unwrap();
+        let s = Settings::from_env_and_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(s.get("PATH").map(str::to_owned), std::env::var("PATH").ok());
+        assert_eq!(s.get("OnlyInFile"), Some("x"));
+        let err = Settings::from_env_and_file(&path).unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read") && err.contains("bindings-local-settings"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn from_env_reads_process_variables() {
         // PATH is set in every test environment; this checks the reading, not a particular value.
         let s = Settings::from_env();
