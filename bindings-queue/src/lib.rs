@@ -1,4 +1,9 @@
 //! The Azure Queue storage trigger for `bindings`: listener loop, back-off, concurrency, visibility
-//! renewal and poison handling over a `QueueService` (Azure or in-memory).
-//!
-//! This crate is being built; until it lands, the `queue` feature of the facade adds nothing.
+//! renewal and poison handling over a [`QueueService`] (Azure or in-memory).
+
+mod service;
+
+pub use service::{
+    MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
+    ReceivedMessage, ServiceError, ServiceErrorKind,
+};
