@@ -68,6 +68,12 @@ impl Resources {
             .expect("resources are keyed by their own TypeId")
     }
 
+    /// Puts `resource` in place (replacing one of the same type), so bindings find it instead of
+    /// creating a default one.
+    pub fn insert<R: Send + Sync + 'static>(&mut self, resource: Arc<R>) {
+        self.map.insert(TypeId::of::<R>(), resource);
+    }
+
     /// The resource of type `R`, if a binding created one.
     pub fn get<R: Send + Sync + 'static>(&self) -> Option<Arc<R>> {
         self.map

@@ -20,6 +20,7 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Collects settings, host.json and functions; [`build`](Self::build) checks them all.
 #[derive(Debug)]
 pub struct HostBuilder {
+    resources: Resources,
     settings: Option<Settings>,
     host_config: Option<HostConfig>,
     functions: Vec<Function>,
@@ -54,6 +55,14 @@ impl HostBuilder {
         self
     }
 
+    /// Provides a shared object the bindings look up by type instead of creating their own — e.g. the
+    /// queue trigger's table of queue services, to run functions on the in-memory queue.
+    #[must_use]
+    pub fn resource<R: Send + Sync + 'static>(mut self, resource: Arc<R>) -> Self {
+        self.resources.insert(resource);
+        self
+    }
+
     /// How long [`Host::run_until_shutdown`] lets in-flight invocations finish. Default 30 s.
     #[must_use]
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
@@ -70,7 +79,7 @@ impl HostBuilder {
             tracing::warn!("host.json: {warning}");
         }
         let mut problems = Vec::new();
-        let mut resources = Resources::default();
+        let mut resources = self.resources;
         let mut shutdown_hooks = Vec::new();
         let mut bound: Vec<Box<dyn BoundFunction>> = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -157,6 +166,7 @@ impl Host {
     /// Starts describing a host.
     pub fn builder() -> HostBuilder {
         HostBuilder {
+            resources: Resources::default(),
             settings: None,
             host_config: None,
             functions: Vec::new(),

@@ -1,11 +1,26 @@
 //! The Azure Queue storage trigger for `bindings`: listener loop, back-off, concurrency, visibility
-//! renewal and poison handling over a [`QueueService`] (Azure or in-memory).
+//! renewal and poison handling over a [`QueueService`] (Azure Queue storage, or the in-memory queue).
 
+mod backoff;
+mod connect;
+mod listener;
 mod memory;
+mod message;
+mod poison;
 mod service;
+mod services;
+mod status;
+mod trigger;
 
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
+pub use message::{QueueEvent, QueueMessage, QueueMetadata};
+pub use poison::{POISON_SUFFIX, poison_queue_name};
 pub use service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
     ReceivedMessage, ServiceError, ServiceErrorKind,
 };
+pub use services::QueueServices;
+pub use status::{
+    MAX_SCALE_OUT_STEP, QueueCounts, QueueFunction, QueueFunctions, ScaleHint, target_instances,
+};
+pub use trigger::{DEFAULT_CONNECTION, QueueTrigger, QueueTriggerAttribute, check_queue_name};

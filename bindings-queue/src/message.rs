@@ -1,0 +1,152 @@
+//! What a queue-triggered function receives: the message, its metadata, and the binding data it
+//! offers other bindings.
+
+use std::sync::Arc;
+
+use bindings_core::{BindingData, Bytes, FromInvocation, FunctionError, Invocation, Payload};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::trigger::QueueTrigger;
+
+/// A queue message with everything the service says about it. Bind it as a parameter to get the
+/// body and the metadata together.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// The decoded body.
+    pub body: Bytes,
+    /// The metadata.
+    pub metadata: QueueMetadata,
+}
+
+impl std::fmt::Debug for QueueMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueMessage")
+            .field("body_len", &self.body.len())
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+impl QueueMessage {
+    /// The body as UTF-8 text, if it is.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body).ok()
+    }
+}
+
+/// A queue message's metadata. Bind it as a parameter of type `QueueMetadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMetadata {
+    /// The queue it came from.
+    pub queue: Arc<str>,
+    /// The message id.
+    pub id: String,
+    /// How many times it has been received, this time included.
+    pub dequeue_count: u32,
+    /// When it was added.
+    pub insertion_time: OffsetDateTime,
+    /// When it expires.
+    pub expiration_time: OffsetDateTime,
+    /// When it becomes visible again if not completed (receipt time + the receive visibility).
+    pub next_visible_time: OffsetDateTime,
+    /// The pop receipt it was received with.
+    pub pop_receipt: String,
+}
+
+/// The queue trigger's event: one received, decoded message.
+#[derive(Debug, Clone)]
+pub struct QueueEvent {
+    /// The message.
+    pub message: QueueMessage,
+}
+
+impl Payload for QueueEvent {
+    fn payload(&self) -> &Bytes {
+        &self.message.body
+    }
+}
+
+impl FromInvocation<QueueTrigger> for QueueMessage {
+    fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
+        Ok(invocation.event.message.clone())
+    }
+}
+
+impl FromInvocation<QueueTrigger> for QueueMetadata {
+    fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
+        Ok(invocation.event.message.metadata.clone())
+    }
+}
+
+/// The binding data of a message: `QueueTrigger` (the text, if UTF-8), `DequeueCount`, `ExpirationTime`,
+/// `Id`, `InsertionTime`, `NextVisibleTime`, `PopReceipt`, then the top-level properties of a JSON object
+/// body (which win on a name clash, so `{id}` is an order's own id).
+pub(crate) fn binding_data(message: &QueueMessage) -> BindingData {
+    let m = &message.metadata;
+    let mut data = BindingData::new();
+    if let Some(text) = message.text() {
+        data.insert("QueueTrigger", text);
+    }
+    data.insert("DequeueCount", m.dequeue_count);
+    data.insert("ExpirationTime", rfc3339(m.expiration_time));
+    data.insert("Id", m.id.clone());
+    data.insert("InsertionTime", rfc3339(m.insertion_time));
+    data.insert("NextVisibleTime", rfc3339(m.next_visible_time));
+    data.insert("PopReceipt", m.pop_receipt.clone());
+    if message.body.first() == Some(&b'{')
+        && let Ok(json) = serde_json::from_slice::<serde_json::Value>(&message.body)
+    {
+        data.extend_from_json(&json);
+    }
+    data
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(body: &[u8]) -> QueueMessage {
+        QueueMessage {
+            body: Bytes::copy_from_slice(body),
+            metadata: QueueMetadata {
+                queue: "orders".into(),
+                id: "m-1".into(),
+                dequeue_count: 2,
+                insertion_time: OffsetDateTime::UNIX_EPOCH,
+                expiration_time: OffsetDateTime::UNIX_EPOCH,
+                next_visible_time: OffsetDateTime::UNIX_EPOCH,
+                pop_receipt: "r-1".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn offers_the_message_metadata_under_azure_s_names() {
+        let data = binding_data(&message(b"hello"));
+        assert_eq!(data.get("queuetrigger"), Some(&json!("hello")));
+        assert_eq!(data.get("DequeueCount"), Some(&json!(2)));
+        assert_eq!(data.get("id"), Some(&json!("m-1")));
+        assert_eq!(data.get("PopReceipt"), Some(&json!("r-1")));
+        assert_eq!(
+            data.get("InsertionTime"),
+            Some(&json!("1970-01-01T00:00:00Z"))
+        );
+        assert!(data.get("ExpirationTime").is_some() && data.get("NextVisibleTime").is_some());
+    }
+
+    #[test]
+    fn json_properties_join_and_win_and_binary_bodies_have_no_text() {
+        let data = binding_data(&message(br#"{"id":"o-7","region":"eu"}"#));
+        assert_eq!(data.get("id"), Some(&json!("o-7")));
+        assert_eq!(data.get("region"), Some(&json!("eu")));
+        let data = binding_data(&message(&[0xff, 0x00]));
+        assert_eq!(data.get("QueueTrigger"), None);
+        assert_eq!(data.get("id"), Some(&json!("m-1")));
+    }
+}

@@ -1,0 +1,119 @@
+//! Which [`QueueService`] a connection name means: one provided in code (e.g. the in-memory queue),
+//! or one built from the connection's settings.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bindings_core::BindContext;
+
+use crate::QueueService;
+
+/// Queue services by connection name, shared by every queue-triggered function of a host.
+///
+/// Provide one to run functions on queues of your own — the in-memory queue for an embedded
+/// default or tests — instead of the connection's settings:
+///
+/// ```
+/// use std::sync::Arc;
+/// use bindings_queue::{MemoryQueueService, QueueServices};
+///
+/// let memory = MemoryQueueService::new();
+/// let services = QueueServices::new().with("Storage", memory.clone()); // AzureWebJobsStorage
+/// // Host::builder().resource(Arc::new(services))...
+/// ```
+///
+/// Names are compared without case and without an `AzureWebJobs` prefix, so `"Storage"` and
+/// `"AzureWebJobsStorage"` are the same connection.
+#[derive(Default)]
+pub struct QueueServices {
+    entries: Mutex<HashMap<String, Arc<dyn QueueService>>>,
+}
+
+impl std::fmt::Debug for QueueServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_map()
+            .entries(
+                entries
+                    .iter()
+                    .map(|(name, service)| (name, service.describe())),
+            )
+            .finish()
+    }
+}
+
+fn key(connection: &str) -> String {
+    let lower = connection.to_ascii_lowercase();
+    lower
+        .strip_prefix("azurewebjobs")
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(&lower)
+        .to_owned()
+}
+
+impl QueueServices {
+    /// No services provided: every connection comes from settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `service` for connection `connection`.
+    #[must_use]
+    pub fn with(self, connection: &str, service: impl QueueService) -> Self {
+        self.insert(connection, Arc::new(service));
+        self
+    }
+
+    /// Uses `service` for connection `connection`.
+    pub fn insert(&self, connection: &str, service: Arc<dyn QueueService>) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key(connection), service);
+    }
+
+    /// The service for `connection`, if one was provided or already built.
+    pub fn get(&self, connection: &str) -> Option<Arc<dyn QueueService>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key(connection))
+            .cloned()
+    }
+
+    /// The service for `connection`: a provided one, or one built from settings (and kept for the other
+    /// functions using the same connection). Problems go into `cx`.
+    pub(crate) fn resolve(
+        &self,
+        cx: &mut BindContext<'_>,
+        connection: &str,
+        chosen_by: &str,
+    ) -> Option<Arc<dyn QueueService>> {
+        if let Some(service) = self.get(connection) {
+            return Some(service);
+        }
+        let settings = cx.connection(chosen_by, connection)?;
+        let service = crate::connect::service_for(&settings)
+            .map_err(|why| cx.problem(format!("connection `{connection}`: {why}")))
+            .ok()?;
+        self.insert(connection, Arc::clone(&service));
+        Some(service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryQueueService;
+
+    #[test]
+    fn names_match_without_case_or_the_azurewebjobs_prefix() {
+        let services = QueueServices::new().with("Storage", MemoryQueueService::new());
+        assert!(services.get("AzureWebJobsStorage").is_some());
+        assert!(services.get("storage").is_some());
+        assert!(services.get("Other").is_none());
+        let services = QueueServices::new().with("AzureWebJobsMine", MemoryQueueService::new());
+        assert!(services.get("Mine").is_some());
+        assert_eq!(key("AzureWebJobs"), "azurewebjobs");
+    }
+}

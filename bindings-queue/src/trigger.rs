@@ -1,0 +1,268 @@
+//! `#[queue_trigger]`: the trigger kind, the attribute's options, and binding them at start-up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bindings_core::{
+    BindContext, Listener, MessageEncoding, QueuesOptions, Trigger, TriggerAttribute,
+};
+
+use crate::listener::{ListenerConfig, QueueListener};
+use crate::services::QueueServices;
+use crate::status::{QueueFunction, QueueFunctions};
+
+/// The queue trigger kind: functions triggered by Azure Queue storage messages.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueTrigger;
+
+impl Trigger for QueueTrigger {
+    const NAME: &'static str = "queue trigger";
+    type Event = crate::QueueEvent;
+    type Reply = ();
+}
+
+/// The connection used when no `connection` or `storage_account` names one.
+pub const DEFAULT_CONNECTION: &str = "Storage";
+
+/// `#[queue_trigger(...)]` as a value: the queue, its connection, and per-function overrides of
+/// host.json's `extensions.queues`. The macro builds it; it can be built by hand too.
+///
+/// ```
+/// use std::time::Duration;
+/// use bindings_queue::QueueTriggerAttribute;
+///
+/// let attribute = QueueTriggerAttribute::new("%InputQueue%")
+///     .connection("StorageConnectionAppSetting")
+///     .batch_size(1)
+///     .max_dequeue_count(3)
+///     .visibility_timeout(Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct QueueTriggerAttribute {
+    queue: String,
+    connection: Option<String>,
+    storage_account: Option<String>,
+    enclosing_storage_account: Option<String>,
+    batch_size: Option<u32>,
+    new_batch_threshold: Option<u32>,
+    max_polling_interval: Option<Duration>,
+    visibility_timeout: Option<Duration>,
+    max_dequeue_count: Option<u32>,
+    message_encoding: Option<MessageEncoding>,
+    receive_visibility_timeout: Option<Duration>,
+}
+
+impl QueueTriggerAttribute {
+    /// Triggers on `queue`: a name, or `%Setting%` naming the setting that holds it.
+    pub fn new(queue: impl Into<String>) -> Self {
+        Self {
+            queue: queue.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The connection setting (`X`: looked up as `AzureWebJobsX`, then `X`). Wins over `storage_account`.
+    pub fn connection(mut self, name: impl Into<String>) -> Self {
+        self.connection = Some(name.into());
+        self
+    }
+
+    /// The function's `#[storage_account("X")]`.
+    pub fn storage_account(mut self, name: impl Into<String>) -> Self {
+        self.storage_account = Some(name.into());
+        self
+    }
+
+    /// A `#[storage_account("X")]` on the enclosing module or impl block.
+    pub fn enclosing_storage_account(mut self, name: impl Into<String>) -> Self {
+        self.enclosing_storage_account = Some(name.into());
+        self
+    }
+
+    /// Overrides `batchSize` (1–32).
+    pub fn batch_size(mut self, value: u32) -> Self {
+        self.batch_size = Some(value);
+        self
+    }
+
+    /// Overrides `newBatchThreshold`.
+    pub fn new_batch_threshold(mut self, value: u32) -> Self {
+        self.new_batch_threshold = Some(value);
+        self
+    }
+
+    /// Overrides `maxPollingInterval` (at least 100 ms).
+    pub fn max_polling_interval(mut self, value: Duration) -> Self {
+        self.max_polling_interval = Some(value);
+        self
+    }
+
+    /// Overrides `visibilityTimeout`: the retry delay after a failure.
+    pub fn visibility_timeout(mut self, value: Duration) -> Self {
+        self.visibility_timeout = Some(value);
+        self
+    }
+
+    /// Overrides `maxDequeueCount` (at least 1).
+    pub fn max_dequeue_count(mut self, value: u32) -> Self {
+        self.max_dequeue_count = Some(value);
+        self
+    }
+
+    /// Overrides `messageEncoding`.
+    pub fn message_encoding(mut self, value: MessageEncoding) -> Self {
+        self.message_encoding = Some(value);
+        self
+    }
+
+    /// Overrides `receiveVisibilityTimeout`: how long a received message stays invisible while processed.
+    pub fn receive_visibility_timeout(mut self, value: Duration) -> Self {
+        self.receive_visibility_timeout = Some(value);
+        self
+    }
+
+    /// host.json's options with this function's overrides, checked.
+    fn options(&self, cx: &mut BindContext<'_>) -> Option<QueuesOptions> {
+        let mut options = cx.host_config().queues.clone();
+        let before = options.clone();
+        options.batch_size = self.batch_size.unwrap_or(before.batch_size);
+        options.new_batch_threshold = self.new_batch_threshold.or(before.new_batch_threshold);
+        options.max_polling_interval = self.max_polling_interval.or(before.max_polling_interval);
+        options.visibility_timeout = self.visibility_timeout.unwrap_or(before.visibility_timeout);
+        options.max_dequeue_count = self.max_dequeue_count.unwrap_or(before.max_dequeue_count);
+        options.message_encoding = self.message_encoding.unwrap_or(before.message_encoding);
+        options.receive_visibility_timeout = self
+            .receive_visibility_timeout
+            .unwrap_or(before.receive_visibility_timeout);
+        let mut ok = true;
+        let mut check = |valid: bool, message: String| {
+            if !valid {
+                cx.problem(message);
+                ok = false;
+            }
+        };
+        check(
+            (1..=32).contains(&options.batch_size),
+            format!(
+                "batch_size {} is out of range; use 1 to 32",
+                options.batch_size
+            ),
+        );
+        check(
+            options.max_dequeue_count >= 1,
+            "max_dequeue_count must be at least 1".into(),
+        );
+        let polling = options.effective_max_polling_interval(false);
+        check(
+            polling >= QueuesOptions::MIN_POLLING_INTERVAL,
+            format!("max_polling_interval {polling:?} is too short; use at least 100 ms"),
+        );
+        let receive = options.receive_visibility_timeout;
+        check(
+            receive >= Duration::from_secs(1) && receive <= crate::MAX_VISIBILITY,
+            format!(
+                "receive_visibility_timeout {receive:?} is out of range; use 1 second to 7 days"
+            ),
+        );
+        check(
+            options.visibility_timeout <= crate::MAX_VISIBILITY,
+            "visibility_timeout is over the service's limit of 7 days".into(),
+        );
+        ok.then_some(options)
+    }
+
+    /// The connection setting's name and which option chose it, in the documented order.
+    fn connection_name(&self) -> (&str, &'static str) {
+        if let Some(name) = &self.connection {
+            (name, "connection")
+        } else if let Some(name) = &self.storage_account {
+            (name, "storage_account")
+        } else if let Some(name) = &self.enclosing_storage_account {
+            (name, "storage_account (on the enclosing module)")
+        } else {
+            (DEFAULT_CONNECTION, "the default connection")
+        }
+    }
+}
+
+impl TriggerAttribute for QueueTriggerAttribute {
+    type Trigger = QueueTrigger;
+    const NAME: &'static str = "queue_trigger";
+
+    fn bind(self, cx: &mut BindContext<'_>) -> Option<Box<dyn Listener<QueueTrigger>>> {
+        let queue = cx.expand("queue_name", &self.queue).and_then(|queue| {
+            check_queue_name(&queue)
+                .map_err(|why| cx.problem(format!("queue name \"{queue}\" {why}")))
+                .ok()?;
+            Some(queue)
+        });
+        let options = self.options(cx);
+        let (connection, chosen_by) = self.connection_name();
+        let service = cx
+            .resource::<QueueServices>()
+            .resolve(cx, connection, chosen_by);
+        let (queue, options, service) = (queue?, options?, service?);
+        let development = cx.is_development();
+        let config = ListenerConfig::new(&queue, &options, development);
+        let function = Arc::new(QueueFunction::new(
+            cx.function_name(),
+            Arc::clone(&service),
+            &config,
+        ));
+        cx.resource::<QueueFunctions>()
+            .insert(cx.function_name(), Arc::clone(&function));
+        let wakers = cx.resource::<crate::poison::Wakers>();
+        Some(Box::new(QueueListener::new(
+            service,
+            config,
+            connection.to_owned(),
+            function,
+            wakers,
+        )))
+    }
+}
+
+/// Azure's rule: 3–63 characters; lowercase letters, digits and single dashes; starts and ends with a
+/// letter or digit.
+pub fn check_queue_name(name: &str) -> Result<(), &'static str> {
+    if !(3..=63).contains(&name.len()) {
+        return Err("must be 3 to 63 characters long");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("may contain only lowercase letters, digits and dashes");
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err("must start and end with a letter or digit");
+    }
+    if name.contains("--") {
+        return Err("must not contain two dashes in a row");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_follow_azure_s_rules() {
+        for good in ["abc", "orders-in", "q12", &"a".repeat(63)] {
+            assert_eq!(check_queue_name(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("ab", "3 to 63"),
+            (&"a".repeat(64) as &str, "3 to 63"),
+            ("Orders", "lowercase"),
+            ("my_queue", "lowercase"),
+            ("-abc", "start and end"),
+            ("abc-", "start and end"),
+            ("a--b", "two dashes"),
+        ] {
+            assert!(check_queue_name(bad).unwrap_err().contains(why), "{bad}");
+        }
+    }
+}
