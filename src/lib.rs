@@ -48,6 +48,8 @@ pub use bindings_core::{
     format_timespan, parse_timespan,
 };
 pub use bindings_macros::manual_trigger;
+#[cfg(feature = "queue")]
+pub use bindings_macros::{queue_trigger, storage_account};
 
 /// For writing triggers and output bindings of your own: the traits the provided ones implement.
 pub mod extend {
@@ -78,14 +80,22 @@ pub mod prelude {
         Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger,
         Settings, manual_trigger,
     };
+    #[cfg(feature = "queue")]
+    pub use crate::{
+        queue::{QueueMessage, QueueMetadata},
+        queue_trigger, storage_account,
+    };
 }
 
 /// What the macros' generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
     pub use bindings_core::{
-        FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, TriggerAttribute,
+        FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, MessageEncoding,
+        TriggerAttribute,
     };
+    #[cfg(feature = "queue")]
+    pub use bindings_queue::QueueTriggerAttribute;
 }
 
 /// The README's examples, compiled and run as doctests so they cannot rot.

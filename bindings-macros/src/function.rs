@@ -16,9 +16,18 @@ pub(crate) trait TriggerMacro {
     /// Every option it takes, `name` included.
     const OPTIONS: &'static [&'static str];
 
-    /// Reads the trigger's own options (positional ones too) and returns an expression that builds
-    /// its runtime attribute value (a `::bindings::__private` type implementing `TriggerAttribute`).
-    fn attribute(options: &mut Options<'_>) -> Option<TokenStream>;
+    /// Attributes on the same function that belong to this trigger (`storage_account`): the
+    /// expansion takes them off the function and hands them to [`attribute`](Self::attribute).
+    const COMPANIONS: &'static [&'static str] = &[];
+
+    /// Reads the trigger's own options (positional ones too) and its companion attributes, and returns
+    /// an expression that builds its runtime attribute value (a `::bindings::__private` type
+    /// implementing `TriggerAttribute`).
+    fn attribute(
+        cx: &Ctxt,
+        options: &mut Options<'_>,
+        companions: &[syn::Attribute],
+    ) -> Option<TokenStream>;
 
     /// The type of that value.
     fn attribute_type() -> TokenStream;
@@ -31,7 +40,7 @@ const TRIGGERS: &[&str] = &["manual_trigger", "queue_trigger", "http_trigger"];
 const MAX_NAME_LEN: usize = 127;
 
 pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> TokenStream {
-    let function = match syn::parse2::<syn::Item>(item) {
+    let mut function = match syn::parse2::<syn::Item>(item) {
         Ok(syn::Item::Fn(function)) => function,
         Ok(other) => {
             let message = format!(
@@ -48,7 +57,8 @@ pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> T
     let cx = Ctxt::default();
     let mut options = Options::parse(&cx, T::ATTRIBUTE, T::OPTIONS, args);
     let name = options.string("name").filter(|name| check_name(&cx, name));
-    let attribute = T::attribute(&mut options);
+    let companions = take_attributes(&mut function, T::COMPANIONS);
+    let attribute = T::attribute(&cx, &mut options, &companions);
     options.finish();
     check_other_triggers::<T>(&cx, &function);
     let signature = Signature::read(&cx, &function);
@@ -93,6 +103,20 @@ fn check_name(cx: &Ctxt, name: &crate::options::Spanned<String>) -> bool {
         );
     }
     valid
+}
+
+/// Removes the attributes whose last path segment is one of `names`, returning them.
+fn take_attributes(function: &mut ItemFn, names: &[&str]) -> Vec<syn::Attribute> {
+    let (taken, kept) = std::mem::take(&mut function.attrs)
+        .into_iter()
+        .partition(|attr| {
+            attr.path()
+                .segments
+                .last()
+                .is_some_and(|s| names.iter().any(|n| s.ident == n))
+        });
+    function.attrs = kept;
+    taken
 }
 
 fn check_other_triggers<T: TriggerMacro>(cx: &Ctxt, function: &ItemFn) {

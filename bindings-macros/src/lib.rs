@@ -8,8 +8,15 @@ mod ctxt;
 mod function;
 mod manual;
 mod options;
+mod queue;
+#[path = "../../bindings-queue/src/queue_name.rs"]
+#[allow(unreachable_pub)]
+mod queue_name;
 #[path = "../../bindings-core/src/suggest.rs"]
 mod suggest;
+#[path = "../../bindings-core/src/timespan.rs"]
+#[allow(unreachable_pub, dead_code)]
+mod timespan;
 
 use proc_macro::TokenStream;
 
@@ -26,4 +33,38 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn manual_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
     function::expand::<manual::ManualTrigger>(args.into(), item.into()).into()
+}
+
+/// Triggers a function on messages of an Azure Storage queue.
+///
+/// The first argument is the queue's name, or `"%Setting%"` naming the app setting that holds it.
+/// Options (each overrides host.json's `extensions.queues` for this function):
+/// `connection` (app setting of the storage connection; default `AzureWebJobsStorage`),
+/// `batch_size` (1–32), `new_batch_threshold`, `max_polling_interval` (a `TimeSpan`, e.g. `"00:00:02"`),
+/// `visibility_timeout` (retry delay after a failure), `max_dequeue_count`, `message_encoding`
+/// (`"base64"` or `"none"`), `receive_visibility_timeout`, and `name` (the function's name).
+///
+/// ```text
+/// #[queue_trigger("orders", connection = "OrdersStorage", batch_size = 8, max_dequeue_count = 3)]
+/// async fn process(order: Json<Order>, meta: QueueMetadata, log: Logger) -> Result<(), FunctionError> { ... }
+/// ```
+#[proc_macro_attribute]
+pub fn queue_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
+    function::expand::<queue::QueueTrigger>(args.into(), item.into()).into()
+}
+
+/// Names the storage connection for the queue triggers of a function, or of every function in a
+/// module. A trigger's own `connection` wins, then the function's `#[storage_account]`, then the
+/// module's, then `AzureWebJobsStorage`.
+///
+/// ```text
+/// #[storage_account("OrdersStorage")]
+/// mod orders {
+///     #[queue_trigger("orders-in")]
+///     async fn incoming(text: String) { ... }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
+    queue::expand_storage_account(args.into(), item.into()).into()
 }

@@ -3,6 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::ctxt::Ctxt;
 use crate::function::TriggerMacro;
 use crate::options::Options;
 
@@ -12,7 +13,7 @@ impl TriggerMacro for ManualTrigger {
     const ATTRIBUTE: &'static str = "manual_trigger";
     const OPTIONS: &'static [&'static str] = &["name"];
 
-    fn attribute(_: &mut Options<'_>) -> Option<TokenStream> {
+    fn attribute(_: &Ctxt, _: &mut Options<'_>, _: &[syn::Attribute]) -> Option<TokenStream> {
         Some(quote!(::bindings::__private::ManualTrigger::new()))
     }
 

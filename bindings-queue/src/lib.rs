@@ -7,6 +7,7 @@ mod listener;
 mod memory;
 mod message;
 mod poison;
+mod queue_name;
 mod service;
 mod services;
 mod status;
@@ -15,6 +16,7 @@ mod trigger;
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
 pub use poison::{POISON_SUFFIX, poison_queue_name};
+pub use queue_name::check_queue_name;
 pub use service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
     ReceivedMessage, ServiceError, ServiceErrorKind,
@@ -23,4 +25,4 @@ pub use services::QueueServices;
 pub use status::{
     MAX_SCALE_OUT_STEP, QueueCounts, QueueFunction, QueueFunctions, ScaleHint, target_instances,
 };
-pub use trigger::{DEFAULT_CONNECTION, QueueTrigger, QueueTriggerAttribute, check_queue_name};
+pub use trigger::{DEFAULT_CONNECTION, QueueTrigger, QueueTriggerAttribute};

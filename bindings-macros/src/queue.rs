@@ -1,0 +1,266 @@
+//! `#[queue_trigger("queue", ...)]` and `#[storage_account("Setting")]`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::{Attribute, Item, LitStr};
+
+use crate::ctxt::{Ctxt, item_with_errors};
+use crate::function::TriggerMacro;
+use crate::options::{Options, Spanned};
+use crate::queue_name::check_queue_name;
+use crate::timespan::parse_timespan;
+
+pub(crate) struct QueueTrigger;
+
+/// The option `#[storage_account]` on a module adds to the queue triggers inside it.
+const ENCLOSING: &str = "enclosing_storage_account";
+
+impl TriggerMacro for QueueTrigger {
+    const ATTRIBUTE: &'static str = "queue_trigger";
+    const OPTIONS: &'static [&'static str] = &[
+        "name",
+        "connection",
+        "batch_size",
+        "new_batch_threshold",
+        "max_polling_interval",
+        "visibility_timeout",
+        "max_dequeue_count",
+        "message_encoding",
+        "receive_visibility_timeout",
+        ENCLOSING,
+    ];
+    const COMPANIONS: &'static [&'static str] = &["storage_account"];
+
+    fn attribute(
+        cx: &Ctxt,
+        options: &mut Options<'_>,
+        companions: &[Attribute],
+    ) -> Option<TokenStream> {
+        let queue = queue_name(cx, options);
+        let mut calls = Vec::new();
+        if let Some(connection) = options.string("connection") {
+            let value = &connection.value;
+            calls.push(quote!(.connection(#value)));
+        }
+        for attr in companions {
+            if let Some(account) = storage_account_argument(cx, attr) {
+                calls.push(quote!(.storage_account(#account)));
+            }
+        }
+        if let Some(account) = options.string(ENCLOSING) {
+            let value = &account.value;
+            calls.push(quote!(.enclosing_storage_account(#value)));
+        }
+        for (key, min, max) in [
+            ("batch_size", 1, 32),
+            ("new_batch_threshold", 0, 100_000),
+            ("max_dequeue_count", 1, 100_000),
+        ] {
+            if let Some(n) = options.int(key, min, max) {
+                let method = syn::Ident::new(key, n.span);
+                let value = u32::try_from(n.value).expect("within the u32 range checked above");
+                calls.push(quote!(.#method(#value)));
+            }
+        }
+        for (key, min_ms) in [
+            ("max_polling_interval", 100),
+            ("visibility_timeout", 0),
+            ("receive_visibility_timeout", 1_000),
+        ] {
+            if let Some(duration) = duration(cx, options, key, min_ms) {
+                let method = syn::Ident::new(key, duration.span);
+                let nanos = duration.value;
+                calls.push(quote!(.#method(::core::time::Duration::from_nanos(#nanos))));
+            }
+        }
+        if let Some(encoding) = options.choice(
+            "message_encoding",
+            &["base64", "none"],
+            str::to_ascii_lowercase,
+        ) {
+            let variant = syn::Ident::new(
+                if encoding.value == "base64" {
+                    "Base64"
+                } else {
+                    "None"
+                },
+                encoding.span,
+            );
+            calls.push(quote!(.message_encoding(::bindings::__private::MessageEncoding::#variant)));
+        }
+        let queue = queue?;
+        Some(quote!(::bindings::__private::QueueTriggerAttribute::new(#queue) #(#calls)*))
+    }
+
+    fn attribute_type() -> TokenStream {
+        quote!(::bindings::__private::QueueTriggerAttribute)
+    }
+}
+
+/// The positional queue name: a literal checked now, or a `%Setting%` reference checked at start-up.
+fn queue_name(cx: &Ctxt, options: &mut Options<'_>) -> Option<String> {
+    let mut positional = options.take_positional().into_iter();
+    let Some(first) = positional.next() else {
+        cx.error_at(
+            proc_macro2::Span::call_site(),
+            "#[queue_trigger] needs the queue's name first: #[queue_trigger(\"orders\")] or #[queue_trigger(\"%QueueSetting%\")]",
+        );
+        return None;
+    };
+    for extra in positional {
+        cx.error_spanned_by(extra, "#[queue_trigger] takes one positional argument, the queue name; name the others: `key = value`");
+    }
+    let name = options.expect_string("queue name", &first)?;
+    if !name.value.contains('%')
+        && let Err(why) = check_queue_name(&name.value)
+    {
+        cx.error_at(
+            name.span,
+            format_args!("queue name \"{}\" {why} (Azure's rule)", name.value),
+        );
+        return None;
+    }
+    Some(name.value)
+}
+
+/// A `TimeSpan` string option, as nanoseconds.
+fn duration(cx: &Ctxt, options: &mut Options<'_>, key: &str, min_ms: u64) -> Option<Spanned<u64>> {
+    let text = options.string(key)?;
+    match parse_timespan(&text.value) {
+        Ok(d) if d.as_millis() >= u128::from(min_ms) => match u64::try_from(d.as_nanos()) {
+            Ok(nanos) => Some(Spanned {
+                value: nanos,
+                span: text.span,
+            }),
+            Err(_) => {
+                cx.error_at(text.span, format_args!("`{key}` is too long"));
+                None
+            }
+        },
+        Ok(_) => {
+            cx.error_at(
+                text.span,
+                format_args!("`{key}` must be at least {min_ms} ms"),
+            );
+            None
+        }
+        Err(e) => {
+            cx.error_at(text.span, format_args!("`{key}`: {e}"));
+            None
+        }
+    }
+}
+
+/// `#[storage_account("Setting")]`'s setting name.
+fn storage_account_argument(cx: &Ctxt, attr: &Attribute) -> Option<String> {
+    match attr.parse_args::<LitStr>() {
+        Ok(lit) if !lit.value().is_empty() => Some(lit.value()),
+        _ => {
+            cx.error_spanned_by(
+                attr,
+                "write #[storage_account(\"SettingName\")]: the app setting holding the connection",
+            );
+            None
+        }
+    }
+}
+
+/// `#[storage_account("X")]` on its own: on a module, it passes `X` to every `#[queue_trigger]` inside
+/// (not into nested modules with their own); on a function, it waits for that function's trigger.
+pub(crate) fn expand_storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
+    let parsed = syn::parse2::<Item>(item);
+    let account = match syn::parse2::<LitStr>(args) {
+        Ok(lit) if !lit.value().is_empty() => lit,
+        _ => {
+            let message =
+                "write #[storage_account(\"SettingName\")]: the app setting holding the connection";
+            return match parsed {
+                Ok(item) => error(&item, message),
+                Err(e) => e.to_compile_error(),
+            };
+        }
+    };
+    match parsed {
+        Ok(Item::Mod(mut module)) => {
+            if let Some((_, items)) = &mut module.content {
+                add_enclosing_account(items, &account);
+                module.into_token_stream()
+            } else {
+                error(
+                    &module,
+                    "#[storage_account] on a module needs the module's items inline (`mod m { ... }`)",
+                )
+            }
+        }
+        Ok(Item::Fn(mut function)) => {
+            // Above the trigger: put the trigger first so it runs first and takes this attribute.
+            let position = function.attrs.iter().position(|a| {
+                a.path()
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident.to_string().ends_with("_trigger"))
+            });
+            match position {
+                Some(index) => {
+                    let trigger = function.attrs.remove(index);
+                    function.attrs.insert(0, trigger);
+                    function
+                        .attrs
+                        .insert(1, syn::parse_quote!(#[storage_account(#account)]));
+                    function.into_token_stream()
+                }
+                None => error(
+                    &function,
+                    "#[storage_account] needs a #[queue_trigger(...)] on the same function",
+                ),
+            }
+        }
+        Ok(other) => error(
+            &other,
+            "#[storage_account] goes on a queue-triggered function or on a module of them",
+        ),
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+fn error(item: &impl ToTokens, message: &str) -> TokenStream {
+    item_with_errors(
+        item,
+        &syn::Error::new(proc_macro2::Span::call_site(), message),
+    )
+}
+
+fn add_enclosing_account(items: &mut [Item], account: &LitStr) {
+    for item in items {
+        match item {
+            Item::Fn(function) => {
+                for attr in &mut function.attrs {
+                    let is_queue_trigger = attr
+                        .path()
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "queue_trigger");
+                    if let (true, syn::Meta::List(list)) = (is_queue_trigger, &mut attr.meta) {
+                        let tokens = &list.tokens;
+                        list.tokens = quote!(#tokens, enclosing_storage_account = #account);
+                    }
+                }
+            }
+            Item::Mod(inner) if !has_storage_account(&inner.attrs) => {
+                if let Some((_, items)) = &mut inner.content {
+                    add_enclosing_account(items, account);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn has_storage_account(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "storage_account")
+    })
+}

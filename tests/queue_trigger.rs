@@ -1,0 +1,599 @@
+//! The queue trigger's rules, on the in-memory queue service (same semantics as Azure Queue storage),
+//! with tokio's paused clock where time matters. Each test uses its own queue (`%Queue%`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bindings::HostHandle;
+use bindings::prelude::*;
+use bindings::queue::{MemoryQueueService, QueueFunctions, QueueService, QueueServices};
+use tokio::sync::Notify;
+
+mod support;
+
+/// What the test functions do with a message, per queue.
+#[derive(Default)]
+struct Script {
+    /// Bodies seen, in order, with their dequeue counts.
+    seen: Mutex<Vec<(String, u32)>>,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    /// When set, functions wait for it before finishing.
+    gate: Option<Arc<Notify>>,
+    entered: Notify,
+}
+
+fn scripts() -> &'static Mutex<HashMap<String, Arc<Script>>> {
+    static SCRIPTS: OnceLock<Mutex<HashMap<String, Arc<Script>>>> = OnceLock::new();
+    SCRIPTS.get_or_init(Mutex::default)
+}
+
+fn script_for(queue: &str) -> Arc<Script> {
+    Arc::clone(
+        scripts()
+            .lock()
+            .unwrap()
+            .entry(queue.to_owned())
+            .or_default(),
+    )
+}
+
+/// The behaviour all test functions share: record, maybe wait, then succeed, fail or poison by body.
+async fn act(body: String, meta: &QueueMetadata) -> Result<(), FunctionError> {
+    let script = script_for(&meta.queue);
+    script
+        .seen
+        .lock()
+        .unwrap()
+        .push((body.clone(), meta.dequeue_count));
+    let now = script.running.fetch_add(1, Ordering::SeqCst) + 1;
+    script.peak.fetch_max(now, Ordering::SeqCst);
+    script.entered.notify_waiters();
+    if let Some(gate) = &script.gate {
+        gate.notified().await;
+    }
+    script.running.fetch_sub(1, Ordering::SeqCst);
+    match body.as_str() {
+        "fail" => Err(FunctionError::retry("asked to fail")),
+        "poison" => Err(FunctionError::poison("asked to poison")),
+        _ => Ok(()),
+    }
+}
+
+#[queue_trigger("%Queue%", max_dequeue_count = 3)]
+async fn text_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[queue_trigger("%Queue%", message_encoding = "none", max_dequeue_count = 2)]
+async fn plain_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[derive(serde::Deserialize)]
+struct Order {
+    id: String,
+}
+
+#[queue_trigger("%Queue%", max_dequeue_count = 2)]
+async fn order_worker(
+    order: Json<Order>,
+    meta: QueueMetadata,
+    context: FunctionContext,
+) -> Result<(), FunctionError> {
+    let id = context.binding_data().get("id").cloned();
+    assert_eq!(
+        id,
+        Some(serde_json::json!(order.id)),
+        "JSON properties are binding data"
+    );
+    act(order.0.id, &meta).await
+}
+
+#[queue_trigger("%Queue%", batch_size = 4, new_batch_threshold = 2)]
+async fn narrow_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[queue_trigger("%Queue%", receive_visibility_timeout = "00:00:10")]
+async fn slow_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[queue_trigger("%Queue%", max_polling_interval = "00:00:02")]
+async fn idle_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+struct Fixture {
+    queue: String,
+    memory: MemoryQueueService,
+    handle: HostHandle,
+    script: Arc<Script>,
+}
+
+/// A host running `F` on a fresh in-memory queue with `messages` already in it.
+async fn start<F: bindings::extend::FunctionDef>(messages: &[String], gate: bool) -> Fixture {
+    let queue = support::unique("q");
+    let script = Arc::new(Script {
+        gate: gate.then(|| Arc::new(Notify::new())),
+        ..Script::default()
+    });
+    scripts()
+        .lock()
+        .unwrap()
+        .insert(queue.clone(), Arc::clone(&script));
+    let memory = MemoryQueueService::new();
+    memory.create_queue(&queue).await.unwrap();
+    for m in messages {
+        memory.send(&queue, m).await.unwrap();
+    }
+    let handle = Host::builder()
+        .settings(Settings::new().with("Queue", queue.clone()))
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", memory.clone()),
+        ))
+        .function::<F>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start();
+    Fixture {
+        queue,
+        memory,
+        handle,
+        script,
+    }
+}
+
+impl Fixture {
+    fn seen(&self) -> Vec<(String, u32)> {
+        self.script.seen.lock().unwrap().clone()
+    }
+
+    fn counts(&self, function: &str) -> bindings::queue::QueueCounts {
+        self.handle
+            .resources()
+            .get::<QueueFunctions>()
+            .unwrap()
+            .get(function)
+            .unwrap()
+            .counts()
+    }
+
+    /// Waits (on tokio's clock) until `done` holds, checking every 50 ms, for at most `limit`.
+    async fn until(&self, limit: Duration, done: impl Fn(&Self) -> bool) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !done(self) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "condition not reached within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn poison(&self) -> Vec<String> {
+        self.memory.peek_all(&format!("{}-poison", self.queue))
+    }
+
+    fn remaining(&self) -> Vec<String> {
+        self.memory.peek_all(&self.queue)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn base64_messages_are_decoded_processed_and_deleted() {
+    let f = start::<text_worker>(&[b64("hello"), b64("wörld")], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("text_worker").succeeded == 2
+    })
+    .await;
+    let mut seen = f.seen();
+    seen.sort();
+    assert_eq!(seen, [("hello".to_owned(), 1), ("wörld".to_owned(), 1)]);
+    assert!(f.remaining().is_empty(), "processed messages are deleted");
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn plain_text_is_used_as_is_with_encoding_none() {
+    let f = start::<plain_worker>(&["not base64!".to_owned()], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("plain_worker").succeeded == 1
+    })
+    .await;
+    assert_eq!(f.seen(), [("not base64!".to_owned(), 1)]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalid_base64_goes_straight_to_poison_with_its_raw_text() {
+    let f = start::<text_worker>(&["plain text, not base64".to_owned()], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("text_worker").poisoned == 1
+    })
+    .await;
+    assert!(f.seen().is_empty(), "the function never ran");
+    assert_eq!(f.poison(), ["plain text, not base64"]);
+    assert!(f.remaining().is_empty());
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_message_is_retried_then_poisoned_with_its_body_intact() {
+    let f = start::<text_worker>(&[b64("fail")], false).await;
+    f.until(Duration::from_secs(30), |f| {
+        f.counts("text_worker").poisoned == 1
+    })
+    .await;
+    assert_eq!(
+        f.seen(),
+        [
+            ("fail".to_owned(), 1),
+            ("fail".to_owned(), 2),
+            ("fail".to_owned(), 3)
+        ]
+    );
+    assert_eq!(
+        f.poison(),
+        [b64("fail")],
+        "the body is copied as stored (same encoding)"
+    );
+    assert!(f.remaining().is_empty(), "the original is deleted");
+    let counts = f.counts("text_worker");
+    assert_eq!(
+        (counts.received, counts.failed, counts.succeeded),
+        (3, 3, 0)
+    );
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_function_can_ask_for_poison_now() {
+    let f = start::<text_worker>(&[b64("poison")], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("text_worker").poisoned == 1
+    })
+    .await;
+    assert_eq!(f.seen(), [("poison".to_owned(), 1)], "no retries");
+    assert_eq!(f.poison(), [b64("poison")]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_payload_that_does_not_parse_is_retried_then_poisoned() {
+    let f = start::<order_worker>(&[b64(r#"{"id": 5}"#), b64(r#"{"id":"o-1"}"#)], false).await;
+    f.until(Duration::from_secs(30), |f| {
+        let c = f.counts("order_worker");
+        c.poisoned == 1 && c.succeeded == 1
+    })
+    .await;
+    assert_eq!(
+        f.seen(),
+        [("o-1".to_owned(), 1)],
+        "only the good order reached the function"
+    );
+    assert_eq!(
+        f.counts("order_worker").received,
+        3,
+        "the bad one was tried max_dequeue_count = 2 times"
+    );
+    assert_eq!(f.poison(), [b64(r#"{"id": 5}"#)]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_received_too_often_is_poisoned_without_running() {
+    // A message that was received max_dequeue_count times without completing (hosts that crashed).
+    let queue_text = b64("crash-loop");
+    let f = start::<text_worker>(&[], false).await;
+    f.memory.send(&f.queue, &queue_text).await.unwrap();
+    for _ in 0..3 {
+        f.memory
+            .receive(&f.queue, 1, Duration::from_millis(1))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("text_worker").poisoned == 1
+    })
+    .await;
+    assert!(f.seen().is_empty(), "the function never ran");
+    assert_eq!(f.poison(), [queue_text]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_peaks_at_batch_size_plus_threshold() {
+    let messages: Vec<String> = (0..30).map(|i| b64(&i.to_string())).collect();
+    let f = start::<narrow_worker>(&messages, true).await;
+    let running = |f: &Fixture| f.script.running.load(Ordering::SeqCst);
+    let gate = Arc::clone(f.script.gate.as_ref().unwrap());
+    // One batch of 4 runs; no new poll while more than new_batch_threshold (2) are in flight.
+    f.until(Duration::from_secs(10), |f| running(f) == 4).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(f.script.peak.load(Ordering::SeqCst), 4);
+    // Two finish: in flight drops to the threshold, so a new batch of 4 starts: 6 at once.
+    gate.notify_one();
+    gate.notify_one();
+    f.until(Duration::from_secs(10), |f| running(f) == 6).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(f.script.peak.load(Ordering::SeqCst), 6);
+    while f.counts("narrow_worker").succeeded < 30 {
+        gate.notify_one();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        f.script.peak.load(Ordering::SeqCst),
+        6,
+        "never above batch_size + new_batch_threshold"
+    );
+    assert!(f.remaining().is_empty());
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_running_message_stays_invisible_while_it_runs() {
+    let f = start::<slow_worker>(&[b64("slow")], true).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.script.running.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // Four receive-visibility periods later, renewal has kept it hidden from every other receiver.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(
+            !f.memory.has_visible(&f.queue).await.unwrap(),
+            "the message became visible while running"
+        );
+    }
+    f.script.gate.as_ref().unwrap().notify_waiters();
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("slow_worker").succeeded == 1
+    })
+    .await;
+    assert_eq!(f.seen(), [("slow".to_owned(), 1)], "processed once");
+    assert!(
+        f.remaining().is_empty(),
+        "deleted with the renewed pop receipt"
+    );
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_queue_is_polled_with_growing_back_off_up_to_the_maximum() {
+    let f = start::<idle_worker>(&[], false).await;
+    let ops = f.memory.operation_count();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let warmup = f.memory.operation_count() - ops;
+    // 100 ms, ~200, ~300, ~500, ~900, ~1.7 s, then 2 s each: about 9 polls in the first 10 s.
+    assert!(
+        (7..=11).contains(&warmup),
+        "{warmup} polls in the first 10 s"
+    );
+    let before = f.memory.operation_count();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let steady = f.memory.operation_count() - before;
+    assert!(
+        (29..=31).contains(&steady),
+        "{steady} polls in 60 s at a 2 s maximum"
+    );
+    // A message resets the back-off: it is picked up within the maximum interval, and after it the
+    // next empty poll comes after the minimum delay again.
+    f.memory.send(&f.queue, &b64("wake")).await.unwrap();
+    f.until(Duration::from_millis(2100), |f| {
+        f.counts("idle_worker").succeeded == 1
+    })
+    .await;
+    let before = f.memory.operation_count();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Empty polls at about +0, +0.1, +0.3 and +0.6 s after the message, instead of one per 2 s.
+    assert!(
+        f.memory.operation_count() - before >= 3,
+        "polling sped up again after a message"
+    );
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_mid_batch_finishes_what_runs_and_loses_nothing() {
+    let messages: Vec<String> = (0..40).map(|i| b64(&i.to_string())).collect();
+    let f = start::<narrow_worker>(&messages, true).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.script.running.load(Ordering::SeqCst) == 4
+    })
+    .await;
+    let gate = Arc::clone(f.script.gate.as_ref().unwrap());
+    let release = tokio::spawn(async move {
+        loop {
+            gate.notify_waiters();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    let Fixture {
+        queue,
+        memory,
+        handle,
+        script,
+    } = f;
+    handle.shutdown(Duration::from_secs(30)).await.unwrap();
+    release.abort();
+    let processed = script.seen.lock().unwrap().len();
+    let remaining = memory.peek_all(&queue).len();
+    assert!(processed >= 4, "the running ones finished");
+    assert_eq!(
+        processed + remaining,
+        40,
+        "every message was processed (and deleted) or is still in the queue"
+    );
+    // Nothing is left invisible: everything still there can be received at once.
+    let visible = memory
+        .receive(&queue, 32, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(visible, remaining.min(32));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_queue_is_waited_for_not_created() {
+    let f = start::<idle_worker>(&[], false).await;
+    let missing = support::unique("late");
+    // Point a second host at a queue that does not exist yet.
+    let late = Host::builder()
+        .settings(Settings::new().with("Queue", missing.clone()))
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", f.memory.clone()),
+        ))
+        .function::<idle_worker>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    scripts()
+        .lock()
+        .unwrap()
+        .insert(missing.clone(), Arc::default());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(
+        !f.memory.queue_exists(&missing),
+        "the trigger does not create its queue"
+    );
+    f.memory.create_queue(&missing).await.unwrap();
+    f.memory.send(&missing, &b64("finally")).await.unwrap();
+    let done = || {
+        late.resources()
+            .get::<QueueFunctions>()
+            .unwrap()
+            .get("idle_worker")
+            .unwrap()
+            .counts()
+            .succeeded
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while done() == 0 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    late.shutdown(Duration::from_secs(5)).await.unwrap();
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_hosts_on_one_queue_process_every_message_exactly_once() {
+    let messages: Vec<String> = (0..100).map(|i| b64(&format!("m{i}"))).collect();
+    let f = start::<text_worker>(&messages, false).await;
+    let second = Host::builder()
+        .settings(Settings::new().with("Queue", f.queue.clone()))
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", f.memory.clone()),
+        ))
+        .function::<text_worker>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    f.until(Duration::from_secs(30), |f| {
+        f.seen().len() == 100 && f.remaining().is_empty()
+    })
+    .await;
+    let mut bodies: Vec<String> = f.seen().into_iter().map(|(b, _)| b).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 100, "every message once");
+    assert!(f.seen().iter().all(|(_, dequeue)| *dequeue == 1));
+    let first = f.counts("text_worker").succeeded;
+    let other = second
+        .resources()
+        .get::<QueueFunctions>()
+        .unwrap()
+        .get("text_worker")
+        .unwrap()
+        .counts()
+        .succeeded;
+    assert_eq!(first + other, 100);
+    second.shutdown(Duration::from_secs(5)).await.unwrap();
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_scale_hint_divides_the_queue_by_what_one_host_holds() {
+    let messages: Vec<String> = (0..50).map(|i| b64(&i.to_string())).collect();
+    let f = start::<narrow_worker>(&messages, true).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.script.running.load(Ordering::SeqCst) == 4
+    })
+    .await;
+    let function = f
+        .handle
+        .resources()
+        .get::<QueueFunctions>()
+        .unwrap()
+        .get("narrow_worker")
+        .unwrap();
+    let hint = function.scale_hint().await.unwrap();
+    assert_eq!(
+        (hint.queue_length, hint.target_instances),
+        (50, 9),
+        "ceil(50 / (4 + 2))"
+    );
+    f.script.gate.as_ref().unwrap().notify_waiters();
+    drop(function);
+    let gate = Arc::clone(f.script.gate.as_ref().unwrap());
+    let release = tokio::spawn(async move {
+        loop {
+            gate.notify_waiters();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    f.handle.shutdown(Duration::from_secs(30)).await.unwrap();
+    release.abort();
+}
+
+#[tokio::test]
+async fn settings_problems_are_reported_at_build() {
+    let err = Host::builder()
+        .settings(Settings::new())
+        .function::<text_worker>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "function `text_worker`, #[queue_trigger]: `queue_name` refers to app setting `Queue`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "connection `Storage` is not set; looked for `AzureWebJobsStorage`, then `Storage`"
+        ),
+        "{err}"
+    );
+    let err = Host::builder()
+        .settings(Settings::new().with("Queue", "Bad_Name"))
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", MemoryQueueService::new()),
+        ))
+        .function::<text_worker>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "queue name \"Bad_Name\" may contain only lowercase letters, digits and dashes"
+        ),
+        "{err}"
+    );
+}
