@@ -597,3 +597,241 @@ async fn settings_problems_are_reported_at_build() {
         "{err}"
     );
 }
+
+#[queue_trigger(
+    "%PoisonQueue%",
+    max_polling_interval = "00:01:00",
+    message_encoding = "none"
+)]
+async fn poison_reader(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn poisoning_wakes_a_listener_on_the_poison_queue_in_the_same_host() {
+    let queue = support::unique("w");
+    let poison = format!("{queue}-poison");
+    scripts()
+        .lock()
+        .unwrap()
+        .insert(queue.clone(), Arc::default());
+    scripts()
+        .lock()
+        .unwrap()
+        .insert(poison.clone(), Arc::default());
+    let memory = MemoryQueueService::new();
+    memory.create_queue(&queue).await.unwrap();
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Queue", queue.clone())
+                .with("PoisonQueue", poison.clone()),
+        )
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", memory.clone()),
+        ))
+        .function::<text_worker>()
+        .function::<poison_reader>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    // Long idle: the poison reader's back-off has reached its 1-minute maximum.
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    memory.send(&queue, &b64("poison")).await.unwrap();
+    let functions = handle.resources().get::<QueueFunctions>().unwrap();
+    let (worker, reader) = (
+        functions.get("text_worker").unwrap(),
+        functions.get("poison_reader").unwrap(),
+    );
+    // The worker itself polls at its 1-minute maximum by now.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(70);
+    while worker.counts().poisoned == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "not poisoned");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let poisoned_at = tokio::time::Instant::now();
+    while reader.counts().succeeded == 0 {
+        assert!(
+            poisoned_at.elapsed() < Duration::from_secs(1),
+            "the poison reader was not woken"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // It received the poison message's body as stored (base64 of "poison"), its encoding being "none".
+    assert_eq!(
+        script_for(&poison).seen.lock().unwrap().clone(),
+        [(b64("poison"), 1)]
+    );
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[queue_trigger("%Queue%", connection = "A")]
+#[storage_account("B")]
+async fn connection_wins(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[storage_account("B")]
+#[queue_trigger("%Queue%")]
+async fn function_account(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[storage_account("C")]
+mod module_account {
+    use bindings::prelude::*;
+
+    #[queue_trigger("%Queue%")]
+    pub(crate) async fn inherits(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+        super::act(body, &meta).await
+    }
+
+    #[queue_trigger("%Queue%")]
+    #[storage_account("B")]
+    pub(crate) async fn overrides(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+        super::act(body, &meta).await
+    }
+}
+
+/// Runs `F` with four accounts that each hold one message on the same queue name; returns the
+/// account whose message it processed.
+async fn account_used<F: bindings::extend::FunctionDef>() -> &'static str {
+    let queue = support::unique("acct");
+    scripts()
+        .lock()
+        .unwrap()
+        .insert(queue.clone(), Arc::default());
+    let accounts = ["A", "B", "C", "Storage"];
+    let services = QueueServices::new();
+    let mut memories = Vec::new();
+    for name in accounts {
+        let memory = MemoryQueueService::new();
+        memory.create_queue(&queue).await.unwrap();
+        memory.send(&queue, &b64(name)).await.unwrap();
+        services.insert(name, Arc::new(memory.clone()));
+        memories.push(memory);
+    }
+    let handle = Host::builder()
+        .settings(Settings::new().with("Queue", queue.clone()))
+        .resource(Arc::new(services))
+        .function::<F>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    let script = script_for(&queue);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while script.seen.lock().unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "nothing processed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    let seen = script.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let emptied: Vec<&str> = accounts
+        .iter()
+        .zip(&memories)
+        .filter(|(_, m)| m.peek_all(&queue).is_empty())
+        .map(|(a, _)| *a)
+        .collect();
+    assert_eq!(emptied, [seen[0].0.as_str()]);
+    accounts.into_iter().find(|a| *a == seen[0].0).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_storage_account_is_resolved_in_azure_s_order() {
+    assert_eq!(
+        account_used::<connection_wins>().await,
+        "A",
+        "the trigger's connection first"
+    );
+    assert_eq!(
+        account_used::<function_account>().await,
+        "B",
+        "then the function's storage_account"
+    );
+    assert_eq!(
+        account_used::<module_account::overrides>().await,
+        "B",
+        "the function's wins over the module's"
+    );
+    assert_eq!(
+        account_used::<module_account::inherits>().await,
+        "C",
+        "then the module's"
+    );
+    assert_eq!(
+        account_used::<text_worker>().await,
+        "Storage",
+        "then AzureWebJobsStorage"
+    );
+}
+
+/// Everything the tests of this binary log, through one global subscriber (a per-test subscriber
+/// misses events whose callsites other threads registered first).
+fn logs() -> &'static Mutex<Vec<u8>> {
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::default());
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Captured(buffer))
+            .init();
+        buffer
+    })
+}
+
+struct Captured(&'static Mutex<Vec<u8>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn decoding_and_parse_failures_are_logged_with_what_to_do() {
+    let logs = logs();
+    let f = start::<order_worker>(&["not base64".to_owned(), b64("{\"id\": 5}")], false).await;
+    f.until(Duration::from_secs(30), |f| {
+        f.counts("order_worker").poisoned == 2
+    })
+    .await;
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let mine: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!("queue={}", f.queue)))
+        .collect();
+    let has = |needle: &str| mine.iter().any(|l| l.contains(needle));
+    assert!(
+        has("message decoding failed; check messageEncoding"),
+        "{mine:#?}"
+    );
+    assert!(has("set message_encoding = \"none\""), "{mine:#?}");
+    assert!(
+        has("the payload is not valid JSON for `queue_trigger::Order`: invalid type: integer `5`"),
+        "{mine:#?}"
+    );
+    let about_messages = mine
+        .iter()
+        .filter(|l| l.contains("decoding failed") || l.contains("not valid JSON"));
+    assert!(about_messages.clone().count() >= 3, "{mine:#?}");
+    assert!(
+        about_messages.clone().all(|l| l.contains("message_id=")),
+        "the message's span is on its lines: {mine:#?}"
+    );
+    assert!(
+        has("queue_listener{function=order_worker"),
+        "the listener's own lines name the function: {mine:#?}"
+    );
+    assert!(
+        has("invocation{function=order_worker"),
+        "the invocation's span nests inside: {mine:#?}"
+    );
+}

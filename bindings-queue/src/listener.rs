@@ -95,7 +95,8 @@ impl Listener<QueueTrigger> for QueueListener {
         self: Box<Self>,
         invoker: Invoker<QueueTrigger>,
     ) -> BoxFuture<'static, Result<(), BoxError>> {
-        Box::pin(async move { self.poll(invoker).await })
+        let span = tracing::info_span!("queue_listener", function = %invoker.function_name(), queue = %self.shared.config.queue);
+        Box::pin(async move { self.poll(invoker).await }.instrument(span))
     }
 }
 
@@ -112,7 +113,7 @@ impl QueueListener {
         ));
         let mut backoff = Backoff::new(config.max_polling_interval);
         let mut reported_missing = false;
-        tracing::info!(queue = %config.queue, service = %service.describe(), "listening");
+        tracing::info!(service = %service.describe(), "listening");
         loop {
             let permits = tokio::select! {
                 biased;
@@ -168,7 +169,6 @@ impl QueueListener {
                     ServiceErrorKind::QueueNotFound => {
                         if !reported_missing {
                             tracing::warn!(
-                                queue = %config.queue,
                                 service = %service.describe(),
                                 "queue `{}` does not exist; the trigger does not create it. Waiting for it (polling with back-off)",
                                 config.queue
@@ -178,7 +178,7 @@ impl QueueListener {
                         backoff.next_delay()
                     }
                     _ => {
-                        tracing::warn!(queue = %config.queue, error = %err, "receiving failed; backing off");
+                        tracing::warn!(error = %err, "receiving failed; backing off");
                         backoff.next_delay()
                     }
                 },
@@ -190,7 +190,7 @@ impl QueueListener {
                 () = tokio::time::sleep(delay) => {}
             }
         }
-        tracing::info!(queue = %config.queue, "stopped receiving");
+        tracing::info!("stopped receiving");
         Ok(())
     }
 }
