@@ -278,7 +278,10 @@ async fn a_wrong_account_key_is_unauthorized() {
     assert_eq!(err.status, Some(403), "{err}");
     eprintln!("wrong key: {err} (code {:?})", err.code);
     let shown = format!("{err} {err:?}");
-    assert!(!shown.contains(WRONG_KEY) && !shown.contains(ACCOUNT_KEY), "{shown}");
+    assert!(
+        !shown.contains(WRONG_KEY) && !shown.contains(ACCOUNT_KEY),
+        "{shown}"
+    );
     assert!(!shown.contains("SharedKey "), "{shown}");
 }
 

@@ -194,7 +194,7 @@ impl AzureQueueService {
             return Err(invalid(
                 OP,
                 queue,
-                format!(
+                &format!(
                     "asks for {max} messages; one receive takes 1 to {MAX_MESSAGES_PER_RECEIVE}"
                 ),
             ));
@@ -438,7 +438,7 @@ impl QueueService for AzureQueueService {
 }
 
 /// An `InvalidRequest` error found before sending anything.
-fn invalid(op: &str, queue: &str, what: String) -> ServiceError {
+fn invalid(op: &str, queue: &str, what: &str) -> ServiceError {
     ServiceError::new(
         ServiceErrorKind::InvalidRequest,
         format!("{op} on queue `{queue}`: {what}"),
@@ -462,8 +462,7 @@ fn check_queue_name(op: &str, queue: &str) -> Result<(), ServiceError> {
             op,
             queue,
             "not a valid queue name: use 3 to 63 lower-case letters, digits and single hyphens, \
-             starting and ending with a letter or digit"
-                .to_owned(),
+             starting and ending with a letter or digit",
         ))
     }
 }
@@ -474,7 +473,7 @@ fn visibility_seconds(op: &str, queue: &str, visibility: Duration) -> Result<i32
         return Err(invalid(
             op,
             queue,
-            format!(
+            &format!(
                 "a visibility timeout of {visibility:?} is longer than the service's limit of 7 days"
             ),
         ));

@@ -51,16 +51,18 @@ const VALID_KEYS: &[&str] = &[
 /// The keys that may stand beside `UseDevelopmentStorage=true`.
 const DEV_STORAGE_KEYS: &[&str] = &["UseDevelopmentStorage", "DevelopmentStorageProxyUri"];
 
-/// Identity-based section keys (lower-cased, as [`Connection::Section`] holds them) and their
+/// An identity-based section key: lower-cased (as [`Connection::Section`] holds it), and its
 /// documented spelling.
-const QUEUE_SERVICE_URI: (&str, &str) = ("queueserviceuri", "queueServiceUri");
-const SERVICE_URI: (&str, &str) = ("serviceuri", "serviceUri");
-const ACCOUNT_NAME: (&str, &str) = ("accountname", "accountName");
-const CREDENTIAL: (&str, &str) = ("credential", "credential");
-const CLIENT_ID: (&str, &str) = ("clientid", "clientId");
-const TENANT_ID: (&str, &str) = ("tenantid", "tenantId");
-const CLIENT_SECRET: (&str, &str) = ("clientsecret", "clientSecret");
-const MANAGED_IDENTITY_RESOURCE_ID: (&str, &str) =
+type SectionKey = (&'static str, &'static str);
+
+const QUEUE_SERVICE_URI: SectionKey = ("queueserviceuri", "queueServiceUri");
+const SERVICE_URI: SectionKey = ("serviceuri", "serviceUri");
+const ACCOUNT_NAME: SectionKey = ("accountname", "accountName");
+const CREDENTIAL: SectionKey = ("credential", "credential");
+const CLIENT_ID: SectionKey = ("clientid", "clientId");
+const TENANT_ID: SectionKey = ("tenantid", "tenantId");
+const CLIENT_SECRET: SectionKey = ("clientsecret", "clientSecret");
+const MANAGED_IDENTITY_RESOURCE_ID: SectionKey =
     ("managedidentityresourceid", "managedIdentityResourceId");
 
 /// Why a storage connection could not be understood.
@@ -480,7 +482,7 @@ impl StorageAccount {
 }
 
 /// A non-empty value of an identity-based section, trimmed.
-fn value<'a>(section: &'a BTreeMap<String, String>, (key, _): (&str, &str)) -> Option<&'a str> {
+fn value(section: &BTreeMap<String, String>, (key, _): SectionKey) -> Option<&str> {
     section
         .get(key)
         .map(|value| value.trim())
@@ -513,11 +515,11 @@ fn token_credential(
     }
 
     let secret_keys = [TENANT_ID, CLIENT_ID, CLIENT_SECRET];
-    let (present, missing): (Vec<&(&str, &str)>, Vec<&(&str, &str)>) =
+    let (present, missing): (Vec<&SectionKey>, Vec<&SectionKey>) =
         secret_keys.iter().partition(|&&key| get(key).is_some());
     let only_client_id = present.len() == 1 && present[0].0 == CLIENT_ID.0;
     if !present.is_empty() && !missing.is_empty() && !only_client_id {
-        let list = |keys: &[&(&str, &str)]| {
+        let list = |keys: &[&SectionKey]| {
             keys.iter()
                 .map(|(_, name)| format!("`{name}`"))
                 .collect::<Vec<_>>()
