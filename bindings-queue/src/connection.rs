@@ -26,6 +26,8 @@ pub(crate) const DEV_ACCOUNT_KEY: &str =
 const DEV_QUEUE_ENDPOINT: &str = "http://127.0.0.1:10001/devstoreaccount1";
 /// The emulator's queue port (used with `DevelopmentStorageProxyUri`).
 const DEV_QUEUE_PORT: u16 = 10001;
+/// Set by App Service (and so Azure Functions) where a managed identity endpoint is available.
+const HOSTED_IDENTITY_VAR: &str = "IDENTITY_ENDPOINT";
 /// The default `EndpointSuffix` (Azure's public cloud).
 const DEFAULT_ENDPOINT_SUFFIX: &str = "core.windows.net";
 
@@ -271,9 +273,10 @@ impl Credential {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct StorageAccount {
-    /// The queue service endpoint, without a trailing slash and without a query (a SAS lives in
-    /// [`Credential::Sas`]): `https://acct.queue.core.windows.net`, or path-style
-    /// `http://127.0.0.1:10001/devstoreaccount1` for the emulator.
+    /// The queue service endpoint, without a query (a SAS lives in [`Credential::Sas`]) and
+    /// without a trailing slash after a path: `https://acct.queue.core.windows.net/` (a bare
+    /// host keeps its root `/`), or path-style `http://127.0.0.1:10001/devstoreaccount1` for the
+    /// emulator.
     pub queue_endpoint: Url,
     /// The account name, when known (always with Shared Key).
     pub account_name: Option<String>,
@@ -423,13 +426,24 @@ impl StorageAccount {
     /// The endpoint is `queueServiceUri`, else `serviceUri`, else
     /// `https://{accountName}.queue.core.windows.net`. The credential is a managed identity with
     /// `credential=managedidentity` (user-assigned with `clientId` or `managedIdentityResourceId`),
-    /// a client secret with `tenantId` + `clientId` + `clientSecret`, and otherwise the developer
-    /// tools' sign-in (Azure CLI, then Azure Developer CLI). Other keys of the section are ignored.
+    /// a client secret with `tenantId` + `clientId` + `clientSecret`, and otherwise, as in Azure
+    /// Functions, the system-assigned managed identity when hosted in App Service / Functions
+    /// (`IDENTITY_ENDPOINT` is set) or the developer tools' sign-in (Azure CLI, then Azure
+    /// Developer CLI) elsewhere. Other keys of the section are ignored.
     ///
     /// # Errors
     /// A [`ConnectionError`]: no endpoint key, a bad or non-https URL, an unknown `credential`, an
     /// incomplete client secret, or the identity library refusing the credential.
     pub fn from_section(section: &BTreeMap<String, String>) -> Result<Self, ConnectionError> {
+        Self::from_section_in(section, std::env::var_os(HOSTED_IDENTITY_VAR).is_some())
+    }
+
+    /// [`StorageAccount::from_section`], told whether the process runs where App Service's managed
+    /// identity endpoint is.
+    fn from_section_in(
+        section: &BTreeMap<String, String>,
+        hosted: bool,
+    ) -> Result<Self, ConnectionError> {
         let get = |key| value(section, key);
 
         let (queue_endpoint, endpoint_key) = if let Some(uri) = get(QUEUE_SERVICE_URI) {
@@ -460,7 +474,7 @@ impl StorageAccount {
             .map(str::to_owned)
             .or_else(|| account_from_host(&queue_endpoint));
 
-        let credential = token_credential(section)?;
+        let credential = token_credential(section, hosted)?;
         Ok(Self {
             queue_endpoint,
             account_name,
@@ -489,9 +503,11 @@ fn value(section: &BTreeMap<String, String>, (key, _): SectionKey) -> Option<&st
         .filter(|value| !value.is_empty())
 }
 
-/// The credential an identity-based section asks for.
+/// The credential an identity-based section asks for; `hosted`: App Service's managed identity
+/// endpoint is there.
 fn token_credential(
     section: &BTreeMap<String, String>,
+    hosted: bool,
 ) -> Result<Arc<dyn TokenCredential>, ConnectionError> {
     let get = |key| value(section, key);
     if let Some(kind) = get(CREDENTIAL) {
@@ -505,13 +521,7 @@ fn token_credential(
             (None, Some(resource_id)) => Some(UserAssignedId::ResourceId(resource_id.to_owned())),
             (None, None) => None,
         };
-        let options = ManagedIdentityCredentialOptions {
-            user_assigned_id,
-            ..Default::default()
-        };
-        return ManagedIdentityCredential::new(Some(options))
-            .map(|c| c as Arc<dyn TokenCredential>)
-            .map_err(|err| credential_error("managed identity", &err));
+        return managed_identity(user_assigned_id);
     }
 
     let secret_keys = [TENANT_ID, CLIENT_ID, CLIENT_SECRET];
@@ -548,9 +558,25 @@ fn token_credential(
         .map(|c| c as Arc<dyn TokenCredential>)
         .map_err(|err| credential_error("client secret", &err));
     }
+    if hosted {
+        return managed_identity(None);
+    }
     DeveloperToolsCredential::new(None)
         .map(|c| c as Arc<dyn TokenCredential>)
         .map_err(|err| credential_error("developer tools", &err))
+}
+
+/// A managed identity: system-assigned, or the user-assigned one given.
+fn managed_identity(
+    user_assigned_id: Option<UserAssignedId>,
+) -> Result<Arc<dyn TokenCredential>, ConnectionError> {
+    let options = ManagedIdentityCredentialOptions {
+        user_assigned_id,
+        ..Default::default()
+    };
+    ManagedIdentityCredential::new(Some(options))
+        .map(|c| c as Arc<dyn TokenCredential>)
+        .map_err(|err| credential_error("managed identity", &err))
 }
 
 fn credential_error(kind: &'static str, err: &azure_core::Error) -> ConnectionError {
@@ -1155,13 +1181,15 @@ mod tests {
     }
 
     #[test]
-    fn section_default_is_developer_tools() {
-        let account = StorageAccount::from_section(&section(&[
+    fn section_default_is_developer_tools_or_hosted_managed_identity() {
+        let keys = section(&[
             ("queueServiceUri", "https://acct.queue.core.windows.net"),
             ("blobServiceUri", "https://acct.blob.core.windows.net"),
-        ]))
-        .unwrap();
-        assert!(token_kind(&account).contains("DeveloperToolsCredential"));
+        ]);
+        let local = StorageAccount::from_section_in(&keys, false).unwrap();
+        assert!(token_kind(&local).contains("DeveloperToolsCredential"));
+        let hosted = StorageAccount::from_section_in(&keys, true).unwrap();
+        assert!(token_kind(&hosted).contains("ManagedIdentityCredential"));
     }
 
     #[test]
