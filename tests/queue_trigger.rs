@@ -835,3 +835,222 @@ async fn decoding_and_parse_failures_are_logged_with_what_to_do() {
         "the invocation's span nests inside: {mine:#?}"
     );
 }
+
+// ---- The same trigger against Azurite (real time): `cargo xtask services up` provides it. ----
+
+#[queue_trigger(
+    "%Queue%",
+    receive_visibility_timeout = "00:00:02",
+    max_dequeue_count = 3
+)]
+async fn azurite_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+struct OnAzurite {
+    queue: String,
+    service: bindings::queue::AzureQueueService,
+    handle: Option<HostHandle>,
+    script: Arc<Script>,
+}
+
+/// A host running `azurite_worker` on a fresh Azurite queue holding `messages`, connected through
+/// `AzureWebJobsStorage` like a deployed app.
+async fn on_azurite(connection: &str, messages: &[String], gate: bool) -> OnAzurite {
+    let queue = support::unique("az");
+    let script = Arc::new(Script {
+        gate: gate.then(|| Arc::new(Notify::new())),
+        ..Script::default()
+    });
+    scripts()
+        .lock()
+        .unwrap()
+        .insert(queue.clone(), Arc::clone(&script));
+    let account = bindings::queue::StorageAccount::from_connection_string(connection).unwrap();
+    let service = bindings::queue::AzureQueueService::new(account);
+    service.create_queue(&queue).await.unwrap();
+    for m in messages {
+        service.send(&queue, m).await.unwrap();
+    }
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Queue", queue.clone())
+                .with("AzureWebJobsStorage", connection),
+        )
+        .function::<azurite_worker>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start();
+    OnAzurite {
+        queue,
+        service,
+        handle: Some(handle),
+        script,
+    }
+}
+
+impl OnAzurite {
+    fn counts(&self) -> bindings::queue::QueueCounts {
+        let handle = self.handle.as_ref().expect("running");
+        handle
+            .resources()
+            .get::<QueueFunctions>()
+            .unwrap()
+            .get("azurite_worker")
+            .unwrap()
+            .counts()
+    }
+
+    async fn stop(&mut self) {
+        self.handle
+            .take()
+            .expect("running")
+            .shutdown(Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+
+    async fn until(&self, limit: Duration, done: impl Fn(&Self) -> bool) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !done(self) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "condition not reached within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every message left in `queue`, received (and so hidden) for a second.
+    async fn drain(&self, queue: &str) -> Vec<String> {
+        match self
+            .service
+            .receive(queue, 32, Duration::from_secs(1))
+            .await
+        {
+            Ok(messages) => messages.into_iter().map(|m| m.text).collect(),
+            Err(err) if err.kind == bindings::queue::ServiceErrorKind::QueueNotFound => Vec::new(),
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn on_azurite_messages_are_processed_deleted_and_poisoned() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let mut f = on_azurite(
+        &connection,
+        &[b64("hello"), b64("fail"), "not base64".to_owned()],
+        false,
+    )
+    .await;
+    f.until(Duration::from_secs(30), |f| {
+        let c = f.counts();
+        c.succeeded == 1 && c.poisoned == 2
+    })
+    .await;
+    f.stop().await;
+    let mut seen = f.script.seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("fail".to_owned(), 1),
+            ("fail".to_owned(), 2),
+            ("fail".to_owned(), 3),
+            ("hello".to_owned(), 1)
+        ]
+    );
+    assert!(f.drain(&f.queue).await.is_empty(), "the queue is empty");
+    let mut poison = f.drain(&format!("{}-poison", f.queue)).await;
+    poison.sort();
+    assert_eq!(
+        poison,
+        [b64("fail"), "not base64".to_owned()],
+        "created on first use, bodies as stored"
+    );
+}
+
+#[tokio::test]
+async fn on_azurite_a_slow_function_keeps_its_message_invisible() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let mut f = on_azurite(&connection, &[b64("slow")], true).await;
+    f.until(Duration::from_secs(30), |f| {
+        f.script.running.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // Three receive-visibility periods (2 s) pass; renewal every second keeps the message hidden.
+    // Waiting is the point here: the service's clock has to move.
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !f.service.has_visible(&f.queue).await.unwrap(),
+            "the message became visible while running"
+        );
+    }
+    f.script.gate.as_ref().unwrap().notify_waiters();
+    f.until(Duration::from_secs(30), |f| f.counts().succeeded == 1)
+        .await;
+    f.stop().await;
+    assert_eq!(
+        f.script.seen.lock().unwrap().clone(),
+        [("slow".to_owned(), 1)]
+    );
+    assert_eq!(
+        f.service.approximate_count(&f.queue).await.unwrap(),
+        0,
+        "deleted with the renewed receipt"
+    );
+}
+
+#[tokio::test]
+async fn on_azurite_refused_credentials_stop_the_host_with_a_clear_error() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let key = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXk=";
+    let wrong: String = connection
+        .split(';')
+        .map(|part| {
+            if part.starts_with("AccountKey=") {
+                format!("AccountKey={key}")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";");
+    let queue = support::unique("auth");
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Queue", queue)
+                .with("AzureWebJobsStorage", wrong),
+        )
+        .function::<azurite_worker>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    tokio::time::timeout(Duration::from_secs(30), handle.failed())
+        .await
+        .expect("the trigger reports the failure");
+    let err = handle
+        .shutdown(Duration::from_secs(10))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("function `azurite_worker`: its trigger stopped"),
+        "{err}"
+    );
+    assert!(err.contains("refused the credentials"), "{err}");
+    assert!(err.contains("check connection `Storage`"), "{err}");
+    assert!(!err.contains(key), "no secret in the error: {err}");
+}

@@ -4,15 +4,11 @@ use std::sync::Arc;
 
 use bindings_core::Connection;
 
-use crate::QueueService;
+use crate::{AzureQueueService, QueueService, StorageAccount};
 
-/// The service a connection setting describes: a connection string, or an identity-based section.
+/// The Azure Queue storage service a connection setting describes: a connection string, or an
+/// identity-based section.
 pub(crate) fn service_for(connection: &Connection) -> Result<Arc<dyn QueueService>, String> {
-    match connection {
-        Connection::String(_) | Connection::Section(_) => Err(
-            "Azure Queue storage connections are not available in this build yet; provide a queue service \
-             for this connection in code (QueueServices)"
-                .to_owned(),
-        ),
-    }
+    let account = StorageAccount::from_connection(connection).map_err(|e| e.to_string())?;
+    Ok(Arc::new(AzureQueueService::new(account)))
 }

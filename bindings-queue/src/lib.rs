@@ -1,18 +1,24 @@
 //! The Azure Queue storage trigger for `bindings`: listener loop, back-off, concurrency, visibility
 //! renewal and poison handling over a [`QueueService`] (Azure Queue storage, or the in-memory queue).
 
+mod azure;
 mod backoff;
 mod connect;
+mod connection;
 mod listener;
 mod memory;
 mod message;
 mod poison;
 mod queue_name;
+mod sas;
 mod service;
 mod services;
+mod shared_key;
 mod status;
 mod trigger;
 
+pub use azure::AzureQueueService;
+pub use connection::{ConnectionError, Credential, StorageAccount};
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
 pub use poison::{POISON_SUFFIX, poison_queue_name};
