@@ -1054,3 +1054,75 @@ async fn on_azurite_refused_credentials_stop_the_host_with_a_clear_error() {
     assert!(err.contains("check connection `Storage`"), "{err}");
     assert!(!err.contains(key), "no secret in the error: {err}");
 }
+
+/// Sends or reads messages with Microsoft's Python SDK (`azure-storage-queue`), base64 policies on.
+const PYTHON_CLIENT: &str = r#"
+import sys
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy, TextBase64DecodePolicy
+connection, queue, mode, *texts = sys.argv[1:]
+if mode == "send":
+    client = QueueClient.from_connection_string(connection, queue, message_encode_policy=TextBase64EncodePolicy())
+    for text in texts:
+        client.send_message(text)
+else:
+    client = QueueClient.from_connection_string(connection, queue, message_decode_policy=TextBase64DecodePolicy())
+    for message in client.receive_messages(messages_per_page=32, visibility_timeout=5):
+        print(message.content)
+"#;
+
+async fn python_client(python: &std::path::Path, args: Vec<String>) -> String {
+    let python = python.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg("-c")
+            .arg(PYTHON_CLIENT)
+            .args(args)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "python client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn on_azurite_messages_interoperate_with_microsofts_python_sdk() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let python = support::python_with(&["azure-storage-queue==12.18.1"]);
+    let mut f = on_azurite(&connection, &[], false).await;
+    let send = |texts: &[&str]| {
+        let mut args = vec![connection.clone(), f.queue.clone(), "send".to_owned()];
+        args.extend(texts.iter().map(|t| (*t).to_owned()));
+        args
+    };
+    // The SDK base64-encodes; the trigger decodes.
+    python_client(&python, send(&["héllo from python", "fail"])).await;
+    f.until(Duration::from_secs(60), |f| {
+        let c = f.counts();
+        c.succeeded == 1 && c.poisoned == 1
+    })
+    .await;
+    f.stop().await;
+    assert!(
+        f.script
+            .seen
+            .lock()
+            .unwrap()
+            .contains(&("héllo from python".to_owned(), 1))
+    );
+    // The poison queue holds the body as stored: the SDK decodes it back to the original text.
+    let poison = format!("{}-poison", f.queue);
+    let read = python_client(
+        &python,
+        vec![connection.clone(), poison, "receive".to_owned()],
+    )
+    .await;
+    assert_eq!(read.trim(), "fail");
+}

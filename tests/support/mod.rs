@@ -181,3 +181,59 @@ pub(crate) fn unique(prefix: &str) -> String {
         nanos & 0xff_ffff_ffff
     )
 }
+
+/// A Python interpreter with `packages` (pinned `name==version` requirements) installed, for
+/// cross-checks with clients nobody here wrote (Microsoft's `azure-storage-queue`, say).
+///
+/// The virtual environment is made once under `target/python/<hash of the packages>` with
+/// `python3 -m venv` and `pip install` from PyPI; concurrent test binaries each build in a
+/// private directory and the first to finish moves it into place. Fails the test, with pip's
+/// output, if it cannot be made.
+pub(crate) fn python_with(packages: &[&str]) -> PathBuf {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    packages.hash(&mut hasher);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("python");
+    let venv = root.join(format!("{:016x}", hasher.finish()));
+    let python = venv.join("bin").join("python");
+    if python.is_file() {
+        return python;
+    }
+    std::fs::create_dir_all(&root).expect("target/python can be created");
+    let building = root.join(format!("building-{}", unique("venv")));
+    let run = |program: &Path, args: &[&str]| {
+        let output = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", program.display()));
+        assert!(
+            output.status.success(),
+            "`{} {}` failed:\n{}{}",
+            program.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(
+        Path::new("python3"),
+        &["-m", "venv", building.to_str().expect("a UTF-8 path")],
+    );
+    let mut args = vec![
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ];
+    args.extend_from_slice(packages);
+    run(&building.join("bin").join("python"), &args);
+    // Another binary may have won the race; then its environment is used and this one removed.
+    if std::fs::rename(&building, &venv).is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    assert!(python.is_file(), "no interpreter at {}", python.display());
+    python
+}
