@@ -186,7 +186,7 @@ pub(crate) fn unique(prefix: &str) -> String {
 /// cross-checks with clients nobody here wrote (Microsoft's `azure-storage-queue`, say).
 ///
 /// The virtual environment is made once under `target/python/<hash of the packages>` with
-/// `python3 -m venv` and `pip install` from PyPI; concurrent test binaries each build in a
+/// `python3 -m venv` and `pip install` from the Python package index; concurrent test binaries each build in a
 /// private directory and the first to finish moves it into place. Fails the test, with pip's
 /// output, if it cannot be made.
 pub(crate) fn python_with(packages: &[&str]) -> PathBuf {
