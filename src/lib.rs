@@ -82,7 +82,7 @@ pub mod prelude {
     };
     #[cfg(feature = "queue")]
     pub use crate::{
-        queue::{QueueMessage, QueueMetadata},
+        queue::{BatchOutcome, QueueMessage, QueueMetadata},
         queue_trigger, storage_account,
     };
 }

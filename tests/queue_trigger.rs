@@ -1126,3 +1126,72 @@ async fn on_azurite_messages_interoperate_with_microsofts_python_sdk() {
     .await;
     assert_eq!(read.trim(), "fail");
 }
+
+/// Sizes of the batches `batch_worker` received, per queue.
+fn batch_sizes() -> &'static Mutex<HashMap<String, Vec<usize>>> {
+    static SIZES: OnceLock<Mutex<HashMap<String, Vec<usize>>>> = OnceLock::new();
+    SIZES.get_or_init(Mutex::default)
+}
+
+#[queue_trigger("%Queue%", batch_size = 8, max_dequeue_count = 2)]
+async fn batch_worker(batch: Vec<QueueMessage>) -> BatchOutcome {
+    let queue = batch[0].metadata.queue.to_string();
+    batch_sizes()
+        .lock()
+        .unwrap()
+        .entry(queue)
+        .or_default()
+        .push(batch.len());
+    let mut outcome = BatchOutcome::all_succeeded();
+    for message in &batch {
+        let text = message.text().unwrap_or_default().to_owned();
+        let _ = act(text.clone(), &message.metadata).await;
+        match text.as_str() {
+            "fail" => outcome.fail(message, FunctionError::retry("asked to fail")),
+            "poison" => outcome.fail(message, FunctionError::poison("asked to poison")),
+            _ => &mut outcome,
+        };
+    }
+    outcome
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_function_gets_every_message_of_a_poll_in_one_invocation() {
+    let messages: Vec<String> = (0..5).map(|i| b64(&format!("m{i}"))).collect();
+    let f = start::<batch_worker>(&messages, false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("batch_worker").succeeded == 5
+    })
+    .await;
+    assert_eq!(batch_sizes().lock().unwrap()[&f.queue], [5]);
+    assert!(f.remaining().is_empty());
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_function_decides_per_message() {
+    let f = start::<batch_worker>(
+        &[b64("ok-1"), b64("fail"), b64("ok-2"), b64("poison")],
+        false,
+    )
+    .await;
+    f.until(Duration::from_secs(30), |f| {
+        let c = f.counts("batch_worker");
+        c.succeeded == 2 && c.poisoned == 2
+    })
+    .await;
+    // The failed one came back alone, was failed again (max_dequeue_count = 2) and poisoned.
+    assert_eq!(batch_sizes().lock().unwrap()[&f.queue], [4, 1]);
+    let mut poison = f.poison();
+    poison.sort();
+    assert_eq!(poison, [b64("fail"), b64("poison")]);
+    assert!(f.remaining().is_empty(), "the successes were deleted");
+    let fail_attempts: Vec<u32> = f
+        .seen()
+        .into_iter()
+        .filter(|(b, _)| b == "fail")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(fail_attempts, [1, 2]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}

@@ -33,8 +33,8 @@ pub struct ManualEvent {
 }
 
 impl Payload for ManualEvent {
-    fn payload(&self) -> &Bytes {
-        &self.payload
+    fn payload(&self) -> Result<&Bytes, FunctionError> {
+        Ok(&self.payload)
     }
 }
 

@@ -9,8 +9,8 @@ use crate::{FromInvocation, FunctionError, Invocation, Trigger};
 
 /// A trigger event with a body (a queue message's decoded text, an HTTP request body).
 pub trait Payload {
-    /// The body bytes.
-    fn payload(&self) -> &Bytes;
+    /// The body bytes, or why this event has no single body (a batch of messages, say).
+    fn payload(&self) -> Result<&Bytes, FunctionError>;
 }
 
 /// A JSON value: as a parameter, the payload parsed into `T`; as an output value, `T` serialized.
@@ -73,7 +73,7 @@ where
     T::Event: Payload,
 {
     fn from_invocation(invocation: &mut Invocation<T>) -> Result<Self, FunctionError> {
-        Ok(invocation.event.payload().clone())
+        Ok(invocation.event.payload()?.clone())
     }
 }
 
@@ -82,7 +82,7 @@ where
     T::Event: Payload,
 {
     fn from_invocation(invocation: &mut Invocation<T>) -> Result<Self, FunctionError> {
-        Ok(invocation.event.payload().to_vec())
+        Ok(invocation.event.payload()?.to_vec())
     }
 }
 
@@ -91,7 +91,7 @@ where
     T::Event: Payload,
 {
     fn from_invocation(invocation: &mut Invocation<T>) -> Result<Self, FunctionError> {
-        String::from_utf8(invocation.event.payload().to_vec()).map_err(|e| {
+        String::from_utf8(invocation.event.payload()?.to_vec()).map_err(|e| {
             FunctionError::with_source(
                 format!("the {} payload is not UTF-8 text; bind `Vec<u8>` or `Bytes` to receive raw bytes", T::NAME),
                 e.utf8_error(),
@@ -105,6 +105,6 @@ where
     T::Event: Payload,
 {
     fn from_invocation(invocation: &mut Invocation<T>) -> Result<Self, FunctionError> {
-        Json::from_slice(invocation.event.payload())
+        Json::from_slice(invocation.event.payload()?)
     }
 }

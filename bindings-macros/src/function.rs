@@ -20,13 +20,14 @@ pub(crate) trait TriggerMacro {
     /// expansion takes them off the function and hands them to [`attribute`](Self::attribute).
     const COMPANIONS: &'static [&'static str] = &[];
 
-    /// Reads the trigger's own options (positional ones too) and its companion attributes, and returns
-    /// an expression that builds its runtime attribute value (a `::bindings::__private` type
-    /// implementing `TriggerAttribute`).
+    /// Reads the trigger's own options (positional ones too), its companion attributes and what it
+    /// needs of the signature, and returns an expression that builds its runtime attribute value (a
+    /// `::bindings::__private` type implementing `TriggerAttribute`).
     fn attribute(
         cx: &Ctxt,
         options: &mut Options<'_>,
         companions: &[syn::Attribute],
+        signature: &syn::Signature,
     ) -> Option<TokenStream>;
 
     /// The type of that value.
@@ -58,7 +59,7 @@ pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> T
     let mut options = Options::parse(&cx, T::ATTRIBUTE, T::OPTIONS, args);
     let name = options.string("name").filter(|name| check_name(&cx, name));
     let companions = take_attributes(&mut function, T::COMPANIONS);
-    let attribute = T::attribute(&cx, &mut options, &companions);
+    let attribute = T::attribute(&cx, &mut options, &companions, &function.sig);
     options.finish();
     check_other_triggers::<T>(&cx, &function);
     let signature = Signature::read(&cx, &function);

@@ -13,7 +13,12 @@ impl TriggerMacro for ManualTrigger {
     const ATTRIBUTE: &'static str = "manual_trigger";
     const OPTIONS: &'static [&'static str] = &["name"];
 
-    fn attribute(_: &Ctxt, _: &mut Options<'_>, _: &[syn::Attribute]) -> Option<TokenStream> {
+    fn attribute(
+        _: &Ctxt,
+        _: &mut Options<'_>,
+        _: &[syn::Attribute],
+        _: &syn::Signature,
+    ) -> Option<TokenStream> {
         Some(quote!(::bindings::__private::ManualTrigger::new()))
     }
 

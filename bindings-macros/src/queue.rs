@@ -35,9 +35,13 @@ impl TriggerMacro for QueueTrigger {
         cx: &Ctxt,
         options: &mut Options<'_>,
         companions: &[Attribute],
+        signature: &syn::Signature,
     ) -> Option<TokenStream> {
         let queue = queue_name(cx, options);
         let mut calls = Vec::new();
+        if batch_mode(cx, signature) {
+            calls.push(quote!(.batch()));
+        }
         if let Some(connection) = options.string("connection") {
             let value = &connection.value;
             calls.push(quote!(.connection(#value)));
@@ -95,6 +99,56 @@ impl TriggerMacro for QueueTrigger {
     fn attribute_type() -> TokenStream {
         quote!(::bindings::__private::QueueTriggerAttribute)
     }
+}
+
+/// Whether the function takes the whole received batch (`Vec<QueueMessage>`). Such a function
+/// cannot also take a single message's payload.
+fn batch_mode(cx: &Ctxt, signature: &syn::Signature) -> bool {
+    let types: Vec<&syn::Type> = signature
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => Some(&*typed.ty),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    if !types.iter().any(|ty| is_batch(ty)) {
+        return false;
+    }
+    for ty in types {
+        let name = last_segment(ty)
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let single = matches!(
+            name.as_str(),
+            "String" | "Bytes" | "Json" | "QueueMessage" | "QueueMetadata"
+        ) || (name == "Vec" && !is_batch(ty));
+        if single {
+            cx.error_spanned_by(
+                ty,
+                "this function takes the whole batch (`Vec<QueueMessage>`), so there is no single message to bind here; read each message's body and metadata from the batch",
+            );
+        }
+    }
+    true
+}
+
+fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// `Vec<QueueMessage>`, written with any path.
+fn is_batch(ty: &syn::Type) -> bool {
+    let Some(segment) = last_segment(ty).filter(|s| s.ident == "Vec") else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return false;
+    };
+    matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if last_segment(inner).is_some_and(|s| s.ident == "QueueMessage"))
 }
 
 /// The positional queue name: a literal checked now, or a `%Setting%` reference checked at start-up.

@@ -3,6 +3,7 @@
 
 mod azure;
 mod backoff;
+mod batch;
 mod connect;
 mod connection;
 mod listener;
@@ -18,6 +19,7 @@ mod status;
 mod trigger;
 
 pub use azure::AzureQueueService;
+pub use batch::BatchOutcome;
 pub use connection::{ConnectionError, Credential, StorageAccount};
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bindings_core::{
-    BoxError, Bytes, FunctionError, Invoker, Listener, QueuesOptions, TriggerEvent,
+    BindingData, BoxError, Bytes, FunctionError, Invoker, Listener, QueuesOptions, TriggerEvent,
 };
 use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, Semaphore};
@@ -18,8 +18,8 @@ use crate::message::binding_data;
 use crate::poison::{Wakers, move_to_poison, poison_queue_name};
 use crate::status::{Counters, QueueFunction};
 use crate::{
-    QueueEvent, QueueMessage, QueueMetadata, QueueService, QueueTrigger, ReceivedMessage,
-    ServiceErrorKind,
+    BatchOutcome, QueueEvent, QueueMessage, QueueMetadata, QueueService, QueueTrigger,
+    ReceivedMessage, ServiceErrorKind,
 };
 
 /// A function's queue options, resolved.
@@ -34,10 +34,17 @@ pub(crate) struct ListenerConfig {
     pub(crate) max_dequeue_count: u32,
     pub(crate) base64: bool,
     pub(crate) receive_visibility: Duration,
+    /// One invocation per poll with every message (`Vec<QueueMessage>`), instead of one per message.
+    pub(crate) batch: bool,
 }
 
 impl ListenerConfig {
-    pub(crate) fn new(queue: &str, options: &QueuesOptions, development: bool) -> Self {
+    pub(crate) fn new(
+        queue: &str,
+        options: &QueuesOptions,
+        development: bool,
+        batch: bool,
+    ) -> Self {
         Self {
             queue: queue.into(),
             poison_queue: poison_queue_name(queue).map(Into::into),
@@ -48,6 +55,7 @@ impl ListenerConfig {
             max_dequeue_count: options.max_dequeue_count,
             base64: options.message_encoding == bindings_core::MessageEncoding::Base64,
             receive_visibility: options.receive_visibility_timeout,
+            batch,
         }
     }
 }
@@ -128,28 +136,29 @@ impl QueueListener {
                     reported_missing = false;
                     backoff.reset();
                     Counters::add(&shared.function.counters.received, messages.len() as u64);
+                    if shutdown.is_cancelled() {
+                        // Received while stopping: hand them back at once rather than hold them invisible.
+                        self.release_all(&messages).await;
+                        continue;
+                    }
+                    // Each message holds one permit until it completes; the permits of a batch are held
+                    // by its one invocation.
                     let mut permits = permits;
-                    for message in messages {
-                        if shutdown.is_cancelled() {
-                            // Received while stopping: hand it back at once rather than hold it invisible.
-                            let released = service.update_visibility(
-                                &config.queue,
-                                &message.id,
-                                &message.pop_receipt,
-                                Duration::ZERO,
-                            );
-                            if let Err(err) = released.await {
-                                tracing::warn!(message_id = %message.id, error = %err, "could not release a message at shutdown; it reappears after its visibility timeout");
-                            }
-                            continue;
-                        }
-                        let slot = permits
-                            .split(1)
+                    let groups: Vec<Vec<ReceivedMessage>> = if config.batch {
+                        vec![messages]
+                    } else {
+                        messages.into_iter().map(|m| vec![m]).collect()
+                    };
+                    for group in groups {
+                        let count =
+                            u32::try_from(group.len()).expect("at most 32 messages per receive");
+                        let slots = permits
+                            .split(count as usize)
                             .expect("one permit per received message, at most batch_size");
-                        let task = Arc::clone(&self.shared).process(message, invoker.clone());
+                        let task = Arc::clone(&self.shared).process(group, invoker.clone());
                         invoker.spawn(async move {
                             task.await;
-                            drop(slot);
+                            drop(slots);
                         });
                     }
                     continue;
@@ -195,6 +204,23 @@ impl QueueListener {
     }
 }
 
+impl QueueListener {
+    async fn release_all(&self, messages: &[ReceivedMessage]) {
+        let config = &self.shared.config;
+        for message in messages {
+            let released = self.shared.service.update_visibility(
+                &config.queue,
+                &message.id,
+                &message.pop_receipt,
+                Duration::ZERO,
+            );
+            if let Err(err) = released.await {
+                tracing::warn!(message_id = %message.id, error = %err, "could not release a message at shutdown; it reappears after its visibility timeout");
+            }
+        }
+    }
+}
+
 /// One message's outcome, for the counters.
 enum Outcome {
     Succeeded,
@@ -204,15 +230,63 @@ enum Outcome {
 }
 
 impl Shared {
-    async fn process(self: Arc<Self>, message: ReceivedMessage, invoker: Invoker<QueueTrigger>) {
-        let span = tracing::info_span!(
-            "queue_message",
-            function = %self.function.name(),
-            queue = %self.config.queue,
-            message_id = %message.id,
-            dequeue_count = message.dequeue_count
-        );
-        let outcome = self.handle(message, invoker).instrument(span).await;
+    /// Runs the function on `received` (one message, or a batch) and completes each message.
+    async fn process(
+        self: Arc<Self>,
+        received: Vec<ReceivedMessage>,
+        invoker: Invoker<QueueTrigger>,
+    ) {
+        let span = match received.as_slice() {
+            [one] if !self.config.batch => tracing::info_span!(
+                "queue_message",
+                function = %self.function.name(),
+                queue = %self.config.queue,
+                message_id = %one.id,
+                dequeue_count = one.dequeue_count
+            ),
+            many => tracing::info_span!(
+                "queue_batch",
+                function = %self.function.name(),
+                queue = %self.config.queue,
+                messages = many.len()
+            ),
+        };
+        async {
+            let mut ready = Vec::with_capacity(received.len());
+            for message in received {
+                match self.prepare(&message).await {
+                    Ok(decoded) => ready.push((message, decoded)),
+                    Err(outcome) => self.count(&outcome),
+                }
+            }
+            if ready.is_empty() {
+                return;
+            }
+            let event = if self.config.batch {
+                let messages = ready.iter().map(|(_, decoded)| decoded.clone()).collect();
+                TriggerEvent::new(QueueEvent::batch(messages), BindingData::new())
+            } else {
+                let decoded = ready[0].1.clone();
+                let data = binding_data(&decoded);
+                TriggerEvent::new(QueueEvent::single(decoded), data)
+            };
+            let run = invoker.invoke(event);
+            let received: Vec<&ReceivedMessage> =
+                ready.iter().map(|(message, _)| message).collect();
+            let (result, receipts) = self.run_with_renewal(run, &received).await;
+            for (message, receipt) in received.into_iter().zip(receipts) {
+                let outcome = self
+                    .complete(message, receipt, &result)
+                    .instrument(message_span(message))
+                    .await;
+                self.count(&outcome);
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+
+    fn count(&self, outcome: &Outcome) {
         let counters = &self.function.counters;
         match outcome {
             Outcome::Succeeded => Counters::add(&counters.succeeded, 1),
@@ -225,35 +299,38 @@ impl Shared {
         }
     }
 
-    async fn handle(&self, message: ReceivedMessage, invoker: Invoker<QueueTrigger>) -> Outcome {
+    /// Checks the dequeue count and decodes the body; a message that cannot run is poisoned here.
+    async fn prepare(&self, message: &ReceivedMessage) -> Result<QueueMessage, Outcome> {
         let config = &self.config;
         if message.dequeue_count > config.max_dequeue_count {
             tracing::warn!(
+                message_id = %message.id,
                 "received {} times, more than max_dequeue_count {} (the host stopped while processing it before?); \
                  moving it to the poison queue without running the function",
                 message.dequeue_count,
                 config.max_dequeue_count
             );
-            return self.poison(&message, &message.pop_receipt).await;
+            return Err(self.poison(message, &message.pop_receipt).await);
         }
         let body = if config.base64 {
             match base64::engine::general_purpose::STANDARD.decode(message.text.trim()) {
                 Ok(bytes) => Bytes::from(bytes),
                 Err(err) => {
                     tracing::error!(
+                        message_id = %message.id,
                         "message decoding failed; check messageEncoding: message `{}` is not valid base64 ({err}), \
                          but the trigger expects base64 (set message_encoding = \"none\" in the attribute or \
                          \"messageEncoding\": \"none\" in host.json if the producer sends plain text). Moving its raw \
                          text to the poison queue",
                         message.id
                     );
-                    return self.poison(&message, &message.pop_receipt).await;
+                    return Err(self.poison(message, &message.pop_receipt).await);
                 }
             }
         } else {
             Bytes::from(message.text.clone())
         };
-        let queue_message = QueueMessage {
+        Ok(QueueMessage {
             body,
             metadata: QueueMetadata {
                 queue: Arc::clone(&config.queue),
@@ -264,65 +341,83 @@ impl Shared {
                 next_visible_time: message.next_visible_time,
                 pop_receipt: message.pop_receipt.clone(),
             },
-        };
-        let data = binding_data(&queue_message);
-        let run = invoker.invoke(TriggerEvent::new(
-            QueueEvent {
-                message: queue_message,
-            },
-            data,
-        ));
-        let (result, receipt) = self.run_with_renewal(run, &message).await;
+        })
+    }
+
+    /// Deletes, releases or poisons one message after the function ran.
+    async fn complete(
+        &self,
+        message: &ReceivedMessage,
+        receipt: Option<String>,
+        result: &Result<BatchOutcome, FunctionError>,
+    ) -> Outcome {
         let Some(receipt) = receipt else {
             tracing::warn!(
                 "the message was taken by another receiver while the function ran; leaving it to them"
             );
             return Outcome::Kept;
         };
-        match result {
-            Ok(()) => {
-                self.delete(&message, &receipt).await;
+        let error = match result {
+            Ok(outcome) => outcome.failure(&message.id),
+            Err(err) => Some(err),
+        };
+        match error {
+            None => {
+                self.delete(message, &receipt).await;
                 Outcome::Succeeded
             }
-            Err(err) if err.is_poison() => {
+            Some(err) if err.is_poison() => {
                 tracing::warn!(error = %err, "the function asked for this message to be poisoned");
-                self.poison(&message, &receipt).await
+                self.poison(message, &receipt).await
             }
-            Err(err) if message.dequeue_count >= config.max_dequeue_count => {
-                tracing::warn!(error = %err, "failed on its last attempt ({} of {})", message.dequeue_count, config.max_dequeue_count);
-                self.poison(&message, &receipt).await
+            Some(err) if message.dequeue_count >= self.config.max_dequeue_count => {
+                tracing::warn!(
+                    error = %err,
+                    "failed on its last attempt ({} of {})",
+                    message.dequeue_count,
+                    self.config.max_dequeue_count
+                );
+                self.poison(message, &receipt).await
             }
-            Err(err) => self.release(&message, &receipt, &err).await,
+            Some(err) => self.release(message, &receipt, err).await,
         }
     }
 
-    /// Runs the invocation while renewing the message's invisibility at half the receive visibility.
-    /// Returns the result and the current pop receipt (`None` if the message was lost to another receiver).
+    /// Runs the invocation while renewing its messages' invisibility at half the receive visibility.
+    /// Returns the result and each message's current pop receipt (`None` for a message lost to
+    /// another receiver).
     async fn run_with_renewal(
         &self,
-        run: impl Future<Output = Result<(), FunctionError>>,
-        message: &ReceivedMessage,
-    ) -> (Result<(), FunctionError>, Option<String>) {
+        run: impl Future<Output = Result<BatchOutcome, FunctionError>>,
+        messages: &[&ReceivedMessage],
+    ) -> (Result<BatchOutcome, FunctionError>, Vec<Option<String>>) {
         let config = &self.config;
         let interval = config.receive_visibility / 2;
-        let mut receipt = Some(message.pop_receipt.clone());
+        let mut receipts: Vec<Option<String>> = messages
+            .iter()
+            .map(|m| Some(m.pop_receipt.clone()))
+            .collect();
         let mut next = Instant::now() + interval;
         tokio::pin!(run);
         loop {
             tokio::select! {
-                result = &mut run => return (result, receipt),
-                () = tokio::time::sleep_until(next), if receipt.is_some() => {
-                    let current = receipt.clone().unwrap_or_default();
-                    match self.service.update_visibility(&config.queue, &message.id, &current, config.receive_visibility).await {
-                        Ok(renewed) => {
-                            tracing::debug!("renewed invisibility");
-                            receipt = Some(renewed.pop_receipt);
+                result = &mut run => return (result, receipts),
+                () = tokio::time::sleep_until(next), if receipts.iter().any(Option::is_some) => {
+                    for (message, receipt) in messages.iter().zip(&mut receipts) {
+                        let Some(current) = receipt.clone() else { continue };
+                        let renewed = self
+                            .service
+                            .update_visibility(&config.queue, &message.id, &current, config.receive_visibility)
+                            .instrument(message_span(message))
+                            .await;
+                        match renewed {
+                            Ok(renewed) => *receipt = Some(renewed.pop_receipt),
+                            Err(err) if matches!(err.kind, ServiceErrorKind::PopReceiptMismatch | ServiceErrorKind::MessageNotFound) => {
+                                tracing::warn!(message_id = %message.id, error = %err, "could not renew the message's invisibility; another receiver may process it too");
+                                *receipt = None;
+                            }
+                            Err(err) => tracing::warn!(message_id = %message.id, error = %err, "renewing the message's invisibility failed; trying again"),
                         }
-                        Err(err) if matches!(err.kind, ServiceErrorKind::PopReceiptMismatch | ServiceErrorKind::MessageNotFound) => {
-                            tracing::warn!(error = %err, "could not renew the message's invisibility; another receiver may process it too");
-                            receipt = None;
-                        }
-                        Err(err) => tracing::warn!(error = %err, "renewing the message's invisibility failed; trying again"),
                     }
                     next = Instant::now() + interval;
                 }
@@ -418,4 +513,9 @@ impl Shared {
             }
         }
     }
+}
+
+/// A span naming one message, for lines about it inside a batch.
+fn message_span(message: &ReceivedMessage) -> tracing::Span {
+    tracing::debug_span!("message", message_id = %message.id, dequeue_count = message.dequeue_count)
 }

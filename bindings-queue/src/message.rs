@@ -54,28 +54,63 @@ pub struct QueueMetadata {
     pub pop_receipt: String,
 }
 
-/// The queue trigger's event: one received, decoded message.
+/// The queue trigger's event: one received, decoded message, or (for a function that takes
+/// `Vec<QueueMessage>`) every message of a poll.
 #[derive(Debug, Clone)]
 pub struct QueueEvent {
-    /// The message.
-    pub message: QueueMessage,
+    messages: Vec<QueueMessage>,
+    batch: bool,
+}
+
+impl QueueEvent {
+    /// One message.
+    pub fn single(message: QueueMessage) -> Self {
+        Self {
+            messages: vec![message],
+            batch: false,
+        }
+    }
+
+    /// A batch.
+    pub fn batch(messages: Vec<QueueMessage>) -> Self {
+        Self {
+            messages,
+            batch: true,
+        }
+    }
+
+    /// The message of a single-message event.
+    pub fn message(&self) -> Result<&QueueMessage, FunctionError> {
+        match self.messages.as_slice() {
+            [message] if !self.batch => Ok(message),
+            _ => Err(FunctionError::retry(
+                "this function receives a batch; bind `Vec<QueueMessage>` and read each message from it",
+            )),
+        }
+    }
 }
 
 impl Payload for QueueEvent {
-    fn payload(&self) -> &Bytes {
-        &self.message.body
+    fn payload(&self) -> Result<&Bytes, FunctionError> {
+        self.message().map(|m| &m.body)
     }
 }
 
 impl FromInvocation<QueueTrigger> for QueueMessage {
     fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
-        Ok(invocation.event.message.clone())
+        invocation.event.message().cloned()
     }
 }
 
 impl FromInvocation<QueueTrigger> for QueueMetadata {
     fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
-        Ok(invocation.event.message.metadata.clone())
+        invocation.event.message().map(|m| m.metadata.clone())
+    }
+}
+
+impl FromInvocation<QueueTrigger> for Vec<QueueMessage> {
+    fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
+        Ok(invocation.event.messages.clone())
     }
 }
 

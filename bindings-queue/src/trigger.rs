@@ -19,7 +19,8 @@ pub struct QueueTrigger;
 impl Trigger for QueueTrigger {
     const NAME: &'static str = "queue trigger";
     type Event = crate::QueueEvent;
-    type Reply = ();
+    /// What failed in a batch; a single-message function's result says it all.
+    type Reply = crate::BatchOutcome;
 }
 
 /// The connection used when no `connection` or `storage_account` names one.
@@ -52,6 +53,7 @@ pub struct QueueTriggerAttribute {
     max_dequeue_count: Option<u32>,
     message_encoding: Option<MessageEncoding>,
     receive_visibility_timeout: Option<Duration>,
+    batch: bool,
 }
 
 impl QueueTriggerAttribute {
@@ -120,6 +122,13 @@ impl QueueTriggerAttribute {
     /// Overrides `receiveVisibilityTimeout`: how long a received message stays invisible while processed.
     pub fn receive_visibility_timeout(mut self, value: Duration) -> Self {
         self.receive_visibility_timeout = Some(value);
+        self
+    }
+
+    /// Hands the function every message of a poll at once (`Vec<QueueMessage>`), instead of one
+    /// invocation per message. The macro sets this when the function takes `Vec<QueueMessage>`.
+    pub fn batch(mut self) -> Self {
+        self.batch = true;
         self
     }
 
@@ -205,7 +214,7 @@ impl TriggerAttribute for QueueTriggerAttribute {
             .resolve(cx, connection, chosen_by);
         let (queue, options, service) = (queue?, options?, service?);
         let development = cx.is_development();
-        let config = ListenerConfig::new(&queue, &options, development);
+        let config = ListenerConfig::new(&queue, &options, development, self.batch);
         let function = Arc::new(QueueFunction::new(
             cx.function_name(),
             Arc::clone(&service),
