@@ -1,0 +1,488 @@
+//! `#[kafka_output(...)]`: the attribute's options, binding them at start-up, and delivering a
+//! function's records with every delivery awaited.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bindings_core::{
+    Acks, AuthenticationMode, BindContext, BindingData, Compression, FunctionError, Output,
+    OutputAttribute, Partitioner, Protocol, Template,
+};
+use futures_util::future::{BoxFuture, join_all};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Message as _, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+
+use crate::options::defaults;
+use crate::producer::{Producer, Producers};
+use crate::{KafkaRecord, ProducerOptions};
+
+/// How long a full local queue may delay an enqueue before the invocation fails.
+const QUEUE_FULL_PATIENCE: Duration = Duration::from_secs(5);
+
+macro_rules! setters {
+    ($( $(#[$doc:meta])* $name:ident : $ty:ty ),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$name = Some(value.into());
+                self
+            }
+        )*
+    };
+}
+
+/// `#[kafka_output(...)]` as a value. The macro builds it; it can be built by hand too. String
+/// options may hold `%Setting%` references; `username`, `password`, `ssl_key_password` and the OAuth
+/// secret should always be references.
+///
+/// ```
+/// use bindings_kafka::KafkaOutputAttribute;
+///
+/// let output = KafkaOutputAttribute::new("orders", "BrokerList")
+///     .key("{id}")
+///     .enable_idempotence(true)
+///     .username("%KafkaUser%")
+///     .password("%KafkaPassword%");
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct KafkaOutputAttribute {
+    topic: String,
+    broker_list: String,
+    key: Option<String>,
+    max_message_bytes: Option<u32>,
+    batch_size: Option<u32>,
+    enable_idempotence: Option<bool>,
+    message_timeout_ms: Option<u32>,
+    request_timeout_ms: Option<u32>,
+    max_retries: Option<u32>,
+    linger_ms: Option<u32>,
+    compression: Option<Compression>,
+    acks: Option<Acks>,
+    partitioner: Option<Partitioner>,
+    protocol: Option<Protocol>,
+    authentication_mode: Option<AuthenticationMode>,
+    username: Option<String>,
+    password: Option<String>,
+    ssl_ca_location: Option<String>,
+    ssl_certificate_location: Option<String>,
+    ssl_key_location: Option<String>,
+    ssl_key_password: Option<String>,
+    ssl_ca_pem: Option<String>,
+    ssl_certificate_pem: Option<String>,
+    ssl_key_pem: Option<String>,
+    oauth_token_endpoint_url: Option<String>,
+    oauth_client_id: Option<String>,
+    oauth_client_secret: Option<String>,
+    oauth_scope: Option<String>,
+    metadata_max_age_ms: Option<u32>,
+    socket_keepalive_enable: Option<bool>,
+    librdkafka_debug: Option<String>,
+}
+
+impl KafkaOutputAttribute {
+    /// Sends to `topic` (may use `%Setting%` and `{bindingData}`) on the brokers named by
+    /// `broker_list` (a setting name, `%Setting%`, or a literal `host:port` list).
+    pub fn new(topic: impl Into<String>, broker_list: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            broker_list: broker_list.into(),
+            ..Self::default()
+        }
+    }
+
+    setters! {
+        /// The key of every record that does not set its own (may use `{bindingData}`).
+        key: &str,
+        /// `message.max.bytes`, 1000 to 1 000 000 000. Default 1 000 000.
+        max_message_bytes: u32,
+        /// `batch.num.messages`. Default 10 000.
+        batch_size: u32,
+        /// `enable.idempotence`. Default false.
+        enable_idempotence: bool,
+        /// `message.timeout.ms` (0 = infinite): how long an invocation waits for delivery. Default 300 000.
+        message_timeout_ms: u32,
+        /// `request.timeout.ms`. Default 5000.
+        request_timeout_ms: u32,
+        /// `message.send.max.retries`. Default 2.
+        max_retries: u32,
+        /// `linger.ms`. Default 5.
+        linger_ms: u32,
+        /// `compression.type`. Default none.
+        compression: Compression,
+        /// `acks`. Default all.
+        acks: Acks,
+        /// `partitioner`. Default `consistent_random`.
+        partitioner: Partitioner,
+        /// `security.protocol`. Default plaintext.
+        protocol: Protocol,
+        /// `sasl.mechanism`. Default PLAIN.
+        authentication_mode: AuthenticationMode,
+        /// `sasl.username`.
+        username: &str,
+        /// `sasl.password`.
+        password: &str,
+        /// `ssl.ca.location`.
+        ssl_ca_location: &str,
+        /// `ssl.certificate.location`.
+        ssl_certificate_location: &str,
+        /// `ssl.key.location`.
+        ssl_key_location: &str,
+        /// `ssl.key.password`.
+        ssl_key_password: &str,
+        /// `ssl.ca.pem`.
+        ssl_ca_pem: &str,
+        /// `ssl.certificate.pem`.
+        ssl_certificate_pem: &str,
+        /// `ssl.key.pem`.
+        ssl_key_pem: &str,
+        /// OAuth bearer token endpoint (client credentials).
+        oauth_token_endpoint_url: &str,
+        /// OAuth client id.
+        oauth_client_id: &str,
+        /// OAuth client secret.
+        oauth_client_secret: &str,
+        /// OAuth scope.
+        oauth_scope: &str,
+        /// `metadata.max.age.ms`.
+        metadata_max_age_ms: u32,
+        /// `socket.keepalive.enable`.
+        socket_keepalive_enable: bool,
+        /// librdkafka `debug` contexts.
+        librdkafka_debug: &str,
+    }
+
+    /// The resolved producer options: this attribute, then host.json, then the defaults.
+    fn producer_options(
+        &self,
+        cx: &mut BindContext<'_>,
+        brokers: String,
+    ) -> Option<ProducerOptions> {
+        let host = cx.host_config().kafka.clone();
+        let mut o = ProducerOptions::new(brokers);
+        o.max_message_bytes = self
+            .max_message_bytes
+            .or(host.max_message_bytes)
+            .unwrap_or(defaults::MAX_MESSAGE_BYTES);
+        o.batch_size = self
+            .batch_size
+            .or(host.batch_size)
+            .unwrap_or(defaults::BATCH_SIZE);
+        o.enable_idempotence = self
+            .enable_idempotence
+            .or(host.enable_idempotence)
+            .unwrap_or(false);
+        o.message_timeout_ms = self
+            .message_timeout_ms
+            .or(host.message_timeout_ms)
+            .unwrap_or(defaults::MESSAGE_TIMEOUT_MS);
+        o.request_timeout_ms = self
+            .request_timeout_ms
+            .or(host.request_timeout_ms)
+            .unwrap_or(defaults::REQUEST_TIMEOUT_MS);
+        o.max_retries = self
+            .max_retries
+            .or(host.max_retries)
+            .unwrap_or(defaults::MAX_RETRIES);
+        o.linger_ms = self
+            .linger_ms
+            .or(host.linger_ms)
+            .unwrap_or(defaults::LINGER_MS);
+        o.compression = self.compression.or(host.compression);
+        o.acks = self.acks.or(host.acks);
+        o.partitioner = self.partitioner.or(host.partitioner);
+        o.protocol = self
+            .protocol
+            .or(host.protocol)
+            .unwrap_or(Protocol::Plaintext);
+        o.authentication_mode = self
+            .authentication_mode
+            .or(host.authentication_mode)
+            .unwrap_or(AuthenticationMode::Plain);
+        o.metadata_max_age_ms = self.metadata_max_age_ms.or(host.metadata_max_age_ms);
+        o.socket_keepalive_enable = self
+            .socket_keepalive_enable
+            .or(host.socket_keepalive_enable);
+        let mut text = |option: &str, own: &Option<String>, host: Option<String>| {
+            own.clone()
+                .or(host)
+                .and_then(|value| cx.resolve(option, &value))
+        };
+        o.username = text("username", &self.username, host.username.clone());
+        o.password = text("password", &self.password, host.password.clone());
+        o.ssl_ca_location = text(
+            "ssl_ca_location",
+            &self.ssl_ca_location,
+            host.ssl_ca_location.clone(),
+        );
+        o.ssl_certificate_location = text(
+            "ssl_certificate_location",
+            &self.ssl_certificate_location,
+            host.ssl_certificate_location.clone(),
+        );
+        o.ssl_key_location = text(
+            "ssl_key_location",
+            &self.ssl_key_location,
+            host.ssl_key_location.clone(),
+        );
+        o.ssl_key_password = text(
+            "ssl_key_password",
+            &self.ssl_key_password,
+            host.ssl_key_password.clone(),
+        );
+        o.ssl_ca_pem = text("ssl_ca_pem", &self.ssl_ca_pem, None);
+        o.ssl_certificate_pem = text("ssl_certificate_pem", &self.ssl_certificate_pem, None);
+        o.ssl_key_pem = text("ssl_key_pem", &self.ssl_key_pem, None);
+        o.oauth_token_endpoint_url = text(
+            "oauth_token_endpoint_url",
+            &self.oauth_token_endpoint_url,
+            None,
+        );
+        o.oauth_client_id = text("oauth_client_id", &self.oauth_client_id, None);
+        o.oauth_client_secret = text("oauth_client_secret", &self.oauth_client_secret, None);
+        o.oauth_scope = text("oauth_scope", &self.oauth_scope, None);
+        o.debug = text(
+            "librdkafka_debug",
+            &self.librdkafka_debug,
+            host.librdkafka_debug.clone(),
+        );
+        check(cx, &o).then_some(o)
+    }
+}
+
+/// Combinations librdkafka would reject late or that lose messages silently.
+fn check(cx: &mut BindContext<'_>, o: &ProducerOptions) -> bool {
+    let mut ok = true;
+    let mut problem = |message: String| {
+        cx.problem(message);
+        ok = false;
+    };
+    if !(1_000..=1_000_000_000).contains(&o.max_message_bytes) {
+        problem(format!(
+            "max_message_bytes {} is out of range; use 1000 to 1000000000",
+            o.max_message_bytes
+        ));
+    }
+    let needs_password = matches!(
+        o.authentication_mode,
+        AuthenticationMode::Plain
+            | AuthenticationMode::ScramSha256
+            | AuthenticationMode::ScramSha512
+    );
+    if o.uses_sasl() && needs_password && (o.username.is_none() || o.password.is_none()) {
+        problem(format!(
+            "protocol {} with {} needs `username` and `password` (as \"%AppSetting%\" references)",
+            o.protocol, o.authentication_mode
+        ));
+    }
+    if !o.uses_sasl() && (o.username.is_some() || o.password.is_some()) {
+        problem(format!(
+            "`username`/`password` are set but protocol {} does not use SASL; set protocol = \"SaslSsl\" (or \"SaslPlaintext\")",
+            o.protocol
+        ));
+    }
+    let tls_options = [
+        &o.ssl_ca_location,
+        &o.ssl_certificate_location,
+        &o.ssl_key_location,
+        &o.ssl_ca_pem,
+    ];
+    if !o.uses_tls() && tls_options.iter().any(|v| v.is_some()) {
+        problem(format!(
+            "ssl_* options are set but protocol {} does not use TLS; set protocol = \"Ssl\" or \"SaslSsl\"",
+            o.protocol
+        ));
+    }
+    if o.enable_idempotence && matches!(o.acks, Some(Acks::None | Acks::Leader)) {
+        problem("enable_idempotence requires acks = \"all\"".to_owned());
+    }
+    ok
+}
+
+impl OutputAttribute for KafkaOutputAttribute {
+    type Output = KafkaOutput;
+    const NAME: &'static str = "kafka_output";
+
+    fn bind(self, cx: &mut BindContext<'_>) -> Option<KafkaOutput> {
+        let topic = template(cx, "topic", &self.topic);
+        let key = self.key.as_ref().map(|k| template(cx, "key", k));
+        let brokers = cx.resolve("broker_list", &self.broker_list);
+        let options = brokers.and_then(|brokers| self.producer_options(cx, brokers));
+        let (topic, options) = (topic?, options?);
+        let key = key.map_or(Some(None), |k| k.map(Some))?;
+        let producers = cx.resource::<Producers>();
+        let producer = producers
+            .get_or_create(&options)
+            .map_err(|err| {
+                cx.problem(format!(
+                    "cannot create a Kafka producer for brokers `{}`: {err}",
+                    options.brokers
+                ));
+            })
+            .ok()?;
+        if producers.claim_flush_registration() {
+            let producers = Arc::clone(&producers);
+            cx.on_shutdown(
+                "flushing Kafka producers",
+                Box::new(move |left| Box::pin(async move { producers.flush(left).await })),
+            );
+        }
+        Some(KafkaOutput {
+            topic,
+            key,
+            producer,
+            max_message_bytes: options.max_message_bytes,
+        })
+    }
+}
+
+fn template(cx: &mut BindContext<'_>, option: &str, raw: &str) -> Option<Template> {
+    let expanded = cx.expand(option, raw)?;
+    Template::parse(&expanded)
+        .map_err(|e| cx.problem(format!("`{option}`: {e}")))
+        .ok()
+}
+
+/// A bound Kafka output: its topic and key templates and its (shared) producer.
+pub struct KafkaOutput {
+    topic: Template,
+    key: Option<Template>,
+    producer: Arc<Producer>,
+    max_message_bytes: u32,
+}
+
+impl std::fmt::Debug for KafkaOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaOutput")
+            .field("topic", &self.topic.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Output for KafkaOutput {
+    type Item = KafkaRecord;
+
+    fn deliver<'a>(
+        &'a self,
+        items: Vec<KafkaRecord>,
+        data: &'a BindingData,
+    ) -> BoxFuture<'a, Result<(), FunctionError>> {
+        Box::pin(async move {
+            let topic = self
+                .topic
+                .render(data)
+                .map_err(|e| FunctionError::retry(format!("Kafka output: {e}")).into_poison())?;
+            let default_key = match &self.key {
+                Some(key) => Some(key.render(data).map_err(|e| {
+                    FunctionError::retry(format!("Kafka output: {e}")).into_poison()
+                })?),
+                None => None,
+            };
+            let mut pending = Vec::with_capacity(items.len());
+            for item in &items {
+                pending.push(self.enqueue(&topic, default_key.as_deref(), item).await?);
+            }
+            let mut failures = Vec::new();
+            for result in join_all(pending).await {
+                match result {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((err, message))) => {
+                        failures.push(format!("partition {}: {err}", message.partition()));
+                    }
+                    Err(_) => failures
+                        .push("the producer was shut down before the delivery report".to_owned()),
+                }
+            }
+            if failures.is_empty() {
+                Ok(())
+            } else {
+                Err(FunctionError::retry(format!(
+                    "Kafka: {} of {} message(s) to topic `{topic}` were not delivered: {}",
+                    failures.len(),
+                    items.len(),
+                    failures.join("; ")
+                )))
+            }
+        })
+    }
+}
+
+impl KafkaOutput {
+    /// Puts one record on the producer's queue, waiting briefly while the queue is full.
+    async fn enqueue(
+        &self,
+        topic: &str,
+        default_key: Option<&str>,
+        item: &KafkaRecord,
+    ) -> Result<rdkafka::producer::DeliveryFuture, FunctionError> {
+        let waited = std::time::Instant::now();
+        loop {
+            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+            if let Some(value) = &item.value {
+                record = record.payload(value.as_slice());
+            }
+            match (&item.key, default_key) {
+                (Some(key), _) => record = record.key(key.as_slice()),
+                (None, Some(key)) => record = record.key(key.as_bytes()),
+                (None, None) => {}
+            }
+            if !item.headers.is_empty() {
+                let headers =
+                    item.headers
+                        .iter()
+                        .fold(OwnedHeaders::new(), |headers, (name, value)| {
+                            headers.insert(Header {
+                                key: name,
+                                value: value.as_deref(),
+                            })
+                        });
+                record = record.headers(headers);
+            }
+            if let Some(partition) = item.partition {
+                record = record.partition(partition);
+            }
+            if let Some(timestamp) = item.timestamp {
+                record = record.timestamp(timestamp);
+            }
+            match self.producer.send_result(record) {
+                Ok(delivery) => return Ok(delivery),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
+                    if waited.elapsed() < QUEUE_FULL_PATIENCE =>
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((err, _)) => return Err(self.local_error(topic, item, &err)),
+            }
+        }
+    }
+
+    fn local_error(&self, topic: &str, item: &KafkaRecord, err: &KafkaError) -> FunctionError {
+        let size = item.key.as_ref().map_or(0, Vec::len)
+            + item.value.as_ref().map_or(0, Vec::len)
+            + item
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum::<usize>();
+        match err {
+            KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {
+                FunctionError::poison(format!(
+                    "Kafka: a message to topic `{topic}` is too large: {size} bytes of key, value and headers (plus \
+                 overhead) exceed max_message_bytes = {}; raise max_message_bytes (and the broker's and topic's \
+                 limits) or send smaller messages",
+                    self.max_message_bytes
+                ))
+            }
+            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
+                FunctionError::retry(format!(
+                    "Kafka: the producer's local queue for topic `{topic}` stayed full for {QUEUE_FULL_PATIENCE:?}; \
+                 the brokers are slower than the functions produce"
+                ))
+            }
+            other => {
+                FunctionError::retry(format!("Kafka: cannot send to topic `{topic}`: {other}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Producers, shared per resolved configuration, logging through `tracing`, flushed at shutdown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, Producer as _};
+use rdkafka::util::Timeout;
+
+use crate::ProducerOptions;
+use crate::config::client_config;
+
+/// Sends librdkafka's log lines and errors to `tracing` (target `bindings_kafka::librdkafka`).
+#[derive(Debug, Clone, Default)]
+pub struct TracingContext {
+    brokers: String,
+}
+
+impl ClientContext for TracingContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        let brokers = &self.brokers;
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "bindings_kafka::librdkafka", %brokers, facility, "{message}");
+            }
+            RDKafkaLogLevel::Warning => {
+                tracing::warn!(target: "bindings_kafka::librdkafka", %brokers, facility, "{message}");
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "bindings_kafka::librdkafka", %brokers, facility, "{message}");
+            }
+            RDKafkaLogLevel::Debug => {
+                tracing::debug!(target: "bindings_kafka::librdkafka", %brokers, facility, "{message}");
+            }
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "bindings_kafka::librdkafka", brokers = %self.brokers, %error, "{reason}");
+    }
+}
+
+/// The producer type of this crate.
+pub type Producer = FutureProducer<TracingContext>;
+
+/// The host's producers, one per distinct configuration.
+#[derive(Default)]
+pub struct Producers {
+    cache: Mutex<HashMap<ProducerOptions, Arc<Producer>>>,
+    flush_registered: AtomicBool,
+}
+
+impl std::fmt::Debug for Producers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producers")
+            .field("count", &self.lock().len())
+            .finish()
+    }
+}
+
+impl Producers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProducerOptions, Arc<Producer>>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many distinct producers exist.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// The producer for `options`, created (and its brokers probed in the background) on first use.
+    pub(crate) fn get_or_create(
+        &self,
+        options: &ProducerOptions,
+    ) -> Result<Arc<Producer>, KafkaError> {
+        let mut cache = self.lock();
+        if let Some(producer) = cache.get(options) {
+            return Ok(Arc::clone(producer));
+        }
+        let context = TracingContext {
+            brokers: options.brokers.clone(),
+        };
+        let producer: Producer = client_config(options)
+            .set_log_level(RDKafkaLogLevel::Warning)
+            .create_with_context(context)?;
+        let producer = Arc::new(producer);
+        cache.insert(options.clone(), Arc::clone(&producer));
+        probe(Arc::clone(&producer), options.brokers.clone());
+        Ok(producer)
+    }
+
+    /// Whether the shutdown flush still needs registering (true once).
+    pub(crate) fn claim_flush_registration(&self) -> bool {
+        !self.flush_registered.swap(true, Ordering::SeqCst)
+    }
+
+    /// Flushes every producer within `timeout`; an error counts what was not delivered.
+    pub(crate) async fn flush(&self, timeout: Duration) -> Result<(), String> {
+        let producers: Vec<(String, Arc<Producer>)> = self
+            .lock()
+            .iter()
+            .map(|(o, p)| (o.brokers.clone(), Arc::clone(p)))
+            .collect();
+        let mut undelivered = Vec::new();
+        for (brokers, producer) in producers {
+            let left = tokio::task::spawn_blocking(move || {
+                let _ = producer.flush(Timeout::After(timeout));
+                producer.in_flight_count()
+            })
+            .await
+            .unwrap_or(-1);
+            if left != 0 {
+                undelivered.push(format!("{left} message(s) to brokers `{brokers}`"));
+            }
+        }
+        if undelivered.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "Kafka: not delivered before the shutdown timeout: {}",
+                undelivered.join(", ")
+            ))
+        }
+    }
+}
+
+/// Asks the brokers for metadata in the background: an unreachable cluster at start-up is a warning
+/// (sending fails, and is retried by the trigger, until it is reachable), not a crash.
+fn probe(producer: Arc<Producer>, brokers: String) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn_blocking(move || {
+        if let Err(err) = producer.client().fetch_metadata(None, Timeout::After(Duration::from_secs(10))) {
+            tracing::warn!(
+                %brokers,
+                error = %err,
+                "the Kafka brokers did not answer at start-up; sends will fail (and be retried by the trigger) until they do"
+            );
+        }
+    });
+}

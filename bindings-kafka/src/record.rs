@@ -1,0 +1,472 @@
+//! What a function can send to Kafka: plain values, `KafkaEvent`s with key, headers, partition and
+//! timestamp, and the Azure extension's JSON-string event form.
+
+use bindings_core::{Bytes, FunctionError, IntoItems, Json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::KafkaOutput;
+
+/// One record ready to produce.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KafkaRecord {
+    /// The key (`None`: the output's `key` template, if any).
+    pub key: Option<Vec<u8>>,
+    /// The value (`None`: a null value, a tombstone).
+    pub value: Option<Vec<u8>>,
+    /// Headers, in order; values may be binary or null.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// An explicit partition (`None`: the partitioner chooses).
+    pub partition: Option<i32>,
+    /// Milliseconds since the Unix epoch (`None`: now).
+    pub timestamp: Option<i64>,
+}
+
+/// Bytes a value becomes: text, bytes, or JSON.
+pub trait IntoValue {
+    /// The value's bytes.
+    fn into_value(self) -> Result<Vec<u8>, FunctionError>;
+}
+
+impl IntoValue for String {
+    fn into_value(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self.into_bytes())
+    }
+}
+
+impl IntoValue for &str {
+    fn into_value(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self.as_bytes().to_vec())
+    }
+}
+
+impl IntoValue for Vec<u8> {
+    fn into_value(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self)
+    }
+}
+
+impl IntoValue for Bytes {
+    fn into_value(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<T: Serialize> IntoValue for Json<T> {
+    fn into_value(self) -> Result<Vec<u8>, FunctionError> {
+        serde_json::to_vec(&self.0).map_err(|e| {
+            FunctionError::with_source(
+                format!("cannot serialize `{}` as JSON", std::any::type_name::<T>()),
+                e,
+            )
+            .into_poison()
+        })
+    }
+}
+
+/// Key bytes: text, bytes, or a big-endian integer (as Java's serializers write them).
+pub trait IntoKey {
+    /// The key's bytes.
+    fn into_key(self) -> Vec<u8>;
+}
+
+impl IntoKey for &str {
+    fn into_key(self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+}
+
+impl IntoKey for String {
+    fn into_key(self) -> Vec<u8> {
+        self.into_bytes()
+    }
+}
+
+impl IntoKey for Vec<u8> {
+    fn into_key(self) -> Vec<u8> {
+        self
+    }
+}
+
+impl IntoKey for &[u8] {
+    fn into_key(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+impl IntoKey for i32 {
+    fn into_key(self) -> Vec<u8> {
+        self.to_be_bytes().to_vec()
+    }
+}
+
+impl IntoKey for i64 {
+    fn into_key(self) -> Vec<u8> {
+        self.to_be_bytes().to_vec()
+    }
+}
+
+/// A value with a key, headers, and optionally a partition and timestamp.
+///
+/// ```
+/// use bindings_kafka::KafkaEvent;
+///
+/// let event = KafkaEvent::new("order placed")
+///     .key("o-1")
+///     .header("test", "rust")
+///     .header("trace", vec![0u8, 1, 2])
+///     .partition(0);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct KafkaEvent<V> {
+    value: V,
+    key: Option<Vec<u8>>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+    partition: Option<i32>,
+    timestamp: Option<i64>,
+}
+
+impl<V> KafkaEvent<V> {
+    /// An event with `value`.
+    pub fn new(value: V) -> Self {
+        Self {
+            value,
+            key: None,
+            headers: Vec::new(),
+            partition: None,
+            timestamp: None,
+        }
+    }
+
+    /// Sets the key (wins over the output's `key` template).
+    pub fn key(mut self, key: impl IntoKey) -> Self {
+        self.key = Some(key.into_key());
+        self
+    }
+
+    /// Adds a header; values may be text or bytes.
+    pub fn header(mut self, name: impl Into<String>, value: impl IntoKey) -> Self {
+        self.headers.push((name.into(), Some(value.into_key())));
+        self
+    }
+
+    /// Adds a header with a null value.
+    pub fn null_header(mut self, name: impl Into<String>) -> Self {
+        self.headers.push((name.into(), None));
+        self
+    }
+
+    /// Sends to this partition instead of the partitioner's choice.
+    pub fn partition(mut self, partition: i32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// Sets the timestamp, in milliseconds since the Unix epoch.
+    pub fn timestamp(mut self, millis: i64) -> Self {
+        self.timestamp = Some(millis);
+        self
+    }
+}
+
+impl<V: IntoValue> IntoItems<KafkaOutput> for KafkaEvent<V> {
+    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+        items.push(KafkaRecord {
+            key: self.key,
+            value: Some(self.value.into_value()?),
+            headers: self.headers,
+            partition: self.partition,
+            timestamp: self.timestamp,
+        });
+        Ok(())
+    }
+}
+
+fn value_record(value: Vec<u8>) -> KafkaRecord {
+    KafkaRecord {
+        value: Some(value),
+        ..KafkaRecord::default()
+    }
+}
+
+impl IntoItems<KafkaOutput> for String {
+    /// Text, or the extension's JSON-string event form (see [`parse_event_json`]).
+    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+        items.push(match parse_event_json(&self)? {
+            Some(record) => record,
+            None => value_record(self.into_bytes()),
+        });
+        Ok(())
+    }
+}
+
+impl IntoItems<KafkaOutput> for &'static str {
+    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+        self.to_owned().into_items(items)
+    }
+}
+
+impl IntoItems<KafkaOutput> for Vec<u8> {
+    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+        items.push(value_record(self));
+        Ok(())
+    }
+}
+
+impl IntoItems<KafkaOutput> for Bytes {
+    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+        items.push(value_record(self.to_vec()));
+        Ok(())
+    }
+}
+
+impl<T: Serialize> IntoItems<KafkaOutput> for Json<T> {
+    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+        items.push(value_record(self.into_value()?));
+        Ok(())
+    }
+}
+
+/// The fields of the Azure Kafka extension's JSON-string event form.
+const EVENT_FIELDS: &[&str] = &[
+    "Offset",
+    "Partition",
+    "Topic",
+    "Timestamp",
+    "Key",
+    "Value",
+    "Headers",
+];
+
+/// Reads the Azure extension's JSON-string event form, for code ported from other languages:
+/// `{"Offset":1,"Partition":0,"Topic":"t","Timestamp":"2022-04-09T03:20:06.591Z","Key":"k","Value":"v",
+/// "Headers":[{"Key":"test","Value":"x"}]}`.
+///
+/// It applies to a JSON object that has `Value` and no field outside that list; `Offset` and `Topic`
+/// are ignored (the output's topic wins). Anything else is not an event (`Ok(None)`: send the text
+/// as it is). A recognised event with a malformed field is an error naming the field — the extension
+/// would silently send the raw string instead.
+pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError> {
+    if !text.trim_start().starts_with('{') {
+        return Ok(None);
+    }
+    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(text) else {
+        return Ok(None);
+    };
+    if !object.contains_key("Value") || object.keys().any(|k| !EVENT_FIELDS.contains(&k.as_str())) {
+        return Ok(None);
+    }
+    let bad = |field: &str, expected: &str| {
+        FunctionError::poison(format!(
+            "the JSON-string Kafka event has an invalid \"{field}\": expected {expected}"
+        ))
+    };
+    let value = match &object["Value"] {
+        Value::String(s) => Some(s.clone().into_bytes()),
+        Value::Null => None,
+        _ => return Err(bad("Value", "a string or null")),
+    };
+    let key = match object.get("Key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone().into_bytes()),
+        Some(_) => return Err(bad("Key", "a string or null")),
+    };
+    let partition = match object.get("Partition") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(
+            n.as_i64()
+                .and_then(|p| i32::try_from(p).ok())
+                .filter(|p| *p >= -1)
+                .ok_or_else(|| bad("Partition", "a whole number from -1 up"))?,
+        )
+        .filter(|p| *p >= 0),
+        Some(_) => return Err(bad("Partition", "a whole number")),
+    };
+    let timestamp = match object.get("Timestamp") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            let at = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+                bad(
+                    "Timestamp",
+                    "an RFC 3339 time such as \"2022-04-09T03:20:06.591Z\"",
+                )
+            })?;
+            Some(
+                i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+                    .map_err(|_| bad("Timestamp", "a time after 1970"))?,
+            )
+        }
+        Some(_) => return Err(bad("Timestamp", "an RFC 3339 time string")),
+    };
+    if let Some(offset) = object.get("Offset")
+        && !(offset.is_null() || offset.is_i64() || offset.is_u64())
+    {
+        return Err(bad("Offset", "a whole number"));
+    }
+    if let Some(topic) = object.get("Topic")
+        && !(topic.is_null() || topic.is_string())
+    {
+        return Err(bad("Topic", "a string"));
+    }
+    let headers = match object.get("Headers") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(headers)) => headers
+            .iter()
+            .enumerate()
+            .map(|(i, header)| {
+                header_of(header).ok_or_else(|| {
+                    bad(
+                        &format!("Headers[{i}]"),
+                        "{\"Key\": string, \"Value\": string or null}",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(bad("Headers", "an array of {\"Key\", \"Value\"} objects")),
+    };
+    Ok(Some(KafkaRecord {
+        key,
+        value,
+        headers,
+        partition,
+        timestamp,
+    }))
+}
+
+fn header_of(header: &Value) -> Option<(String, Option<Vec<u8>>)> {
+    let object: &Map<String, Value> = header.as_object()?;
+    if object.keys().any(|k| k != "Key" && k != "Value") {
+        return None;
+    }
+    let key = object.get("Key")?.as_str()?.to_owned();
+    let value = match object.get("Value") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone().into_bytes()),
+        Some(_) => return None,
+    };
+    Some((key, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(value: impl IntoItems<KafkaOutput>) -> Result<Vec<KafkaRecord>, FunctionError> {
+        let mut items = Vec::new();
+        value.into_items(&mut items).map(|()| items)
+    }
+
+    #[test]
+    fn plain_values_become_one_record_each() {
+        assert_eq!(
+            items("one".to_owned()).unwrap()[0].value.as_deref(),
+            Some(&b"one"[..])
+        );
+        assert_eq!(items("two").unwrap()[0].value.as_deref(), Some(&b"two"[..]));
+        assert_eq!(
+            items(vec![1u8, 2]).unwrap()[0].value.as_deref(),
+            Some(&[1u8, 2][..])
+        );
+        assert_eq!(
+            items(Bytes::from_static(b"b")).unwrap()[0].value.as_deref(),
+            Some(&b"b"[..])
+        );
+        let json = items(Json(serde_json::json!({"id": 1}))).unwrap();
+        assert_eq!(json[0].value.as_deref(), Some(&br#"{"id":1}"#[..]));
+        let many = items(vec!["one", "two"]).unwrap();
+        assert_eq!(many.len(), 2);
+        assert!(items(None::<String>).unwrap().is_empty());
+        assert!(items(Err::<String, _>(FunctionError::retry("no"))).is_err());
+        assert!(
+            items("{\"not\": \"an event\"}").unwrap()[0]
+                .headers
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn events_carry_key_headers_partition_and_timestamp() {
+        let event = KafkaEvent::new("v")
+            .key(7i32)
+            .header("test", "rust")
+            .header("bin", vec![0u8, 255])
+            .null_header("n")
+            .partition(2)
+            .timestamp(1_000);
+        let record = items(event).unwrap().remove(0);
+        assert_eq!(record.key, Some(vec![0, 0, 0, 7]));
+        assert_eq!(
+            record.headers,
+            [
+                ("test".to_owned(), Some(b"rust".to_vec())),
+                ("bin".to_owned(), Some(vec![0, 255])),
+                ("n".to_owned(), None)
+            ]
+        );
+        assert_eq!((record.partition, record.timestamp), (Some(2), Some(1_000)));
+    }
+
+    #[test]
+    fn the_extension_s_json_string_form_is_read_strictly() {
+        let text = r#"{"Offset":364,"Partition":0,"Topic":"t","Timestamp":"2022-04-09T03:20:06.591Z","Value":"hello","Key":"k","Headers":[{"Key":"test","Value":"x"}]}"#;
+        let record = parse_event_json(text).unwrap().unwrap();
+        assert_eq!(record.value.as_deref(), Some(&b"hello"[..]));
+        assert_eq!(record.key.as_deref(), Some(&b"k"[..]));
+        assert_eq!(record.partition, Some(0));
+        assert_eq!(record.timestamp, Some(1_649_474_406_591));
+        assert_eq!(record.headers, [("test".to_owned(), Some(b"x".to_vec()))]);
+        // Only Value is needed; -1 means "any partition".
+        let minimal = parse_event_json(r#"{"Value":"v","Partition":-1}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (minimal.value.as_deref(), minimal.partition),
+            (Some(&b"v"[..]), None)
+        );
+    }
+
+    #[test]
+    fn other_json_is_just_text() {
+        for text in [
+            r#"{"value":"lower-case"}"#,
+            r#"{"Value":"v","Extra":1}"#,
+            r#"["Value"]"#,
+            "plain",
+            "{broken",
+        ] {
+            assert_eq!(parse_event_json(text).unwrap(), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn each_malformed_field_is_named() {
+        for (text, field) in [
+            (r#"{"Value":5}"#, "\"Value\""),
+            (r#"{"Value":"v","Key":1}"#, "\"Key\""),
+            (r#"{"Value":"v","Partition":"0"}"#, "\"Partition\""),
+            (r#"{"Value":"v","Partition":-2}"#, "\"Partition\""),
+            (r#"{"Value":"v","Timestamp":"yesterday"}"#, "\"Timestamp\""),
+            (r#"{"Value":"v","Offset":"x"}"#, "\"Offset\""),
+            (r#"{"Value":"v","Topic":1}"#, "\"Topic\""),
+            (r#"{"Value":"v","Headers":{}}"#, "\"Headers\""),
+            (
+                r#"{"Value":"v","Headers":[{"Key":"a","Value":1}]}"#,
+                "\"Headers[0]\"",
+            ),
+            (
+                r#"{"Value":"v","Headers":[{"Value":"x"}]}"#,
+                "\"Headers[0]\"",
+            ),
+        ] {
+            let err = parse_event_json(text).unwrap_err();
+            assert!(err.to_string().contains(field), "{text}: {err}");
+            assert!(
+                err.is_poison(),
+                "a malformed event will not get better on retry"
+            );
+        }
+    }
+}
