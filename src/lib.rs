@@ -47,6 +47,8 @@ pub use bindings_core::{
     Partitioner, Protocol, QueuesOptions, Result, Settings, SettingsError, Template, TemplateError,
     format_timespan, parse_timespan,
 };
+#[cfg(feature = "kafka")]
+pub use bindings_macros::kafka_output;
 pub use bindings_macros::manual_trigger;
 #[cfg(feature = "queue")]
 pub use bindings_macros::{queue_trigger, storage_account};
@@ -80,6 +82,8 @@ pub mod prelude {
         Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger,
         Settings, manual_trigger,
     };
+    #[cfg(feature = "kafka")]
+    pub use crate::{kafka::KafkaEvent, kafka_output};
     #[cfg(feature = "queue")]
     pub use crate::{
         queue::{BatchOutcome, QueueMessage, QueueMetadata},
@@ -91,9 +95,11 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use bindings_core::{
-        FromInvocation, Function, FunctionDef, Invocation, ManualTrigger, MessageEncoding,
-        TriggerAttribute,
+        Acks, AuthenticationMode, Compression, FromInvocation, Function, FunctionDef, Invocation,
+        ManualTrigger, MessageEncoding, Partitioner, Protocol, TriggerAttribute,
     };
+    #[cfg(feature = "kafka")]
+    pub use bindings_kafka::KafkaOutputAttribute;
     #[cfg(feature = "queue")]
     pub use bindings_queue::QueueTriggerAttribute;
 }

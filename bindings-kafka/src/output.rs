@@ -2,6 +2,7 @@
 //! function's records with every delivery awaited.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bindings_core::{
@@ -312,7 +313,7 @@ impl OutputAttribute for KafkaOutputAttribute {
         let (topic, options) = (topic?, options?);
         let key = key.map_or(Some(None), |k| k.map(Some))?;
         let producers = cx.resource::<Producers>();
-        let producer = producers
+        let shared = producers
             .get_or_create(&options)
             .map_err(|err| {
                 cx.problem(format!(
@@ -331,7 +332,8 @@ impl OutputAttribute for KafkaOutputAttribute {
         Some(KafkaOutput {
             topic,
             key,
-            producer,
+            producer: shared.producer,
+            pending: shared.pending,
             max_message_bytes: options.max_message_bytes,
         })
     }
@@ -349,6 +351,8 @@ pub struct KafkaOutput {
     topic: Template,
     key: Option<Template>,
     producer: Arc<Producer>,
+    /// Messages of this producer sent and not yet settled (shared by its outputs).
+    pending: Arc<AtomicUsize>,
     max_message_bytes: u32,
 }
 
@@ -380,11 +384,26 @@ impl Output for KafkaOutput {
                 None => None,
             };
             let mut pending = Vec::with_capacity(items.len());
+            let mut enqueue_error = None;
             for item in &items {
-                pending.push(self.enqueue(&topic, default_key.as_deref(), item).await?);
+                match self.enqueue(&topic, default_key.as_deref(), item).await {
+                    Ok(delivery) => pending.push(delivery),
+                    Err(err) => {
+                        enqueue_error = Some(err);
+                        break;
+                    }
+                }
+            }
+            // Settle what was sent before reporting anything, so nothing is left unaccounted for.
+            self.pending.fetch_add(pending.len(), Ordering::SeqCst);
+            let sent = pending.len();
+            let results = join_all(pending).await;
+            self.pending.fetch_sub(sent, Ordering::SeqCst);
+            if let Some(err) = enqueue_error {
+                return Err(err);
             }
             let mut failures = Vec::new();
-            for result in join_all(pending).await {
+            for result in results {
                 match result {
                     Ok(Ok(_)) => {}
                     Ok(Err((err, message))) => {

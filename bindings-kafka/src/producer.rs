@@ -1,7 +1,7 @@
 //! Producers, shared per resolved configuration, logging through `tracing`, flushed at shutdown.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -50,10 +50,17 @@ impl ClientContext for TracingContext {
 /// The producer type of this crate.
 pub type Producer = FutureProducer<TracingContext>;
 
+/// A producer and the count of messages sent through it whose delivery is not settled yet.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) producer: Arc<Producer>,
+    pub(crate) pending: Arc<AtomicUsize>,
+}
+
 /// The host's producers, one per distinct configuration.
 #[derive(Default)]
 pub struct Producers {
-    cache: Mutex<HashMap<ProducerOptions, Arc<Producer>>>,
+    cache: Mutex<HashMap<ProducerOptions, Shared>>,
     flush_registered: AtomicBool,
 }
 
@@ -66,7 +73,7 @@ impl std::fmt::Debug for Producers {
 }
 
 impl Producers {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProducerOptions, Arc<Producer>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ProducerOptions, Shared>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -81,13 +88,10 @@ impl Producers {
     }
 
     /// The producer for `options`, created (and its brokers probed in the background) on first use.
-    pub(crate) fn get_or_create(
-        &self,
-        options: &ProducerOptions,
-    ) -> Result<Arc<Producer>, KafkaError> {
+    pub(crate) fn get_or_create(&self, options: &ProducerOptions) -> Result<Shared, KafkaError> {
         let mut cache = self.lock();
-        if let Some(producer) = cache.get(options) {
-            return Ok(Arc::clone(producer));
+        if let Some(shared) = cache.get(options) {
+            return Ok(shared.clone());
         }
         let context = TracingContext {
             brokers: options.brokers.clone(),
@@ -95,10 +99,13 @@ impl Producers {
         let producer: Producer = client_config(options)
             .set_log_level(RDKafkaLogLevel::Warning)
             .create_with_context(context)?;
-        let producer = Arc::new(producer);
-        cache.insert(options.clone(), Arc::clone(&producer));
-        probe(Arc::clone(&producer), options.brokers.clone());
-        Ok(producer)
+        let shared = Shared {
+            producer: Arc::new(producer),
+            pending: Arc::default(),
+        };
+        cache.insert(options.clone(), shared.clone());
+        probe(Arc::clone(&shared.producer), options.brokers.clone());
+        Ok(shared)
     }
 
     /// Whether the shutdown flush still needs registering (true once).
@@ -106,21 +113,20 @@ impl Producers {
         !self.flush_registered.swap(true, Ordering::SeqCst)
     }
 
-    /// Flushes every producer within `timeout`; an error counts what was not delivered.
+    /// Flushes every producer within `timeout`; an error counts the messages whose delivery was
+    /// still unsettled (sent by invocations that did not finish before the shutdown timeout).
     pub(crate) async fn flush(&self, timeout: Duration) -> Result<(), String> {
-        let producers: Vec<(String, Arc<Producer>)> = self
+        let producers: Vec<(String, Shared)> = self
             .lock()
             .iter()
-            .map(|(o, p)| (o.brokers.clone(), Arc::clone(p)))
+            .map(|(o, s)| (o.brokers.clone(), s.clone()))
             .collect();
         let mut undelivered = Vec::new();
-        for (brokers, producer) in producers {
-            let left = tokio::task::spawn_blocking(move || {
-                let _ = producer.flush(Timeout::After(timeout));
-                producer.in_flight_count()
-            })
-            .await
-            .unwrap_or(-1);
+        for (brokers, shared) in producers {
+            let producer = Arc::clone(&shared.producer);
+            let _ =
+                tokio::task::spawn_blocking(move || producer.flush(Timeout::After(timeout))).await;
+            let left = shared.pending.load(Ordering::SeqCst);
             if left != 0 {
                 undelivered.push(format!("{left} message(s) to brokers `{brokers}`"));
             }

@@ -61,6 +61,7 @@ pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> T
     let companions = take_attributes(&mut function, T::COMPANIONS);
     let attribute = T::attribute(&cx, &mut options, &companions, &function.sig);
     options.finish();
+    let output = function_output(&cx, &mut function);
     check_other_triggers::<T>(&cx, &function);
     let signature = Signature::read(&cx, &function);
     match (cx.check(), attribute, signature) {
@@ -72,6 +73,7 @@ pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> T
                 &attribute,
                 &T::attribute_type(),
                 &signature,
+                output.as_ref(),
             );
             quote! { #function #registration }
         }
@@ -104,6 +106,23 @@ fn check_name(cx: &Ctxt, name: &crate::options::Spanned<String>) -> bool {
         );
     }
     valid
+}
+
+/// Output attributes that may sit on a function: its return value is sent there.
+const OUTPUTS: &[&str] = &[crate::kafka::ATTRIBUTE];
+
+/// The function-level output attribute, if any, as an expression building its runtime value.
+fn function_output(cx: &Ctxt, function: &mut ItemFn) -> Option<TokenStream> {
+    let outputs = take_attributes(function, OUTPUTS);
+    if let Some(extra) = outputs.get(1) {
+        cx.error_spanned_by(
+            extra,
+            "a function's return value goes to one output; to send to several, return a struct with #[derive(Outputs)] whose fields carry the output attributes",
+        );
+    }
+    outputs
+        .first()
+        .and_then(|attr| crate::kafka::output_attribute(cx, attr))
 }
 
 /// Removes the attributes whose last path segment is one of `names`, returning them.
@@ -208,6 +227,7 @@ fn registration(
     attribute: &TokenStream,
     attribute_type: &TokenStream,
     signature: &Signature,
+    output_attribute: Option<&TokenStream>,
 ) -> TokenStream {
     let ident = &function.sig.ident;
     let vis = &function.vis;
@@ -225,8 +245,23 @@ fn registration(
         quote!(#ident(#(#args),*))
     };
     let output = &signature.output;
-    let plan = quote_spanned! {output.span()=> __builder.plan::<#output>() };
-    let finish = quote_spanned! {output.span()=> __invocation.finish::<#output>(&__plan, __value) };
+    // With an output attribute the return value is sent there; otherwise the return type itself
+    // says what happens (`()`, `Result`, a trigger's reply, a `#[derive(Outputs)]` struct).
+    let (declare, plan, finish) = match output_attribute {
+        Some(attribute) => (
+            quote!(let __output = __builder.outputs().declare(#attribute);),
+            quote!(__builder.plan::<()>()),
+            quote_spanned! {output.span()=>
+                __invocation.send(__output, __value)?;
+                __invocation.finish::<()>(&__plan, ())
+            },
+        ),
+        None => (
+            TokenStream::new(),
+            quote_spanned! {output.span()=> __builder.plan::<#output>() },
+            quote_spanned! {output.span()=> __invocation.finish::<#output>(&__plan, __value) },
+        ),
+    };
     let doc = format!(
         "Registers function `{name}` with a host: `Host::builder().function::<{ident}>()`."
     );
@@ -243,6 +278,7 @@ fn registration(
                 fn describe() -> ::bindings::__private::Function {
                     type __Trigger = <#attribute_type as ::bindings::__private::TriggerAttribute>::Trigger;
                     let mut __builder = ::bindings::__private::Function::builder(#name, #attribute);
+                    #declare
                     let __plan = #plan;
                     __builder.handler(move |mut __invocation: ::bindings::__private::Invocation<__Trigger>| {
                         let __plan = ::core::clone::Clone::clone(&__plan);

@@ -6,6 +6,10 @@
 
 mod ctxt;
 mod function;
+mod kafka;
+#[path = "../../bindings-core/src/host_config/kafka.rs"]
+#[allow(unreachable_pub, dead_code, missing_docs)]
+mod kafka_values;
 mod manual;
 mod options;
 mod queue;
@@ -67,4 +71,23 @@ pub fn queue_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
     queue::expand_storage_account(args.into(), item.into()).into()
+}
+
+/// Sends a function's return value to a Kafka topic: `String`, `&'static str`, `Vec<u8>`, `Bytes`,
+/// `Json<T>`, `KafkaEvent<V>` (key, headers, partition, timestamp), the Azure extension's JSON-string
+/// event form, and `Vec`/`Option`/`Result` of those. Every message's delivery is awaited: a failure
+/// fails the invocation, so the trigger retries it.
+///
+/// Required: `topic` and `broker_list`. Credentials (`username`, `password`, `ssl_key_password`,
+/// `ssl_key_pem`, `oauth_client_secret`) must be `"%AppSetting%"` references. Every option of the
+/// Azure extension is accepted; see the `bindings-kafka` crate for the list and defaults.
+///
+/// ```text
+/// #[queue_trigger("orders-in")]
+/// #[kafka_output(topic = "orders", broker_list = "BrokerList", key = "{id}", enable_idempotence = true)]
+/// async fn forward(order: String) -> String { order }
+/// ```
+#[proc_macro_attribute]
+pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
+    kafka::expand_standalone(&args.into(), item.into()).into()
 }

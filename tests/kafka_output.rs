@@ -1,0 +1,525 @@
+//! The Kafka output: delivery awaited and failures surfaced, against librdkafka's in-process mock
+//! cluster (fault injection) and against Tansu (a real broker, from `cargo xtask services up`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bindings::extend::FunctionDef;
+use bindings::prelude::*;
+use bindings::{BindingData, CallError, HostHandle};
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+
+mod support;
+
+/// Sends each comma-separated word of the payload as a message, keyed from the binding data.
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    key = "{id}",
+    message_timeout_ms = 3000
+)]
+async fn words(text: String) -> Vec<String> {
+    text.split(',').map(str::to_owned).collect()
+}
+
+/// Sends an event with headers, and the same through the extension's JSON-string form.
+#[manual_trigger]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers", enable_idempotence = true)]
+async fn events(text: String) -> Result<Vec<String>, FunctionError> {
+    let event = format!(
+        r#"{{"Offset":0,"Partition":1,"Topic":"ignored","Timestamp":"2022-04-09T03:20:06.591Z","Key":"json-key","Value":"{text} (json)","Headers":[{{"Key":"test","Value":"rust"}}]}}"#
+    );
+    Ok(vec![event])
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers")]
+async fn typed_event(text: String) -> KafkaEvent<String> {
+    KafkaEvent::new(text)
+        .key("k-1")
+        .header("test", "rust")
+        .header("bin", vec![0u8, 1, 255])
+        .partition(2)
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers", max_message_bytes = 1000)]
+async fn big(size: String) -> Vec<u8> {
+    vec![b'x'; size.parse().unwrap_or(0)]
+}
+
+async fn host<F: FunctionDef>(brokers: &str, topic: &str) -> HostHandle {
+    Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", brokers)
+                .with("Topic", topic),
+        )
+        .function::<F>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start()
+}
+
+fn data(id: &str) -> BindingData {
+    let mut data = BindingData::new();
+    data.insert("id", id);
+    data
+}
+
+/// A record as read back.
+#[derive(Debug, PartialEq)]
+struct Read {
+    key: Option<Vec<u8>>,
+    value: String,
+    partition: i32,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+    timestamp: Option<i64>,
+}
+
+/// Reads `count` records of `topic` from the start, with a real consumer.
+async fn consume(brokers: &str, topic: &str, count: usize, extra: &[(&str, &str)]) -> Vec<Read> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", support::unique("g"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false");
+    for (k, v) in extra {
+        config.set(*k, *v);
+    }
+    let consumer: StreamConsumer = config.create().expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut out = Vec::new();
+    while out.len() < count {
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {count} records arrived: {out:?}", out.len()))
+            .expect("a record");
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Read {
+            key: message.key().map(<[u8]>::to_vec),
+            value: String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned(),
+            partition: message.partition(),
+            headers,
+            timestamp: message.timestamp().to_millis(),
+        });
+    }
+    out
+}
+
+fn failure(result: Result<(), CallError>) -> FunctionError {
+    match result {
+        Err(CallError::Failed { error, .. }) => error,
+        other => panic!("expected the invocation to fail, got {other:?}"),
+    }
+}
+
+/// Calls `function` as a trigger retries a failed message: again until it succeeds (at most 60 s).
+async fn retry_until_delivered(handle: &HostHandle, function: &str, payload: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match handle
+            .call_with(function, payload.to_owned(), data("k"))
+            .await
+        {
+            Ok(()) => return,
+            Err(err) if tokio::time::Instant::now() < deadline => {
+                eprintln!("retrying after: {err}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(err) => panic!("still failing after 60 s: {err}"),
+        }
+    }
+}
+
+fn mock(
+    topic: &str,
+    partitions: i32,
+) -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
+    let cluster = MockCluster::new(3).expect("a mock cluster");
+    cluster.create_topic(topic, partitions, 1).expect("a topic");
+    cluster
+}
+
+#[tokio::test]
+async fn values_are_delivered_with_the_key_from_binding_data() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let handle = host::<words>(&cluster.bootstrap_servers(), &topic).await;
+    handle
+        .call_with("words", "one,two", data("order-7"))
+        .await
+        .unwrap();
+    let read = consume(&cluster.bootstrap_servers(), &topic, 2, &[]).await;
+    let values: Vec<&str> = read.iter().map(|r| r.value.as_str()).collect();
+    assert_eq!(values, ["one", "two"], "in order");
+    assert!(
+        read.iter()
+            .all(|r| r.key.as_deref() == Some(&b"order-7"[..]))
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_broker_that_is_down_fails_the_invocation_and_it_recovers_after() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let handle = host::<words>(&cluster.bootstrap_servers(), &topic).await;
+    handle
+        .call_with("words", "warm-up", data("k"))
+        .await
+        .unwrap();
+    for broker in 1..=3 {
+        cluster.broker_down(broker).unwrap();
+    }
+    let err = failure(handle.call_with("words", "lost?", data("k")).await);
+    let text = err.to_string();
+    assert!(!err.is_poison(), "a broker outage is worth retrying");
+    assert!(
+        text.contains(&format!("to topic `{topic}` were not delivered")),
+        "{text}"
+    );
+    assert!(text.contains("partition"), "{text}");
+    for broker in 1..=3 {
+        cluster.broker_up(broker).unwrap();
+    }
+    // The trigger's retries: the same invocation again until the client has reconnected.
+    retry_until_delivered(&handle, "words", "lost?").await;
+    let values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2, &[])
+        .await
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(values[0], "warm-up");
+    assert!(
+        values.contains(&"lost?".to_owned()),
+        "nothing lost: {values:?}"
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn produce_errors_from_the_broker_fail_the_invocation() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let handle = host::<words>(&cluster.bootstrap_servers(), &topic).await;
+    handle
+        .call_with("words", "warm-up", data("k"))
+        .await
+        .unwrap();
+    // More retriable errors than the producer's own retries (max_retries = 2) absorb.
+    cluster.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 10],
+    );
+    let err = failure(handle.call_with("words", "refused", data("k")).await);
+    assert!(err.to_string().contains("were not delivered"), "{err}");
+    assert!(
+        err.to_string().contains("NotEnoughReplicas"),
+        "the broker's error is named: {err}"
+    );
+    cluster.clear_request_errors(RDKafkaApiKey::Produce);
+    retry_until_delivered(&handle, "words", "refused").await;
+    let values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2, &[])
+        .await
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(values, ["warm-up", "refused"]);
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_over_max_message_bytes_is_a_clear_error_at_once() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let handle = host::<big>(&cluster.bootstrap_servers(), &topic).await;
+    handle.call("big", "100").await.unwrap();
+    let err = failure(handle.call("big", "5000").await);
+    assert!(err.is_poison(), "too large never gets better");
+    assert!(err.to_string().contains("too large: 5000 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("max_message_bytes = 1000"),
+        "{err}"
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn events_carry_keys_headers_partitions_and_timestamps() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 3);
+    let handle = host::<typed_event>(&cluster.bootstrap_servers(), &topic).await;
+    handle.call("typed_event", "typed").await.unwrap();
+    let read = consume(&cluster.bootstrap_servers(), &topic, 1, &[])
+        .await
+        .remove(0);
+    assert_eq!(read.key.as_deref(), Some(&b"k-1"[..]));
+    assert_eq!(read.partition, 2);
+    assert_eq!(
+        read.headers,
+        [
+            ("test".to_owned(), Some(b"rust".to_vec())),
+            ("bin".to_owned(), Some(vec![0, 1, 255]))
+        ]
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 3);
+    let handle = host::<events>(&cluster.bootstrap_servers(), &topic).await;
+    handle.call("events", "compat").await.unwrap();
+    let read = consume(&cluster.bootstrap_servers(), &topic, 1, &[])
+        .await
+        .remove(0);
+    assert_eq!(read.value, "compat (json)");
+    assert_eq!(read.key.as_deref(), Some(&b"json-key"[..]));
+    assert_eq!(read.partition, 1);
+    assert_eq!(read.headers, [("test".to_owned(), Some(b"rust".to_vec()))]);
+    assert_eq!(read.timestamp, Some(1_649_474_406_591));
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "t",
+    broker_list = "Brokers",
+    protocol = "SASLSSL",
+    authentication_mode = "PLAIN",
+    username = "%KafkaUser%",
+    password = "%KafkaPassword%"
+)]
+async fn secured(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn settings_problems_are_reported_at_build_without_secrets() {
+    let err = Host::builder()
+        .settings(Settings::new().with("Brokers", "127.0.0.1:1"))
+        .function::<words>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("function `words`, #[kafka_output]: `topic` refers to app setting `Topic`, which is not set"), "{err}");
+    let err = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", "127.0.0.1:1")
+                .with("KafkaUser", "alice"),
+        )
+        .function::<secured>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`password` refers to app setting `KafkaPassword`, which is not set"),
+        "{err}"
+    );
+    // With every setting there, the producer is created (brokers need not answer at start-up).
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", "127.0.0.1:1")
+                .with("KafkaUser", "alice")
+                .with("KafkaPassword", "s3cret"),
+        )
+        .function::<secured>()
+        .build()
+        .await
+        .expect("an unreachable broker is a warning, not a build error")
+        .start();
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+// ---- Against Tansu, a real Kafka-API broker. ----
+
+async fn tansu_topic(brokers: &str, partitions: i32) -> String {
+    let topic = support::unique("t");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let created = admin
+        .create_topics(
+            &[NewTopic::new(
+                &topic,
+                partitions,
+                TopicReplication::Fixed(1),
+            )],
+            &AdminOptions::new(),
+        )
+        .await
+        .expect("CreateTopics answered");
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    topic
+}
+
+#[tokio::test]
+async fn on_tansu_values_keys_headers_and_partitions_arrive() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = tansu_topic(&brokers, 3).await;
+    let handle = host::<typed_event>(&brokers, &topic).await;
+    handle.call("typed_event", "to tansu").await.unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let handle = host::<words>(&brokers, &topic).await;
+    handle
+        .call_with("words", "a,b,c", data("id-9"))
+        .await
+        .unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let read = consume(&brokers, &topic, 4, &[]).await;
+    let by_value: HashMap<&str, &Read> = read.iter().map(|r| (r.value.as_str(), r)).collect();
+    let typed = by_value["to tansu"];
+    assert_eq!(
+        (typed.key.as_deref(), typed.partition),
+        (Some(&b"k-1"[..]), 2)
+    );
+    assert_eq!(typed.headers[1], ("bin".to_owned(), Some(vec![0, 1, 255])));
+    for word in ["a", "b", "c"] {
+        assert_eq!(by_value[word].key.as_deref(), Some(&b"id-9"[..]));
+    }
+    // One key, one partition: in order.
+    let words: Vec<&str> = read
+        .iter()
+        .filter(|r| r.key.as_deref() == Some(&b"id-9"[..]))
+        .map(|r| r.value.as_str())
+        .collect();
+    assert_eq!(words, ["a", "b", "c"]);
+}
+
+#[tokio::test]
+async fn on_tansu_an_idempotent_producer_delivers() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = tansu_topic(&brokers, 3).await;
+    let handle = host::<events>(&brokers, &topic).await;
+    for i in 0..3 {
+        handle.call("events", format!("e{i}")).await.unwrap();
+    }
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let values: Vec<String> = consume(&brokers, &topic, 3, &[])
+        .await
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(values, ["e0 (json)", "e1 (json)", "e2 (json)"]);
+}
+
+#[allow(dead_code)]
+fn assert_send_sync(_: Arc<HostHandle>) {}
+
+// ---- Queue -> Kafka: a message is deleted only after its records are delivered. ----
+
+#[queue_trigger(
+    "%Queue%",
+    max_dequeue_count = 1000,
+    max_polling_interval = "00:00:00.200",
+    message_encoding = "none"
+)]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    key = "{id}",
+    message_timeout_ms = 1500
+)]
+async fn forward(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn queue_to_kafka_loses_nothing_while_the_brokers_are_down() {
+    use bindings::queue::{MemoryQueueService, QueueFunctions, QueueService, QueueServices};
+    let (queue, topic) = (support::unique("q"), support::unique("t"));
+    let cluster = mock(&topic, 3);
+    let memory = MemoryQueueService::new();
+    memory.create_queue(&queue).await.unwrap();
+    for i in 0..20 {
+        memory.send(&queue, &format!("m{i}")).await.unwrap();
+    }
+    for broker in 1..=3 {
+        cluster.broker_down(broker).unwrap();
+    }
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", cluster.bootstrap_servers())
+                .with("Topic", topic.clone())
+                .with("Queue", queue.clone()),
+        )
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", memory.clone()),
+        ))
+        .function::<forward>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    let function = handle
+        .resources()
+        .get::<QueueFunctions>()
+        .unwrap()
+        .get("forward")
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while function.counts().failed < 20 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deliveries did not fail while the brokers were down"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        memory.peek_all(&queue).len(),
+        20,
+        "no message is deleted while its record is undelivered"
+    );
+    for broker in 1..=3 {
+        cluster.broker_up(broker).unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while function.counts().succeeded < 20 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all delivered after the brokers came back: {:?}",
+            function.counts()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    assert!(memory.peek_all(&queue).is_empty());
+    assert!(
+        !memory.queue_exists(&format!("{queue}-poison")),
+        "nothing was poisoned"
+    );
+    let mut values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 20, &[])
+        .await
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values.len(), 20, "every message arrived");
+}
