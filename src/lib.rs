@@ -47,6 +47,7 @@ pub use bindings_core::{
     Partitioner, Protocol, QueuesOptions, Result, Settings, SettingsError, Template, TemplateError,
     format_timespan, parse_timespan,
 };
+pub use bindings_macros::Outputs;
 #[cfg(feature = "kafka")]
 pub use bindings_macros::kafka_output;
 pub use bindings_macros::manual_trigger;
@@ -59,8 +60,8 @@ pub mod extend {
         BindContext, BoxError, BuildError, Completion, Finished, FromInvocation, Function,
         FunctionBuilder, FunctionDef, FunctionReturn, IntoItems, Invocation, Invoker, Listener,
         Manual, ManualEvent, ManualTrigger, Output, OutputAttribute, OutputDeclarations,
-        OutputSlot, Payload, Problem, Registry, Resources, ShutdownHook, Trigger, TriggerAttribute,
-        TriggerEvent,
+        OutputSlot, Payload, Problem, Registry, ReplyPart, Resources, ShutdownHook, Trigger,
+        TriggerAttribute, TriggerEvent,
     };
 }
 
@@ -80,7 +81,7 @@ pub use bindings_http as http;
 pub mod prelude {
     pub use crate::{
         Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger,
-        Settings, manual_trigger,
+        Outputs, Settings, manual_trigger,
     };
     #[cfg(feature = "kafka")]
     pub use crate::{kafka::KafkaEvent, kafka_output};
@@ -95,8 +96,10 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use bindings_core::{
-        Acks, AuthenticationMode, Compression, FromInvocation, Function, FunctionDef, Invocation,
-        ManualTrigger, MessageEncoding, Partitioner, Protocol, TriggerAttribute,
+        Acks, AuthenticationMode, Completion, Compression, FromInvocation, Function, FunctionDef,
+        FunctionError, FunctionReturn, Invocation, ManualTrigger, MessageEncoding, OutputAttribute,
+        OutputDeclarations, OutputSlot, Partitioner, Protocol, ReplyPart, Trigger,
+        TriggerAttribute,
     };
     #[cfg(feature = "kafka")]
     pub use bindings_kafka::KafkaOutputAttribute;

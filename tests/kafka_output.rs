@@ -523,3 +523,117 @@ async fn queue_to_kafka_loses_nothing_while_the_brokers_are_down() {
     values.dedup();
     assert_eq!(values.len(), 20, "every message arrived");
 }
+
+// ---- Several outputs from one invocation. ----
+
+#[derive(Outputs)]
+struct Fanout {
+    #[kafka_output(topic = "%Topic%", broker_list = "Brokers", key = "{id}")]
+    orders: Vec<String>,
+    #[kafka_output(topic = "%AuditTopic%", broker_list = "Brokers", linger_ms = 0)]
+    audit: Option<KafkaEvent<String>>,
+}
+
+#[manual_trigger]
+async fn fanout(text: String) -> Result<Fanout, FunctionError> {
+    Ok(Fanout {
+        orders: text.split(',').map(str::to_owned).collect(),
+        audit: Some(KafkaEvent::new(format!("saw {text}")).header("source", "fanout")),
+    })
+}
+
+#[tokio::test]
+async fn a_derive_outputs_struct_sends_each_field_to_its_output() {
+    let (topic, audit) = (support::unique("t"), support::unique("audit"));
+    let cluster = mock(&topic, 1);
+    cluster.create_topic(&audit, 1, 1).unwrap();
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", cluster.bootstrap_servers())
+                .with("Topic", topic.clone())
+                .with("AuditTopic", audit.clone()),
+        )
+        .function::<fanout>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle
+        .call_with("fanout", "a,b", data("o-1"))
+        .await
+        .unwrap();
+    let producers = handle
+        .resources()
+        .get::<bindings::kafka::Producers>()
+        .unwrap();
+    assert_eq!(
+        producers.len(),
+        2,
+        "different options (linger_ms) make different producers"
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let orders: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2, &[])
+        .await
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(orders, ["a", "b"]);
+    let audit = consume(&cluster.bootstrap_servers(), &audit, 1, &[])
+        .await
+        .remove(0);
+    assert_eq!(audit.value, "saw a,b");
+    assert_eq!(
+        audit.headers,
+        [("source".to_owned(), Some(b"fanout".to_vec()))]
+    );
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers", linger_ms = 10)]
+async fn layered(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers", linger_ms = 10)]
+async fn layered_twin(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn options_layer_attribute_over_host_json_over_defaults_and_producers_are_shared() {
+    let config = HostConfig::from_json_str(
+        r#"{ "version": "2.0", "extensions": { "kafka": { "lingerMs": 50, "compression": "gzip", "maxRetries": 7 } } }"#,
+    )
+    .unwrap();
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", "127.0.0.1:1")
+                .with("Topic", "t"),
+        )
+        .host_config(config)
+        .function::<layered>()
+        .function::<layered_twin>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    let producers = handle
+        .resources()
+        .get::<bindings::kafka::Producers>()
+        .unwrap();
+    let configurations = producers.configurations();
+    assert_eq!(configurations.len(), 1, "equal options share one producer");
+    let options = &configurations[0];
+    assert_eq!(options.linger_ms, 10, "the attribute wins");
+    assert_eq!(
+        options.compression,
+        Some(bindings::Compression::Gzip),
+        "then host.json"
+    );
+    assert_eq!(options.max_retries, 7, "then host.json");
+    assert_eq!(options.batch_size, 10_000, "then the default");
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}

@@ -163,6 +163,18 @@ pub trait FunctionReturn<T: Trigger>: Send + Sized {
     ) -> Result<(), FunctionError>;
 }
 
+/// A part of a `#[derive(Outputs)]` struct that is not sent to an output but answers the trigger
+/// (an HTTP response). Triggers with a reply implement it for their reply types.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an output of this struct and cannot answer a function triggered by `{T}`",
+    label = "give this field an output attribute such as `#[kafka_output(...)]`, or remove it",
+    note = "fields without an output attribute must be the trigger's reply (an HTTP response)"
+)]
+pub trait ReplyPart<T: Trigger> {
+    /// Sets this part of the trigger's reply.
+    fn into_reply(self, completion: &mut Completion<T>);
+}
+
 impl<T: Trigger> FunctionReturn<T> for () {
     type Plan = ();
     fn plan(_: &mut OutputDeclarations) {}

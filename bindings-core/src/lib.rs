@@ -39,7 +39,7 @@ pub use host_config::{
     Acks, AuthenticationMode, Compression, ConfigProblem, HOST_FILE, HostConfig, HostConfigError,
     HttpOptions, KafkaOptions, MessageEncoding, Partitioner, Protocol, QueuesOptions,
 };
-pub use invocation::{Completion, Finished, FromInvocation, FunctionReturn, Invocation};
+pub use invocation::{Completion, Finished, FromInvocation, FunctionReturn, Invocation, ReplyPart};
 pub use manual::{CallError, Manual, ManualEvent, ManualTrigger};
 pub use output::{IntoItems, Output, OutputAttribute, OutputDeclarations, OutputSlot};
 pub use payload::{Json, Payload};

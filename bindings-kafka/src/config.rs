@@ -230,6 +230,22 @@ mod tests {
     }
 
     #[test]
+    fn every_compression_codec_is_built_in() {
+        for codec in [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let mut o = ProducerOptions::new("127.0.0.1:1");
+            o.compression = Some(codec);
+            let producer: Result<rdkafka::producer::FutureProducer, _> = client_config(&o).create();
+            assert!(producer.is_ok(), "{codec}: {:?}", producer.err());
+        }
+    }
+
+    #[test]
     fn the_config_is_accepted_by_librdkafka() {
         let mut o = ProducerOptions::new("127.0.0.1:1");
         o.compression = Some(Compression::Lz4);

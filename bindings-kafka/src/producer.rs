@@ -82,6 +82,11 @@ impl Producers {
         self.lock().len()
     }
 
+    /// The configuration of every producer (secrets hidden in `Debug`).
+    pub fn configurations(&self) -> Vec<ProducerOptions> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()

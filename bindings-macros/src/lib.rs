@@ -12,6 +12,7 @@ mod kafka;
 mod kafka_values;
 mod manual;
 mod options;
+mod outputs;
 mod queue;
 #[path = "../../bindings-queue/src/queue_name.rs"]
 #[allow(unreachable_pub)]
@@ -90,4 +91,22 @@ pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
     kafka::expand_standalone(&args.into(), item.into()).into()
+}
+
+/// A return type whose fields go to several outputs: each field with an output attribute
+/// (`#[kafka_output(...)]`) is sent there; a field without one is the trigger's reply (an HTTP
+/// response).
+///
+/// ```text
+/// #[derive(Outputs)]
+/// struct Fanout {
+///     #[kafka_output(topic = "orders", broker_list = "BrokerList")]
+///     orders: Vec<String>,
+///     #[kafka_output(topic = "audit", broker_list = "BrokerList")]
+///     audit: Option<String>,
+/// }
+/// ```
+#[proc_macro_derive(Outputs, attributes(kafka_output))]
+pub fn derive_outputs(item: TokenStream) -> TokenStream {
+    outputs::expand(item.into()).into()
 }
