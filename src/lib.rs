@@ -84,7 +84,10 @@ pub mod prelude {
         Outputs, Settings, manual_trigger,
     };
     #[cfg(feature = "kafka")]
-    pub use crate::{kafka::KafkaEvent, kafka_output};
+    pub use crate::{
+        kafka::{Avro, KafkaEvent, Protobuf},
+        kafka_output,
+    };
     #[cfg(feature = "queue")]
     pub use crate::{
         queue::{BatchOutcome, QueueMessage, QueueMetadata},

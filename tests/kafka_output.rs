@@ -637,3 +637,120 @@ async fn options_layer_attribute_over_host_json_over_defaults_and_producers_are_
     assert_eq!(options.batch_size, 10_000, "then the default");
     handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+// ---- Avro and protobuf values, decoded back from the topic. ----
+
+const ORDER_SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"total","type":"long"}]}"#;
+
+#[derive(serde::Serialize)]
+struct AvroOrder {
+    id: String,
+    total: i64,
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = "%OrderSchema%"
+)]
+async fn avro_orders(id: String) -> Avro<AvroOrder> {
+    Avro(AvroOrder { id, total: 42 })
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoOrder {
+    #[prost(string, tag = "1")]
+    id: String,
+    #[prost(int64, tag = "2")]
+    total: i64,
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers")]
+async fn proto_orders(id: String) -> Protobuf<ProtoOrder> {
+    Protobuf(ProtoOrder { id, total: 7 })
+}
+
+/// The raw bytes of the first record of `topic`.
+async fn first_value(brokers: &str, topic: &str) -> Vec<u8> {
+    let config = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", support::unique("g"))
+        .set("auto.offset.reset", "earliest")
+        .clone();
+    let consumer: StreamConsumer = config.create().unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+        .await
+        .expect("a record in time")
+        .unwrap();
+    message.payload().unwrap_or_default().to_vec()
+}
+
+#[tokio::test]
+async fn avro_values_arrive_in_confluent_wire_format_and_protobuf_as_its_bytes() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", cluster.bootstrap_servers())
+                .with("Topic", topic.clone())
+                .with("OrderSchema", ORDER_SCHEMA),
+        )
+        .function::<avro_orders>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle.call("avro_orders", "o-1").await.unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
+    assert_eq!(&bytes[..5], &[0, 0, 0, 0, 1], "magic byte and schema id 1");
+    let schema = apache_avro::Schema::parse_str(ORDER_SCHEMA).unwrap();
+    let decoded = apache_avro::from_avro_datum(&schema, &mut &bytes[5..], None).unwrap();
+    assert_eq!(
+        decoded,
+        apache_avro::types::Value::Record(vec![
+            ("id".into(), apache_avro::types::Value::String("o-1".into())),
+            ("total".into(), apache_avro::types::Value::Long(42)),
+        ])
+    );
+
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let handle = host::<proto_orders>(&cluster.bootstrap_servers(), &topic).await;
+    handle.call("proto_orders", "p-1").await.unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
+    assert_eq!(
+        <ProtoOrder as prost::Message>::decode(bytes.as_slice()).unwrap(),
+        ProtoOrder {
+            id: "p-1".into(),
+            total: 7
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_avro_schema_is_a_build_problem() {
+    let err = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", "127.0.0.1:1")
+                .with("Topic", "t")
+                .with("OrderSchema", "{\"type\": \"nope\"}"),
+        )
+        .function::<avro_orders>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "function `avro_orders`, #[kafka_output]: `avro_schema` is not a valid Avro schema"
+        ),
+        "{err}"
+    );
+}

@@ -8,9 +8,11 @@ mod options;
 mod output;
 mod producer;
 mod record;
+mod serialize;
 
 pub use config::{client_config, librdkafka_properties};
 pub use options::{ProducerOptions, defaults};
 pub use output::{KafkaOutput, KafkaOutputAttribute};
 pub use producer::{Producer, Producers, TracingContext};
 pub use record::{IntoKey, IntoValue, KafkaEvent, KafkaRecord, parse_event_json};
+pub use serialize::{Avro, DEFAULT_SCHEMA_ID, Protobuf};

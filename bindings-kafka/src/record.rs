@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::KafkaOutput;
 
 /// One record ready to produce.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KafkaRecord {
     /// The key (`None`: the output's `key` template, if any).
     pub key: Option<Vec<u8>>,
@@ -22,6 +22,8 @@ pub struct KafkaRecord {
     pub partition: Option<i32>,
     /// Milliseconds since the Unix epoch (`None`: now).
     pub timestamp: Option<i64>,
+    /// An Avro value, encoded with the output's `avro_schema` when sent (instead of `value`).
+    pub avro: Option<apache_avro::types::Value>,
 }
 
 /// Bytes a value becomes: text, bytes, or JSON.
@@ -180,6 +182,7 @@ impl<V: IntoValue> IntoItems<KafkaOutput> for KafkaEvent<V> {
             headers: self.headers,
             partition: self.partition,
             timestamp: self.timestamp,
+            avro: None,
         });
         Ok(())
     }
@@ -333,6 +336,7 @@ pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError
         headers,
         partition,
         timestamp,
+        avro: None,
     }))
 }
 

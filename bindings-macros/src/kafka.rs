@@ -15,6 +15,7 @@ const OPTIONS: &[&str] = &[
     "topic",
     "broker_list",
     "key",
+    "avro_schema",
     "max_message_bytes",
     "batch_size",
     "enable_idempotence",
@@ -48,6 +49,7 @@ const OPTIONS: &[&str] = &[
 /// Plain string options (may hold `%Setting%` references).
 const TEXT: &[&str] = &[
     "key",
+    "avro_schema",
     "ssl_ca_location",
     "ssl_certificate_location",
     "ssl_key_location",
