@@ -323,7 +323,7 @@ impl OutputAttribute for KafkaOutputAttribute {
                 Some(
                     apache_avro::Schema::parse_str(&text)
                         .map_err(|e| {
-                            cx.problem(format!("`avro_schema` is not a valid Avro schema: {e}"))
+                            cx.problem(format!("`avro_schema` is not a valid Avro schema: {e}"));
                         })
                         .ok()?,
                 )
