@@ -43,12 +43,6 @@ impl Flavour {
     }
 }
 
-/// `target/services/<name>-broker.log`: the log of the broker behind stunnel (stunnel's own is
-/// `<name>.log`).
-pub(crate) fn broker_log(name: &str) -> std::path::PathBuf {
-    process::log_path(&format!("{name}-{BROKER_ROLE}"))
-}
-
 /// Start the TLS service `name`: its broker, then stunnel in front of it.
 pub(crate) fn start(name: &str, flavour: Flavour) -> Result<Entry> {
     let tansu_bin = tansu::prepare()?;
@@ -58,7 +52,8 @@ pub(crate) fn start(name: &str, flavour: Flavour) -> Result<Entry> {
         Flavour::MutualTls => Vec::new(),
         Flavour::SaslSsl => vec![User::new("bindings-sasl-ssl", Mechanism::Sha512)?],
     };
-    let broker_log = broker_log(name);
+    // stunnel logs to `<name>.log`, the broker to `<name>-broker.log`.
+    let broker_log = process::behind_log_path(name, BROKER_ROLE);
     let (front, broker) = launch::on_free_ports(name, 2, |ports| {
         let (accept, connect) = (ports[0], ports[1]);
         let broker = match flavour {

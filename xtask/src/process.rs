@@ -164,3 +164,9 @@ pub(crate) fn note(log: &Path, line: &str) {
 pub(crate) fn log_path(name: &str) -> std::path::PathBuf {
     paths::services_dir().join(format!("{name}.log"))
 }
+
+/// `target/services/<name>-<role>.log`: the log of a process behind a service's first one
+/// (`kafka-tls-broker.log`).
+pub(crate) fn behind_log_path(name: &str, role: &str) -> std::path::PathBuf {
+    log_path(&format!("{name}-{role}"))
+}

@@ -85,12 +85,13 @@ impl Service {
             Self::KafkaSaslSsl => kafka_tls::answers(entry, Flavour::SaslSsl),
         }
     }
+}
 
-    /// Remove the files a stopped service leaves behind (its storage, its stunnel config).
-    fn remove_leftovers(name: &str) {
-        kafka_scram::remove_db(name);
-        stunnel::remove_configs(name);
-    }
+/// Remove the files a stopped (or failed) service `name` leaves behind: its storage, its
+/// stunnel config. (Not its logs.)
+fn remove_leftovers(name: &str) {
+    kafka_scram::remove_db(name);
+    stunnel::remove_configs(name);
 }
 
 /// Whether every process of the recorded `entry` is still running.
@@ -120,7 +121,10 @@ fn stop(entry: &Entry) {
     println!("{}: pid {} {front}", entry.name, entry.pid);
     for behind in &entry.behind {
         let outcome = how(process::stop(behind.pid, behind.addr.port()));
-        process::note(&kafka_tls::broker_log(&entry.name), outcome);
+        process::note(
+            &process::behind_log_path(&entry.name, &behind.role),
+            outcome,
+        );
         println!(
             "{}: {} pid {} {outcome}",
             entry.name, behind.role, behind.pid
@@ -195,9 +199,14 @@ pub(crate) fn down(names: Option<&[Service]>) -> Result<()> {
             continue;
         }
         stop(&entry);
-        Service::remove_leftovers(&entry.name);
         state.remove(&entry.name);
         state.save()?;
+    }
+    // Also what a failed start left behind.
+    for service in names.unwrap_or(&Service::ALL) {
+        if state.get(service.name()).is_none() {
+            remove_leftovers(service.name());
+        }
     }
     let tls_in_use = state
         .entries()
