@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use crate::cmd;
 use crate::error::{Error, Result};
+use crate::launch::{self, Spec};
 use crate::net;
 use crate::paths;
+use crate::process::{self, Log};
+use crate::state::Entry;
 
 /// The emulator's fixed account.
 pub(crate) const ACCOUNT: &str = "devstoreaccount1";
@@ -18,7 +21,7 @@ pub(crate) const ACCOUNT: &str = "devstoreaccount1";
 pub(crate) const ACCOUNT_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 /// How long Azurite may take to answer after it starts.
-pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `xtask/node_modules/.bin/azurite-queue`.
 fn program() -> PathBuf {
@@ -28,8 +31,34 @@ fn program() -> PathBuf {
         .join("azurite-queue")
 }
 
+/// Install Azurite if needed and start it on a free port, as the service `name`.
+pub(crate) fn start(name: &str) -> Result<Entry> {
+    let program = prepare()?;
+    let log = process::log_path(name);
+    let launched = launch::on_free_ports(name, 1, |ports| {
+        launch::launch(
+            &mut command(&program, ports[0]),
+            &Spec {
+                name,
+                label: "Azurite (Azure Queue storage emulator)",
+                log: (&log, Log::Fresh),
+                addr: net::loopback(ports[0]),
+                probe: &probe,
+                ready_timeout: READY_TIMEOUT,
+            },
+        )
+    })?;
+    Ok(Entry {
+        name: name.to_owned(),
+        pid: launched.pid,
+        addr: launched.addr,
+        behind: Vec::new(),
+        vars: vars(launched.addr),
+    })
+}
+
 /// Make sure Azurite is installed (`npm ci` in `xtask/` when it is not) and return its program.
-pub(crate) fn prepare() -> Result<PathBuf> {
+fn prepare() -> Result<PathBuf> {
     let program = program();
     if program.exists() {
         return Ok(program);
@@ -58,7 +87,7 @@ pub(crate) fn prepare() -> Result<PathBuf> {
 }
 
 /// The command that runs Azurite's queue service on `port`, in memory.
-pub(crate) fn command(program: &Path, port: u16) -> Command {
+fn command(program: &Path, port: u16) -> Command {
     let mut cmd = Command::new(program);
     cmd.args([
         "--inMemoryPersistence",
@@ -88,7 +117,7 @@ pub(crate) fn probe(addr: SocketAddr) -> bool {
 }
 
 /// The variables the tests read.
-pub(crate) fn vars(addr: SocketAddr) -> Vec<(String, String)> {
+fn vars(addr: SocketAddr) -> Vec<(String, String)> {
     let endpoint = format!("http://{addr}/{ACCOUNT}");
     vec![
         (

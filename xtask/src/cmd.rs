@@ -94,6 +94,33 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     }
 }
 
+/// Run `cmd` quietly (stdin closed, output captured) and return its stdout; fails unless it
+/// exits with 0, showing what it printed. For short helper commands (`openssl`, `tansu user`).
+pub(crate) fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|err| Error::new(format!("cannot start `{}`: {err}", display(cmd))))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        return Ok(stdout);
+    }
+    let printed = [
+        stdout.trim_end(),
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+    ]
+    .iter()
+    .filter(|text| !text.is_empty())
+    .map(|text| format!("    {}", text.replace('\n', "\n    ")))
+    .collect::<Vec<_>>()
+    .join("\n");
+    Err(Error::new(format!(
+        "`{}` failed ({}):\n{printed}",
+        display(cmd),
+        describe(out.status),
+    )))
+}
+
 /// "exit code 101" / "killed by signal 9".
 pub(crate) fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt as _;

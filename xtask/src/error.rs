@@ -18,6 +18,11 @@ impl Error {
             message: message.into(),
         }
     }
+
+    /// This error as `<prefix>: <message>` (e.g. the service's name).
+    pub(crate) fn prefixed(self, prefix: &str) -> Self {
+        Self::new(format!("{prefix}: {}", self.message))
+    }
 }
 
 impl fmt::Display for Error {

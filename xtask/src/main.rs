@@ -1,26 +1,34 @@
 //! Project automation for the `bindings` workspace, run as `cargo xtask <command>`.
 //!
 //! - `services up|down|status`: the real services the integration tests talk to (Azurite for
-//!   Azure Queue storage, Tansu for Kafka), on free loopback ports, recorded in
-//!   `target/services/services.env` for the tests (see `tests/support/mod.rs`).
+//!   Azure Queue storage; Tansu for Kafka: plain, with SASL SCRAM, behind TLS (stunnel), and
+//!   SASL over TLS), on free loopback ports, recorded in `target/services/services.env` for the
+//!   tests (see `tests/support/mod.rs`).
 //! - `test`: the workspace's tests with those services up, stopping them afterwards.
 //! - `lint`: formatting, clippy and docs, each with warnings as errors.
 //! - `ci`: `lint`, then `test`, as CI runs them.
 
+mod apt;
 mod azurite;
 mod ci;
 mod cmd;
 mod error;
 mod interrupt;
+mod kafka_scram;
+mod kafka_tls;
+mod launch;
 mod net;
 mod paths;
 mod process;
+mod random;
 mod services;
 mod state;
+mod stunnel;
 mod tally;
 mod tansu;
 mod test;
 mod timing;
+mod tls;
 
 use std::process::ExitCode;
 
@@ -32,7 +40,7 @@ const USAGE: &str = "\
 Usage: cargo xtask <command>
 
 Commands:
-  services up [azurite|kafka ...]  Start the test services (default: all) on free loopback ports,
+  services up [NAME ...]           Start the test services (default: all) on free loopback ports,
                                    or reuse the running ones, and write their addresses to
                                    target/services/services.env (logs: target/services/<name>.log)
   services down                    Stop the services recorded there and remove the file
@@ -45,10 +53,22 @@ Commands:
   ci                               `lint`, then `test`: what CI runs
   help                             Print this text
 
+Services:
+  azurite          Azurite's queue service
+  kafka            Tansu, plain (alias: tansu)
+  kafka-scram      Tansu requiring SASL SCRAM-SHA-256/512 (random passwords, exported)
+  kafka-tls        Tansu behind stunnel, mutual TLS (throwaway CA and certificates in
+                   target/services/tls; the client key is encrypted)
+  kafka-sasl-ssl   Tansu requiring SASL SCRAM-SHA-512, behind stunnel (server TLS)
+  The TLS services need stunnel and openssl; when missing they are installed with
+  `apt-get install` (Debian packages stunnel4, openssl).
+
 Environment:
-  BINDINGS_TANSU_BIN   the Tansu binary to run instead of the cached build
-  XDG_CACHE_HOME       where Tansu is built once per machine (default ~/.cache; then
-                       bindings/tansu-<version>/bin/tansu)
+  BINDINGS_TANSU_BIN     the Tansu binary to run instead of the cached build
+  BINDINGS_STUNNEL_BIN   the stunnel binary to run instead of stunnel4/stunnel on PATH
+  BINDINGS_OPENSSL_BIN   the openssl binary to run instead of openssl on PATH
+  XDG_CACHE_HOME         where Tansu is built once per machine (default ~/.cache; then
+                         bindings/tansu-<version>/bin/tansu)
 ";
 
 fn main() -> ExitCode {
@@ -106,8 +126,10 @@ fn parse_services(names: &[&str]) -> Result<Vec<Service>> {
     let mut services = Vec::new();
     for name in names {
         let service = Service::from_arg(name).ok_or_else(|| {
+            let names: Vec<&str> = Service::ALL.iter().map(|service| service.name()).collect();
             Error::new(format!(
-                "unknown service `{name}`; choose from: azurite, kafka"
+                "unknown service `{name}`; choose from: {}",
+                names.join(", ")
             ))
         })?;
         if !services.contains(&service) {
@@ -132,7 +154,11 @@ mod tests {
             parse_services(&["redis"])
                 .unwrap_err()
                 .to_string()
-                .contains("azurite, kafka")
+                .contains("azurite, kafka, kafka-scram, kafka-tls, kafka-sasl-ssl")
+        );
+        assert_eq!(
+            parse_services(&["kafka-sasl-ssl"]).unwrap(),
+            vec![Service::KafkaSaslSsl]
         );
     }
 }

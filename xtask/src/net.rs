@@ -8,16 +8,25 @@ use crate::error::{Context as _, Result};
 /// How long one probe may take before the service counts as not answering.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A loopback port that is free right now: bind `127.0.0.1:0`, read the port, release it.
-/// (Another process could take it before the service binds it; callers retry on "in use".)
-pub(crate) fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context(|| "binding 127.0.0.1:0 to find a free port".to_owned())?;
-    let port = listener
-        .local_addr()
-        .context(|| "reading the free port".to_owned())?
-        .port();
-    Ok(port)
+/// `count` distinct loopback ports that are free right now: bind `127.0.0.1:0` that many times
+/// at once, read the ports, release them. (Another process could take one before the service
+/// binds it; callers retry on "in use".)
+pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .context(|| "binding 127.0.0.1:0 to find a free port".to_owned())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|listener| {
+            listener
+                .local_addr()
+                .map(|addr| addr.port())
+                .context(|| "reading the free port".to_owned())
+        })
+        .collect()
 }
 
 /// `127.0.0.1:<port>`.

@@ -19,11 +19,24 @@ use crate::paths;
 /// How long a service gets to exit after SIGTERM before it gets SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);
 
-/// Start `cmd` in the background, its output going to `log` (truncated first, headed by the
-/// command line), in its own process group, with `dir` as working directory.
-pub(crate) fn spawn(cmd: &mut Command, log: &Path, dir: &Path) -> Result<Child> {
+/// What [`spawn`] does with an existing log file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Log {
+    /// Start it afresh.
+    Fresh,
+    /// Append (a second run of the same service, e.g. after a set-up run).
+    Append,
+}
+
+/// Start `cmd` in the background, its output going to `log` (headed by the command line), in
+/// its own process group, with `dir` as working directory.
+pub(crate) fn spawn(cmd: &mut Command, log: &Path, mode: Log, dir: &Path) -> Result<Child> {
     fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
-    let mut out = File::create(log).context(|| format!("creating {}", log.display()))?;
+    let mut out = match mode {
+        Log::Fresh => File::create(log),
+        Log::Append => OpenOptions::new().create(true).append(true).open(log),
+    }
+    .context(|| format!("opening {}", log.display()))?;
     writeln!(out, "$ {}", cmd::display(cmd)).context(|| format!("writing {}", log.display()))?;
     let err = out
         .try_clone()
@@ -150,4 +163,10 @@ pub(crate) fn note(log: &Path, line: &str) {
 /// `target/services/<name>.log`.
 pub(crate) fn log_path(name: &str) -> std::path::PathBuf {
     paths::services_dir().join(format!("{name}.log"))
+}
+
+/// `target/services/<name>-<role>.log`: the log of a process behind a service's first one
+/// (`kafka-tls-broker.log`).
+pub(crate) fn behind_log_path(name: &str, role: &str) -> std::path::PathBuf {
+    log_path(&format!("{name}-{role}"))
 }

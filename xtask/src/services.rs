@@ -1,103 +1,135 @@
 //! `cargo xtask services up|down|status`: the test services as a whole.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::azurite;
-use crate::error::{Error, Result};
-use crate::interrupt;
-use crate::net;
+use crate::error::Result;
+use crate::kafka_scram;
+use crate::kafka_tls::{self, Flavour};
 use crate::paths;
 use crate::process::{self, Stopped};
 use crate::state::{Entry, State};
+use crate::stunnel;
 use crate::tansu;
 use crate::timing;
-
-/// How often readiness is polled.
-const POLL: Duration = Duration::from_millis(100);
-/// Fresh ports tried when the one picked is taken before the service binds it.
-const PORT_ATTEMPTS: usize = 3;
+use crate::tls;
 
 /// A test service `xtask` can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Service {
     /// Azurite's queue service.
     Azurite,
-    /// A Tansu Kafka broker.
+    /// A Tansu Kafka broker: plain TCP, no authentication.
     Kafka,
+    /// A Tansu broker requiring SASL SCRAM (SHA-256 and SHA-512 users), plain TCP.
+    KafkaScram,
+    /// A Tansu broker behind stunnel: mutual TLS.
+    KafkaTls,
+    /// A Tansu broker requiring SASL SCRAM behind stunnel: SASL over TLS.
+    KafkaSaslSsl,
 }
 
 impl Service {
     /// Every service, in start order.
-    pub(crate) const ALL: [Self; 2] = [Self::Azurite, Self::Kafka];
+    pub(crate) const ALL: [Self; 5] = [
+        Self::Azurite,
+        Self::Kafka,
+        Self::KafkaScram,
+        Self::KafkaTls,
+        Self::KafkaSaslSsl,
+    ];
 
     /// The name used on the command line, in the state file and for the log.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Azurite => "azurite",
             Self::Kafka => "kafka",
+            Self::KafkaScram => "kafka-scram",
+            Self::KafkaTls => "kafka-tls",
+            Self::KafkaSaslSsl => "kafka-sasl-ssl",
         }
     }
 
     /// The service named on the command line (`tansu` is an alias of `kafka`).
     pub(crate) fn from_arg(arg: &str) -> Option<Self> {
         match arg {
-            "azurite" => Some(Self::Azurite),
-            "kafka" | "tansu" => Some(Self::Kafka),
-            _ => None,
+            "tansu" => Some(Self::Kafka),
+            _ => Self::ALL.into_iter().find(|service| service.name() == arg),
         }
     }
 
-    fn label(self) -> &'static str {
+    /// Whether it uses the TLS material of [`tls`].
+    fn uses_tls(self) -> bool {
+        matches!(self, Self::KafkaTls | Self::KafkaSaslSsl)
+    }
+
+    /// Install or build what the service needs, start it on free ports and wait until it
+    /// answers.
+    fn start(self) -> Result<Entry> {
+        let name = self.name();
         match self {
-            Self::Azurite => "Azurite (Azure Queue storage emulator)",
-            Self::Kafka => "Tansu (Kafka broker)",
+            Self::Azurite => azurite::start(name),
+            Self::Kafka => tansu::start_plain(name),
+            Self::KafkaScram => kafka_scram::start(name),
+            Self::KafkaTls => kafka_tls::start(name, Flavour::MutualTls),
+            Self::KafkaSaslSsl => kafka_tls::start(name, Flavour::SaslSsl),
         }
     }
 
-    /// Install or build what the service needs; returns the program to run.
-    fn prepare(self) -> Result<PathBuf> {
+    /// Whether the recorded service answers (all its processes, where it has several).
+    fn answers(self, entry: &Entry) -> bool {
         match self {
-            Self::Azurite => azurite::prepare(),
-            Self::Kafka => tansu::prepare(),
-        }
-    }
-
-    fn command(self, program: &Path, port: u16) -> Command {
-        match self {
-            Self::Azurite => azurite::command(program, port),
-            Self::Kafka => tansu::command(program, port),
-        }
-    }
-
-    fn probe(self, addr: SocketAddr) -> bool {
-        match self {
-            Self::Azurite => azurite::probe(addr),
-            Self::Kafka => tansu::probe(addr),
-        }
-    }
-
-    fn ready_timeout(self) -> Duration {
-        match self {
-            Self::Azurite => azurite::READY_TIMEOUT,
-            Self::Kafka => tansu::READY_TIMEOUT,
-        }
-    }
-
-    fn vars(self, program: &Path, addr: SocketAddr) -> Vec<(String, String)> {
-        match self {
-            Self::Azurite => azurite::vars(addr),
-            Self::Kafka => tansu::vars(program, addr),
+            Self::Azurite => azurite::probe(entry.addr),
+            Self::Kafka | Self::KafkaScram => tansu::probe(entry.addr),
+            Self::KafkaTls => kafka_tls::answers(entry, Flavour::MutualTls),
+            Self::KafkaSaslSsl => kafka_tls::answers(entry, Flavour::SaslSsl),
         }
     }
 }
 
+/// Remove the files a stopped (or failed) service `name` leaves behind: its storage, its
+/// stunnel config. (Not its logs.)
+fn remove_leftovers(name: &str) {
+    kafka_scram::remove_db(name);
+    stunnel::remove_configs(name);
+}
+
+/// Whether every process of the recorded `entry` is still running.
+fn running(entry: &Entry) -> bool {
+    process::is_service(entry.pid, entry.addr.port())
+        && entry
+            .behind
+            .iter()
+            .all(|process| process::is_service(process.pid, process.addr.port()))
+}
+
 /// Whether the recorded `entry` is still running and answering.
 fn healthy(service: Service, entry: &Entry) -> bool {
-    process::is_service(entry.pid, entry.addr.port()) && service.probe(entry.addr)
+    running(entry) && service.answers(entry)
+}
+
+/// Stop every process of `entry`: the one clients talk to first, then those behind it; note
+/// the outcome in each one's log and print it.
+fn stop(entry: &Entry) {
+    let how = |stopped: Stopped| match stopped {
+        Stopped::NotRunning => "was not running",
+        Stopped::Terminated => "stopped",
+        Stopped::Killed => "killed (did not stop on SIGTERM)",
+    };
+    let front = how(process::stop(entry.pid, entry.addr.port()));
+    process::note(&process::log_path(&entry.name), front);
+    println!("{}: pid {} {front}", entry.name, entry.pid);
+    for behind in &entry.behind {
+        let outcome = how(process::stop(behind.pid, behind.addr.port()));
+        process::note(
+            &process::behind_log_path(&entry.name, &behind.role),
+            outcome,
+        );
+        println!(
+            "{}: {} pid {} {outcome}",
+            entry.name, behind.role, behind.pid
+        );
+    }
 }
 
 /// Start `services` (reusing healthy ones from an earlier `up`), record them in the state file
@@ -116,12 +148,11 @@ pub(crate) fn up(services: &[Service], started: &mut Vec<Service>) -> Result<()>
                 "{name}: the recorded pid {} at {} does not answer; starting a new one",
                 entry.pid, entry.addr
             );
-            let _ = process::stop(entry.pid, entry.addr.port());
+            stop(&entry);
             state.save()?;
         }
         let began = Instant::now();
-        let program = service.prepare()?;
-        let entry = start(service, &program)?;
+        let entry = service.start()?;
         println!(
             "{name}: started pid {} at {} in {}",
             entry.pid,
@@ -134,64 +165,6 @@ pub(crate) fn up(services: &[Service], started: &mut Vec<Service>) -> Result<()>
     }
     print_vars(&state, services);
     Ok(())
-}
-
-/// Spawn `service` on a free port and wait until it answers.
-fn start(service: Service, program: &Path) -> Result<Entry> {
-    let name = service.name();
-    let log = process::log_path(name);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let port = net::free_port()?;
-        let addr = net::loopback(port);
-        let mut cmd = service.command(program, port);
-        eprintln!("{name}: starting {} on {addr}", service.label());
-        let mut child = process::spawn(&mut cmd, &log, &paths::services_dir())
-            .map_err(|err| Error::new(format!("{name}: {err}")))?;
-        let pid = child.id();
-        let deadline = Instant::now() + service.ready_timeout();
-        let failure = loop {
-            if service.probe(addr) {
-                return Ok(Entry {
-                    name: name.to_owned(),
-                    pid,
-                    addr,
-                    vars: service.vars(program, addr),
-                });
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                break format!(
-                    "exited ({}) before it was ready",
-                    crate::cmd::describe(status)
-                );
-            }
-            if interrupt::interrupted() {
-                break "interrupted while waiting for it to be ready".to_owned();
-            }
-            if Instant::now() >= deadline {
-                break format!(
-                    "did not answer on {addr} within {}",
-                    timing::human(service.ready_timeout())
-                );
-            }
-            thread::sleep(POLL);
-        };
-        let _ = process::stop(pid, port);
-        let _ = child.try_wait();
-        let tail = process::log_tail(&log, 20);
-        let port_taken = tail.contains("EADDRINUSE") || tail.contains("Address already in use");
-        if port_taken && attempt < PORT_ATTEMPTS && !interrupt::interrupted() {
-            eprintln!("{name}: port {port} was taken meanwhile; trying another");
-            continue;
-        }
-        return Err(Error::new(format!(
-            "{name}: {} {failure}\n  command: {}\n  log: {}\n  last lines of the log:\n{tail}",
-            service.label(),
-            crate::cmd::display(&cmd),
-            log.display(),
-        )));
-    }
 }
 
 fn print_vars(state: &State, services: &[Service]) {
@@ -225,16 +198,22 @@ pub(crate) fn down(names: Option<&[Service]>) -> Result<()> {
         {
             continue;
         }
-        let outcome = process::stop(entry.pid, entry.addr.port());
-        let how = match outcome {
-            Stopped::NotRunning => "was not running",
-            Stopped::Terminated => "stopped",
-            Stopped::Killed => "killed (did not stop on SIGTERM)",
-        };
-        process::note(&process::log_path(&entry.name), how);
-        println!("{}: pid {} {how}", entry.name, entry.pid);
+        stop(&entry);
         state.remove(&entry.name);
         state.save()?;
+    }
+    // Also what a failed start left behind.
+    for service in names.unwrap_or(&Service::ALL) {
+        if state.get(service.name()).is_none() {
+            remove_leftovers(service.name());
+        }
+    }
+    let tls_in_use = state
+        .entries()
+        .iter()
+        .any(|entry| Service::from_arg(&entry.name).is_some_and(Service::uses_tls));
+    if !tls_in_use {
+        tls::remove();
     }
     state.save()
 }
@@ -250,19 +229,25 @@ pub(crate) fn status() -> Result<bool> {
     let mut all_up = true;
     for entry in state.entries() {
         let service = Service::from_arg(&entry.name);
-        let running = process::is_service(entry.pid, entry.addr.port());
-        let answers = service.is_some_and(|service| service.probe(entry.addr));
+        let running = running(entry);
+        let answers = service.is_some_and(|service| service.answers(entry));
         let verdict = match (running, answers) {
             (true, true) => "up",
             (true, false) => "NOT ANSWERING",
-            (false, true) => "answering, but the recorded pid is gone",
-            (false, false) => "DOWN (pid gone)",
+            (false, true) => "answering, but a recorded pid is gone",
+            (false, false) => "DOWN (a recorded pid is gone)",
         };
         all_up &= running && answers;
         println!(
-            "{:<8} pid {:<7} {:<21} {verdict}",
+            "{:<14} pid {:<7} {:<21} {verdict}",
             entry.name, entry.pid, entry.addr
         );
+        for behind in &entry.behind {
+            println!(
+                "  behind it: {} pid {} at {}",
+                behind.role, behind.pid, behind.addr
+            );
+        }
         for (key, value) in &entry.vars {
             println!("  {key}={value}");
         }

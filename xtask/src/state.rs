@@ -5,7 +5,10 @@
 //! - `KEY=VALUE`: a variable for the tests; the value is everything after the first `=`,
 //!   unquoted (connection strings contain `;` and `=`).
 //! - `#@service NAME pid=PID addr=HOST:PORT`: opens the section of one service; the variables
-//!   that follow belong to it.
+//!   that follow belong to it. PID is the process clients talk to (for a TLS service: stunnel).
+//! - `#@behind ROLE pid=PID addr=HOST:PORT`: another process of the service in the section,
+//!   behind the first one (for a TLS service: the broker stunnel forwards to). `services down`
+//!   stops the first process, then these.
 //! - other lines starting with `#`, and blank lines: comments.
 
 use std::fmt::Write as _;
@@ -18,16 +21,31 @@ use crate::paths;
 
 /// Marks the line that opens a service's section.
 const SECTION: &str = "#@service ";
+/// Marks the line of a process behind the section's first one.
+const BEHIND: &str = "#@behind ";
+
+/// A process of a service other than the one clients talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Process {
+    /// What it is (`broker`).
+    pub(crate) role: String,
+    /// The pid that leads its process group.
+    pub(crate) pid: u32,
+    /// Where it listens.
+    pub(crate) addr: SocketAddr,
+}
 
 /// One running service as recorded by `services up`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// The service's name (`azurite`, `kafka`).
     pub(crate) name: String,
-    /// The pid that leads its process group.
+    /// The pid of the process clients talk to; it leads its process group.
     pub(crate) pid: u32,
-    /// Where it listens.
+    /// Where that process listens.
     pub(crate) addr: SocketAddr,
+    /// The service's other processes, in start order (empty for most services).
+    pub(crate) behind: Vec<Process>,
     /// The variables it provides to the tests, in order.
     pub(crate) vars: Vec<(String, String)>,
 }
@@ -119,6 +137,13 @@ impl State {
                 "{SECTION}{} pid={} addr={}",
                 entry.name, entry.pid, entry.addr
             );
+            for process in &entry.behind {
+                let _ = writeln!(
+                    text,
+                    "{BEHIND}{} pid={} addr={}",
+                    process.role, process.pid, process.addr
+                );
+            }
             for (key, value) in &entry.vars {
                 let _ = writeln!(text, "{key}={value}");
             }
@@ -135,6 +160,13 @@ impl State {
                 let entry = parse_section(section)
                     .map_err(|err| format!("line {number}: {err}: `{line}`"))?;
                 state.entries.push(entry);
+            } else if let Some(behind) = line.strip_prefix(BEHIND) {
+                let entry = state.entries.last_mut().ok_or_else(|| {
+                    format!("line {number}: `{BEHIND}` before any `{SECTION}` line")
+                })?;
+                let (role, pid, addr) = parse_process(behind)
+                    .map_err(|err| format!("line {number}: {err}: `{line}`"))?;
+                entry.behind.push(Process { role, pid, addr });
             } else if line.is_empty() || line.starts_with('#') {
             } else if let Some((key, value)) = line.split_once('=') {
                 let entry = state.entries.last_mut().ok_or_else(|| {
@@ -152,8 +184,20 @@ impl State {
 
 /// `NAME pid=PID addr=HOST:PORT`.
 fn parse_section(section: &str) -> Result<Entry, String> {
-    let mut words = section.split_whitespace();
-    let name = words.next().ok_or("missing service name")?.to_owned();
+    let (name, pid, addr) = parse_process(section)?;
+    Ok(Entry {
+        name,
+        pid,
+        addr,
+        behind: Vec::new(),
+        vars: Vec::new(),
+    })
+}
+
+/// `NAME pid=PID addr=HOST:PORT`, for a section or a process behind.
+fn parse_process(line: &str) -> Result<(String, u32, SocketAddr), String> {
+    let mut words = line.split_whitespace();
+    let name = words.next().ok_or("missing name")?.to_owned();
     let (mut pid, mut addr) = (None, None);
     for word in words {
         match word.split_once('=') {
@@ -162,12 +206,11 @@ fn parse_section(section: &str) -> Result<Entry, String> {
             _ => return Err(format!("unknown field `{word}`")),
         }
     }
-    Ok(Entry {
+    Ok((
         name,
-        pid: pid.ok_or("missing pid=")?,
-        addr: addr.ok_or("missing addr=")?,
-        vars: Vec::new(),
-    })
+        pid.ok_or("missing pid=")?,
+        addr.ok_or("missing addr=")?,
+    ))
 }
 
 #[cfg(test)]
@@ -179,6 +222,7 @@ mod tests {
             name: name.to_owned(),
             pid,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            behind: Vec::new(),
             vars: vars
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -207,6 +251,31 @@ mod tests {
         assert_eq!(parsed, state);
         assert_eq!(parsed.entries()[0].name, "azurite");
         assert_eq!(parsed.vars().count(), 2);
+    }
+
+    #[test]
+    fn round_trips_processes_behind_the_front_one() {
+        let mut tls = entry("kafka-tls", 10, 4001, &[("BROKERS", "127.0.0.1:4001")]);
+        tls.behind.push(Process {
+            role: "broker".to_owned(),
+            pid: 11,
+            addr: SocketAddr::from(([127, 0, 0, 1], 4002)),
+        });
+        let mut state = State::default();
+        state.insert(tls);
+        state.insert(entry("kafka", 1, 9092, &[]));
+        let text = state.render();
+        assert!(text.contains(
+            "#@service kafka-tls pid=10 addr=127.0.0.1:4001\n\
+             #@behind broker pid=11 addr=127.0.0.1:4002\n\
+             BROKERS=127.0.0.1:4001\n"
+        ));
+        assert_eq!(State::parse(&text).unwrap(), state);
+        assert!(
+            State::parse("#@behind broker pid=1 addr=127.0.0.1:1\n")
+                .unwrap_err()
+                .contains("before any")
+        );
     }
 
     #[test]
