@@ -354,11 +354,18 @@ async fn settings_problems_are_reported_at_build_without_secrets() {
 // ---- Against Tansu, a real Kafka-API broker. ----
 
 async fn tansu_topic(brokers: &str, partitions: i32) -> String {
+    tansu_topic_with(brokers, partitions, &[]).await
+}
+
+/// A fresh topic, created through a client with `security` settings.
+async fn tansu_topic_with(brokers: &str, partitions: i32, security: &[(&str, &str)]) -> String {
     let topic = support::unique("t");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .expect("admin client");
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (k, v) in security {
+        config.set(*k, *v);
+    }
+    let admin: AdminClient<DefaultClientContext> = config.create().expect("admin client");
     let created = admin
         .create_topics(
             &[NewTopic::new(
@@ -753,4 +760,223 @@ async fn an_invalid_avro_schema_is_a_build_problem() {
         ),
         "{err}"
     );
+}
+
+// ---- Security, against Tansu behind SCRAM and stunnel (`cargo xtask services up`). ----
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "SaslPlaintext",
+    authentication_mode = "ScramSha256",
+    username = "%KafkaUser%",
+    password = "%KafkaPassword%",
+    message_timeout_ms = 3000
+)]
+async fn scram256(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "SASL_PLAINTEXT",
+    authentication_mode = "SCRAM-SHA-512",
+    username = "%KafkaUser%",
+    password = "%KafkaPassword%",
+    message_timeout_ms = 3000
+)]
+async fn scram512(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "Ssl",
+    ssl_ca_location = "%CaFile%",
+    ssl_certificate_location = "%CertFile%",
+    ssl_key_location = "%KeyFile%",
+    ssl_key_password = "%KeyPassword%",
+    message_timeout_ms = 3000
+)]
+async fn mutual_tls(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "Ssl",
+    message_timeout_ms = 3000
+)]
+async fn tls_without_ca(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "SaslSsl",
+    authentication_mode = "ScramSha512",
+    username = "%KafkaUser%",
+    password = "%KafkaPassword%",
+    ssl_ca_location = "%CaFile%",
+    message_timeout_ms = 3000
+)]
+async fn sasl_ssl(text: String) -> String {
+    text
+}
+
+fn service(var: &str) -> String {
+    support::require(var).unwrap_or_else(|| panic!("{var} is needed"))
+}
+
+/// Produces `text` through `F` with `settings`, then reads it back with a consumer using `security`.
+async fn round_trip<F: FunctionDef>(
+    function: &str,
+    settings: Settings,
+    brokers: &str,
+    security: &[(&str, &str)],
+) {
+    let topic = tansu_topic_with(brokers, 1, security).await;
+    let handle = Host::builder()
+        .settings(
+            settings
+                .with("Brokers", brokers)
+                .with("Topic", topic.clone()),
+        )
+        .function::<F>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start();
+    handle
+        .call(function, format!("via {function}"))
+        .await
+        .unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let read = consume(brokers, &topic, 1, security).await;
+    assert_eq!(read[0].value, format!("via {function}"));
+}
+
+#[tokio::test]
+async fn on_tansu_scram_sha_256_and_512_authenticate_and_a_wrong_password_is_a_clear_failure() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_SCRAM_BROKERS") else {
+        return;
+    };
+    support::logs(); // capture from here on
+    for (bits, mechanism) in [("256", "SCRAM-SHA-256"), ("512", "SCRAM-SHA-512")] {
+        let user = service(&format!("BINDINGS_KAFKA_SCRAM{bits}_USER"));
+        let password = service(&format!("BINDINGS_KAFKA_SCRAM{bits}_PASSWORD"));
+        let security = [
+            ("security.protocol", "sasl_plaintext"),
+            ("sasl.mechanism", mechanism),
+            ("sasl.username", user.as_str()),
+            ("sasl.password", password.as_str()),
+        ];
+        let settings = Settings::new()
+            .with("KafkaUser", user.clone())
+            .with("KafkaPassword", password.clone());
+        if bits == "256" {
+            round_trip::<scram256>("scram256", settings, &brokers, &security).await;
+        } else {
+            round_trip::<scram512>("scram512", settings, &brokers, &security).await;
+        }
+    }
+    // A wrong password: the invocation fails, and the log says why.
+    let user = service("BINDINGS_KAFKA_SCRAM512_USER");
+    let wrong = "not-the-password";
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", brokers.clone())
+                .with("Topic", support::unique("t"))
+                .with("KafkaUser", user)
+                .with("KafkaPassword", wrong),
+        )
+        .function::<scram512>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    let err = failure(handle.call("scram512", "refused").await);
+    assert!(err.to_string().contains("were not delivered"), "{err}");
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let text = support::log_text();
+    assert!(
+        text.contains("SASL SCRAM authentication failed"),
+        "the log names the cause"
+    );
+    assert!(!text.contains(wrong), "no password in any log line");
+}
+
+#[tokio::test]
+async fn on_tansu_mutual_tls_with_an_encrypted_key_works_and_an_unknown_ca_fails_clearly() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_TLS_BROKERS") else {
+        return;
+    };
+    support::logs(); // capture from here on
+    let (ca, cert, key, key_password) = (
+        service("BINDINGS_KAFKA_TLS_CA"),
+        service("BINDINGS_KAFKA_TLS_CLIENT_CERT"),
+        service("BINDINGS_KAFKA_TLS_CLIENT_KEY"),
+        service("BINDINGS_KAFKA_TLS_CLIENT_KEY_PASSWORD"),
+    );
+    let security = [
+        ("security.protocol", "ssl"),
+        ("ssl.ca.location", ca.as_str()),
+        ("ssl.certificate.location", cert.as_str()),
+        ("ssl.key.location", key.as_str()),
+        ("ssl.key.password", key_password.as_str()),
+    ];
+    let settings = Settings::new()
+        .with("CaFile", ca.clone())
+        .with("CertFile", cert.clone())
+        .with("KeyFile", key.clone())
+        .with("KeyPassword", key_password.clone());
+    round_trip::<mutual_tls>("mutual_tls", settings, &brokers, &security).await;
+    // Verification is on by default: without the CA, the broker's certificate is refused.
+    let handle = host::<tls_without_ca>(&brokers, &support::unique("t")).await;
+    let err = failure(handle.call("tls_without_ca", "refused").await);
+    assert!(err.to_string().contains("were not delivered"), "{err}");
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let text = support::log_text();
+    assert!(
+        text.contains("certificate verify failed"),
+        "the log names the cause"
+    );
+    assert!(
+        !text.contains(&key_password),
+        "no key password in any log line"
+    );
+}
+
+#[tokio::test]
+async fn on_tansu_sasl_ssl_works() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS") else {
+        return;
+    };
+    let (ca, user, password) = (
+        service("BINDINGS_KAFKA_SASL_SSL_CA"),
+        service("BINDINGS_KAFKA_SASL_SSL_USER"),
+        service("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
+    );
+    let security = [
+        ("security.protocol", "sasl_ssl"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", user.as_str()),
+        ("sasl.password", password.as_str()),
+        ("ssl.ca.location", ca.as_str()),
+    ];
+    let settings = Settings::new()
+        .with("KafkaUser", user.clone())
+        .with("KafkaPassword", password.clone())
+        .with("CaFile", ca.clone());
+    round_trip::<sasl_ssl>("sasl_ssl", settings, &brokers, &security).await;
 }

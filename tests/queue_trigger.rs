@@ -768,35 +768,9 @@ async fn the_storage_account_is_resolved_in_azure_s_order() {
     );
 }
 
-/// Everything the tests of this binary log, through one global subscriber (a per-test subscriber
-/// misses events whose callsites other threads registered first).
-fn logs() -> &'static Mutex<Vec<u8>> {
-    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::default());
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || Captured(buffer))
-            .init();
-        buffer
-    })
-}
-
-struct Captured(&'static Mutex<Vec<u8>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn decoding_and_parse_failures_are_logged_with_what_to_do() {
-    let logs = logs();
+    let logs = support::logs();
     let f = start::<order_worker>(&["not base64".to_owned(), b64("{\"id\": 5}")], false).await;
     f.until(Duration::from_secs(30), |f| {
         f.counts("order_worker").poisoned == 2

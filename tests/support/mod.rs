@@ -237,3 +237,43 @@ pub(crate) fn python_with(packages: &[&str]) -> PathBuf {
     assert!(python.is_file(), "no interpreter at {}", python.display());
     python
 }
+
+/// Everything this test binary logs, through one global `tracing` subscriber (a per-test
+/// subscriber misses events whose callsites other test threads registered first). Tests find
+/// their own lines by a unique name (a queue, topic or function).
+pub(crate) fn logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: OnceLock<&'static std::sync::Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::default());
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Captured(buffer))
+            .init();
+        buffer
+    })
+}
+
+/// The captured log text so far.
+pub(crate) fn log_text() -> String {
+    String::from_utf8_lossy(
+        &logs()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned()
+}
+
+struct Captured(&'static std::sync::Mutex<Vec<u8>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
