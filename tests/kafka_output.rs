@@ -980,3 +980,106 @@ async fn on_tansu_sasl_ssl_works() {
         .with("CaFile", ca.clone());
     round_trip::<sasl_ssl>("sasl_ssl", settings, &brokers, &security).await;
 }
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = "%OrderSchema%",
+    schema_registry_url = "%RegistryUrl%",
+    schema_registry_username = "registry-user",
+    schema_registry_password = "%RegistryPassword%"
+)]
+async fn registered_orders(id: String) -> Avro<AvroOrder> {
+    Avro(AvroOrder { id, total: 1 })
+}
+
+/// A stand-in schema registry: answers every registration with id 42 and records the requests.
+async fn fake_registry() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&requests);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Read the head, then as much body as Content-Length says.
+            loop {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break;
+                    }
+                }
+            }
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&request).into_owned());
+            let body = r#"{"id":42}"#;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.schemaregistry.v1+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test]
+async fn with_a_schema_registry_the_schema_is_registered_once_and_its_id_is_used() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let (registry, requests) = fake_registry().await;
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", cluster.bootstrap_servers())
+                .with("Topic", topic.clone())
+                .with("OrderSchema", ORDER_SCHEMA)
+                .with("RegistryUrl", registry)
+                .with("RegistryPassword", "registry-secret"),
+        )
+        .function::<registered_orders>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle.call("registered_orders", "o-1").await.unwrap();
+    handle.call("registered_orders", "o-2").await.unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let requests = requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "registered once: {requests:#?}");
+    let request = &requests[0];
+    assert!(
+        request.starts_with(&format!("POST /subjects/{topic}-value/versions HTTP/1.1")),
+        "{request}"
+    );
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: basic "),
+        "{request}"
+    );
+    assert!(
+        request.contains(r#"\"name\":\"Order\""#),
+        "the schema is in the body: {request}"
+    );
+    let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
+    assert_eq!(&bytes[..5], &[0, 0, 0, 0, 42], "the registry's id");
+}

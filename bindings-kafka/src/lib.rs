@@ -8,6 +8,7 @@ mod options;
 mod output;
 mod producer;
 mod record;
+mod registry;
 mod serialize;
 
 pub use config::{client_config, librdkafka_properties};

@@ -53,6 +53,9 @@ pub struct KafkaOutputAttribute {
     broker_list: String,
     key: Option<String>,
     avro_schema: Option<String>,
+    schema_registry_url: Option<String>,
+    schema_registry_username: Option<String>,
+    schema_registry_password: Option<String>,
     max_message_bytes: Option<u32>,
     batch_size: Option<u32>,
     enable_idempotence: Option<bool>,
@@ -98,8 +101,15 @@ impl KafkaOutputAttribute {
         /// The key of every record that does not set its own (may use `{bindingData}`).
         key: &str,
         /// An Avro schema (JSON, or `%Setting%`): `Avro<T>` values are encoded with it in Confluent's
-        /// wire format (schema id 1, no registry).
+        /// wire format (schema id 1 without a registry).
         avro_schema: &str,
+        /// A Confluent-compatible schema registry: `avro_schema` is registered under `<topic>-value`
+        /// and its id is written into each record.
+        schema_registry_url: &str,
+        /// The registry's user (basic auth).
+        schema_registry_username: &str,
+        /// The registry's password (basic auth).
+        schema_registry_password: &str,
         /// `message.max.bytes`, 1000 to 1 000 000 000. Default 1 000 000.
         max_message_bytes: u32,
         /// `batch.num.messages`. Default 10 000.
@@ -316,6 +326,21 @@ impl OutputAttribute for KafkaOutputAttribute {
         let options = brokers.and_then(|brokers| self.producer_options(cx, brokers));
         let (topic, options) = (topic?, options?);
         let key = key.map_or(Some(None), |k| k.map(Some))?;
+        let registry = match &self.schema_registry_url {
+            None => None,
+            Some(url) => {
+                let url = cx.resolve("schema_registry_url", url)?;
+                let user = self
+                    .schema_registry_username
+                    .as_ref()
+                    .and_then(|u| cx.resolve("schema_registry_username", u));
+                let password = self
+                    .schema_registry_password
+                    .as_ref()
+                    .and_then(|p| cx.resolve("schema_registry_password", p));
+                Some(crate::registry::Registry::new(&url, user, password))
+            }
+        };
         let avro_schema = match &self.avro_schema {
             None => None,
             Some(raw) => {
@@ -353,6 +378,7 @@ impl OutputAttribute for KafkaOutputAttribute {
             pending: shared.pending,
             max_message_bytes: options.max_message_bytes,
             avro_schema,
+            registry,
         })
     }
 }
@@ -373,6 +399,7 @@ pub struct KafkaOutput {
     pending: Arc<AtomicUsize>,
     max_message_bytes: u32,
     avro_schema: Option<apache_avro::Schema>,
+    registry: Option<crate::registry::Registry>,
 }
 
 impl std::fmt::Debug for KafkaOutput {
@@ -402,7 +429,7 @@ impl Output for KafkaOutput {
                 })?),
                 None => None,
             };
-            let items = self.encode(items, &topic)?;
+            let items = self.encode(items, &topic).await?;
             let mut pending = Vec::with_capacity(items.len());
             let mut enqueue_error = None;
             for item in &items {
@@ -450,7 +477,7 @@ impl Output for KafkaOutput {
 impl KafkaOutput {
     /// Encodes Avro values with the output's schema (before anything is sent, so a bad value fails
     /// the invocation without a partial send).
-    fn encode(
+    async fn encode(
         &self,
         mut items: Vec<KafkaRecord>,
         topic: &str,
@@ -464,9 +491,15 @@ impl KafkaOutput {
                     "Kafka: an `Avro` value for topic `{topic}`, but the output has no `avro_schema`"
                 )));
             };
-            let bytes =
-                crate::serialize::confluent_avro(schema, crate::DEFAULT_SCHEMA_ID, value)
-                    .map_err(|e| FunctionError::poison(format!("Kafka: topic `{topic}`: {e}")))?;
+            let schema_id = match &self.registry {
+                None => crate::DEFAULT_SCHEMA_ID,
+                Some(registry) => registry
+                    .id(&format!("{topic}-value"), &schema.canonical_form())
+                    .await
+                    .map_err(|e| FunctionError::retry(format!("Kafka: topic `{topic}`: {e}")))?,
+            };
+            let bytes = crate::serialize::confluent_avro(schema, schema_id, value)
+                .map_err(|e| FunctionError::poison(format!("Kafka: topic `{topic}`: {e}")))?;
             item.value = Some(bytes);
         }
         Ok(items)

@@ -16,6 +16,9 @@ const OPTIONS: &[&str] = &[
     "broker_list",
     "key",
     "avro_schema",
+    "schema_registry_url",
+    "schema_registry_username",
+    "schema_registry_password",
     "max_message_bytes",
     "batch_size",
     "enable_idempotence",
@@ -50,6 +53,8 @@ const OPTIONS: &[&str] = &[
 const TEXT: &[&str] = &[
     "key",
     "avro_schema",
+    "schema_registry_url",
+    "schema_registry_username",
     "ssl_ca_location",
     "ssl_certificate_location",
     "ssl_key_location",
@@ -68,6 +73,7 @@ const SECRETS: &[&str] = &[
     "ssl_key_password",
     "ssl_key_pem",
     "oauth_client_secret",
+    "schema_registry_password",
 ];
 
 /// Whole numbers with librdkafka's ranges.
