@@ -812,6 +812,21 @@ async fn mutual_tls(text: String) -> String {
     topic = "%Topic%",
     broker_list = "Brokers",
     protocol = "Ssl",
+    ssl_ca_pem = "%CaPem%",
+    ssl_certificate_pem = "%CertPem%",
+    ssl_key_pem = "%KeyPem%",
+    ssl_key_password = "%KeyPassword%",
+    message_timeout_ms = 3000
+)]
+async fn pem_tls(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "Ssl",
     message_timeout_ms = 3000
 )]
 async fn tls_without_ca(text: String) -> String {
@@ -941,6 +956,14 @@ async fn on_tansu_mutual_tls_with_an_encrypted_key_works_and_an_unknown_ca_fails
         .with("KeyFile", key.clone())
         .with("KeyPassword", key_password.clone());
     round_trip::<mutual_tls>("mutual_tls", settings, &brokers, &security).await;
+    // The same with the certificates inline (PEM text in settings instead of file paths).
+    let read = |path: &str| std::fs::read_to_string(path).expect("a PEM file");
+    let settings = Settings::new()
+        .with("CaPem", read(&ca))
+        .with("CertPem", read(&cert))
+        .with("KeyPem", read(&key))
+        .with("KeyPassword", key_password.clone());
+    round_trip::<pem_tls>("pem_tls", settings, &brokers, &security).await;
     // Verification is on by default: without the CA, the broker's certificate is refused.
     let handle = host::<tls_without_ca>(&brokers, &support::unique("t")).await;
     let err = failure(handle.call("tls_without_ca", "refused").await);
