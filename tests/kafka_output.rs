@@ -1106,3 +1106,66 @@ async fn with_a_schema_registry_the_schema_is_registered_once_and_its_id_is_used
     let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
     assert_eq!(&bytes[..5], &[0, 0, 0, 0, 42], "the registry's id");
 }
+
+const KEY_SCHEMA: &str =
+    r#"{"type":"record","name":"OrderKey","fields":[{"name":"region","type":"string"}]}"#;
+
+#[derive(serde::Serialize)]
+struct OrderKey {
+    region: String,
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_key_schema = "%KeySchema%",
+    schema_registry_url = "%RegistryUrl%"
+)]
+async fn keyed_orders(region: String) -> Result<KafkaEvent<String>, FunctionError> {
+    KafkaEvent::new(format!("order in {region}")).avro_key(&OrderKey { region })
+}
+
+#[tokio::test]
+async fn avro_keys_are_registered_under_the_key_subject_and_decode_back() {
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let (registry, requests) = fake_registry().await;
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", cluster.bootstrap_servers())
+                .with("Topic", topic.clone())
+                .with("KeySchema", KEY_SCHEMA)
+                .with("RegistryUrl", registry),
+        )
+        .function::<keyed_orders>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle.call("keyed_orders", "eu").await.unwrap();
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+    let requests = requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].starts_with(&format!("POST /subjects/{topic}-key/versions")),
+        "{}",
+        requests[0]
+    );
+    let read = consume(&cluster.bootstrap_servers(), &topic, 1, &[])
+        .await
+        .remove(0);
+    assert_eq!(read.value, "order in eu");
+    let key = read.key.expect("a key");
+    assert_eq!(&key[..5], &[0, 0, 0, 0, 42]);
+    let schema = apache_avro::Schema::parse_str(KEY_SCHEMA).unwrap();
+    let decoded = apache_avro::from_avro_datum(&schema, &mut &key[5..], None).unwrap();
+    assert_eq!(
+        decoded,
+        apache_avro::types::Value::Record(vec![(
+            "region".into(),
+            apache_avro::types::Value::String("eu".into())
+        )])
+    );
+}

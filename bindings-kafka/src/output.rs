@@ -53,6 +53,7 @@ pub struct KafkaOutputAttribute {
     broker_list: String,
     key: Option<String>,
     avro_schema: Option<String>,
+    avro_key_schema: Option<String>,
     schema_registry_url: Option<String>,
     schema_registry_username: Option<String>,
     schema_registry_password: Option<String>,
@@ -103,6 +104,8 @@ impl KafkaOutputAttribute {
         /// An Avro schema (JSON, or `%Setting%`): `Avro<T>` values are encoded with it in Confluent's
         /// wire format (schema id 1 without a registry).
         avro_schema: &str,
+        /// An Avro schema for keys set with `KafkaEvent::avro_key` (registered under `<topic>-key`).
+        avro_key_schema: &str,
         /// A Confluent-compatible schema registry: `avro_schema` is registered under `<topic>-value`
         /// and its id is written into each record.
         schema_registry_url: &str,
@@ -341,19 +344,18 @@ impl OutputAttribute for KafkaOutputAttribute {
                 Some(crate::registry::Registry::new(&url, user, password))
             }
         };
-        let avro_schema = match &self.avro_schema {
-            None => None,
-            Some(raw) => {
-                let text = cx.resolve("avro_schema", raw)?;
-                Some(
-                    apache_avro::Schema::parse_str(&text)
-                        .map_err(|e| {
-                            cx.problem(format!("`avro_schema` is not a valid Avro schema: {e}"));
-                        })
-                        .ok()?,
-                )
-            }
-        };
+        let avro_schema = self
+            .avro_schema
+            .as_ref()
+            .map(|raw| parse_schema(cx, "avro_schema", raw));
+        let avro_key_schema = self
+            .avro_key_schema
+            .as_ref()
+            .map(|raw| parse_schema(cx, "avro_key_schema", raw));
+        let (avro_schema, avro_key_schema) = (
+            avro_schema.map_or(Some(None), |s| s.map(Some))?,
+            avro_key_schema.map_or(Some(None), |s| s.map(Some))?,
+        );
         let producers = cx.resource::<Producers>();
         let shared = producers
             .get_or_create(&options)
@@ -378,9 +380,18 @@ impl OutputAttribute for KafkaOutputAttribute {
             pending: shared.pending,
             max_message_bytes: options.max_message_bytes,
             avro_schema,
+            avro_key_schema,
             registry,
         })
     }
+}
+
+/// An Avro schema option (JSON text or `%Setting%`), or `None` after recording the problem.
+fn parse_schema(cx: &mut BindContext<'_>, option: &str, raw: &str) -> Option<apache_avro::Schema> {
+    let text = cx.resolve(option, raw)?;
+    apache_avro::Schema::parse_str(&text)
+        .map_err(|e| cx.problem(format!("`{option}` is not a valid Avro schema: {e}")))
+        .ok()
 }
 
 fn template(cx: &mut BindContext<'_>, option: &str, raw: &str) -> Option<Template> {
@@ -399,6 +410,7 @@ pub struct KafkaOutput {
     pending: Arc<AtomicUsize>,
     max_message_bytes: u32,
     avro_schema: Option<apache_avro::Schema>,
+    avro_key_schema: Option<apache_avro::Schema>,
     registry: Option<crate::registry::Registry>,
 }
 
@@ -475,34 +487,58 @@ impl Output for KafkaOutput {
 }
 
 impl KafkaOutput {
-    /// Encodes Avro values with the output's schema (before anything is sent, so a bad value fails
-    /// the invocation without a partial send).
+    /// Encodes Avro values and keys with the output's schemas (before anything is sent, so a bad
+    /// value fails the invocation without a partial send).
     async fn encode(
         &self,
         mut items: Vec<KafkaRecord>,
         topic: &str,
     ) -> Result<Vec<KafkaRecord>, FunctionError> {
         for item in &mut items {
-            let Some(value) = item.avro.take() else {
-                continue;
-            };
-            let Some(schema) = &self.avro_schema else {
-                return Err(FunctionError::poison(format!(
-                    "Kafka: an `Avro` value for topic `{topic}`, but the output has no `avro_schema`"
-                )));
-            };
-            let schema_id = match &self.registry {
-                None => crate::DEFAULT_SCHEMA_ID,
-                Some(registry) => registry
-                    .id(&format!("{topic}-value"), &schema.canonical_form())
-                    .await
-                    .map_err(|e| FunctionError::retry(format!("Kafka: topic `{topic}`: {e}")))?,
-            };
-            let bytes = crate::serialize::confluent_avro(schema, schema_id, value)
-                .map_err(|e| FunctionError::poison(format!("Kafka: topic `{topic}`: {e}")))?;
-            item.value = Some(bytes);
+            if let Some(value) = item.avro.take() {
+                item.value = Some(
+                    self.avro(topic, "value", self.avro_schema.as_ref(), value)
+                        .await?,
+                );
+            }
+            if let Some(key) = item.avro_key.take() {
+                item.key = Some(
+                    self.avro(topic, "key", self.avro_key_schema.as_ref(), key)
+                        .await?,
+                );
+            }
         }
         Ok(items)
+    }
+
+    /// One Avro value in Confluent's wire format; `part` is `value` or `key` (the registry subject's
+    /// suffix).
+    async fn avro(
+        &self,
+        topic: &str,
+        part: &str,
+        schema: Option<&apache_avro::Schema>,
+        value: apache_avro::types::Value,
+    ) -> Result<Vec<u8>, FunctionError> {
+        let option = if part == "key" {
+            "avro_key_schema"
+        } else {
+            "avro_schema"
+        };
+        let Some(schema) = schema else {
+            return Err(FunctionError::poison(format!(
+                "Kafka: an Avro {part} for topic `{topic}`, but the output has no `{option}`"
+            )));
+        };
+        let schema_id = match &self.registry {
+            None => crate::DEFAULT_SCHEMA_ID,
+            Some(registry) => registry
+                .id(&format!("{topic}-{part}"), &schema.canonical_form())
+                .await
+                .map_err(|e| FunctionError::retry(format!("Kafka: topic `{topic}`: {e}")))?,
+        };
+        crate::serialize::confluent_avro(schema, schema_id, value)
+            .map_err(|e| FunctionError::poison(format!("Kafka: topic `{topic}`, Avro {part}: {e}")))
     }
 
     /// Puts one record on the producer's queue, waiting briefly while the queue is full.

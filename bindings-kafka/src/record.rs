@@ -24,6 +24,8 @@ pub struct KafkaRecord {
     pub timestamp: Option<i64>,
     /// An Avro value, encoded with the output's `avro_schema` when sent (instead of `value`).
     pub avro: Option<apache_avro::types::Value>,
+    /// An Avro key, encoded with the output's `avro_key_schema` when sent (instead of `key`).
+    pub avro_key: Option<apache_avro::types::Value>,
 }
 
 /// Bytes a value becomes: text, bytes, or JSON.
@@ -126,6 +128,7 @@ impl IntoKey for i64 {
 pub struct KafkaEvent<V> {
     value: V,
     key: Option<Vec<u8>>,
+    avro_key: Option<apache_avro::types::Value>,
     headers: Vec<(String, Option<Vec<u8>>)>,
     partition: Option<i32>,
     timestamp: Option<i64>,
@@ -137,6 +140,7 @@ impl<V> KafkaEvent<V> {
         Self {
             value,
             key: None,
+            avro_key: None,
             headers: Vec::new(),
             partition: None,
             timestamp: None,
@@ -147,6 +151,15 @@ impl<V> KafkaEvent<V> {
     pub fn key(mut self, key: impl IntoKey) -> Self {
         self.key = Some(key.into_key());
         self
+    }
+
+    /// Sets an Avro key, encoded with the output's `avro_key_schema` (Confluent wire format).
+    pub fn avro_key(mut self, key: &impl Serialize) -> Result<Self, FunctionError> {
+        let value = apache_avro::to_value(key).map_err(|e| {
+            FunctionError::poison(format!("cannot turn the key into an Avro value: {e}"))
+        })?;
+        self.avro_key = Some(value);
+        Ok(self)
     }
 
     /// Adds a header; values may be text or bytes.
@@ -183,6 +196,7 @@ impl<V: IntoValue> IntoItems<KafkaOutput> for KafkaEvent<V> {
             partition: self.partition,
             timestamp: self.timestamp,
             avro: None,
+            avro_key: self.avro_key,
         });
         Ok(())
     }
@@ -337,6 +351,7 @@ pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError
         partition,
         timestamp,
         avro: None,
+        avro_key: None,
     }))
 }
 

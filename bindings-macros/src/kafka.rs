@@ -16,6 +16,7 @@ const OPTIONS: &[&str] = &[
     "broker_list",
     "key",
     "avro_schema",
+    "avro_key_schema",
     "schema_registry_url",
     "schema_registry_username",
     "schema_registry_password",
@@ -53,6 +54,7 @@ const OPTIONS: &[&str] = &[
 const TEXT: &[&str] = &[
     "key",
     "avro_schema",
+    "avro_key_schema",
     "schema_registry_url",
     "schema_registry_username",
     "ssl_ca_location",
