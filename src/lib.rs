@@ -48,6 +48,8 @@ pub use bindings_core::{
     format_timespan, parse_timespan,
 };
 pub use bindings_macros::Outputs;
+#[cfg(feature = "http")]
+pub use bindings_macros::http_trigger;
 #[cfg(feature = "kafka")]
 pub use bindings_macros::kafka_output;
 pub use bindings_macros::manual_trigger;
@@ -83,6 +85,11 @@ pub mod prelude {
         Bytes, CancellationToken, FunctionContext, FunctionError, Host, HostConfig, Json, Logger,
         Outputs, Settings, manual_trigger,
     };
+    #[cfg(feature = "http")]
+    pub use crate::{
+        http::{HttpRequest, HttpResponse, Query},
+        http_trigger,
+    };
     #[cfg(feature = "kafka")]
     pub use crate::{
         kafka::{Avro, KafkaEvent, Protobuf},
@@ -104,6 +111,8 @@ pub mod __private {
         OutputDeclarations, OutputSlot, Partitioner, Protocol, ReplyPart, Trigger,
         TriggerAttribute,
     };
+    #[cfg(feature = "http")]
+    pub use bindings_http::{AuthLevel, HttpTriggerAttribute};
     #[cfg(feature = "kafka")]
     pub use bindings_kafka::KafkaOutputAttribute;
     #[cfg(feature = "queue")]

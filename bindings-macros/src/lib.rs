@@ -6,6 +6,7 @@
 
 mod ctxt;
 mod function;
+mod http;
 mod kafka;
 #[path = "../../bindings-core/src/host_config/kafka.rs"]
 #[allow(unreachable_pub, dead_code, missing_docs)]
@@ -109,4 +110,20 @@ pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Outputs, attributes(kafka_output))]
 pub fn derive_outputs(item: TokenStream) -> TokenStream {
     outputs::expand(item.into()).into()
+}
+
+/// Triggers a function on HTTP requests (served on axum by the host, or merged into your app).
+///
+/// Options: `methods = ["get", "post"]` (default: all), `route = "products/{id}"` (default: the
+/// function's name; under host.json's `routePrefix`, `api` by default), `auth_level = "anonymous" |
+/// "function" | "admin"` (default `function`: a key from `HttpFunctionKeys__<name>`, `HttpHostKeys` or
+/// `HttpMasterKey`, sent as `x-functions-key` or `?code=`), and `name`.
+///
+/// ```text
+/// #[http_trigger(methods = ["get", "post"], auth_level = "anonymous")]
+/// async fn hello(req: HttpRequest) -> String { format!("hello {}", req.query("name").unwrap_or("you")) }
+/// ```
+#[proc_macro_attribute]
+pub fn http_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
+    function::expand::<http::HttpTrigger>(args.into(), item.into()).into()
 }

@@ -146,15 +146,7 @@ impl<'a> Options<'a> {
     }
 }
 
-/// Getters for option kinds the attributes of later issues take (positional names, numbers,
-/// choices, lists, setting references); unit-tested here with the framework.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "taken by the queue, Kafka and HTTP attributes, which come with their issues"
-    )
-)]
+/// Getters for positional names, numbers, flags, choices, lists and setting references.
 impl Options<'_> {
     /// The positional arguments, in order (the attribute decides how many it takes).
     pub(crate) fn take_positional(&mut self) -> Vec<Expr> {

@@ -1,0 +1,277 @@
+//! The functions' routes as one axum `Router`, served by the host (or merged into an application's
+//! own axum app).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, RawPathParams, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, any, on};
+use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
+use futures_util::future::BoxFuture;
+
+use crate::auth::Keys;
+use crate::{HttpRequest, HttpTrigger};
+
+/// The setting naming the address the host serves HTTP functions on; `off` serves nothing (merge
+/// [`router`] into your own app instead).
+pub const LISTEN_ADDRESS_SETTING: &str = "HttpListenAddress";
+/// The default address.
+pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:7071";
+
+/// One function's route.
+pub(crate) struct Route {
+    function: String,
+    path: String,
+    methods: Vec<Method>,
+    keys: Keys,
+    invoker: OnceLock<Invoker<HttpTrigger>>,
+}
+
+impl Route {
+    pub(crate) fn new(function: String, path: String, methods: Vec<Method>, keys: Keys) -> Self {
+        Self {
+            function,
+            path,
+            methods,
+            keys,
+            invoker: OnceLock::new(),
+        }
+    }
+}
+
+/// Every HTTP function of a host.
+#[derive(Default)]
+pub struct HttpRoutes {
+    routes: Mutex<Vec<Arc<Route>>>,
+    settings: OnceLock<ServerSettings>,
+    serving: AtomicBool,
+}
+
+#[derive(Debug, Clone)]
+struct ServerSettings {
+    address: Option<SocketAddr>,
+    body_limit: usize,
+    custom_headers: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for HttpRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let routes = self.lock();
+        f.debug_struct("HttpRoutes")
+            .field(
+                "paths",
+                &routes.iter().map(|r| r.path.clone()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl HttpRoutes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Route>>> {
+        self.routes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the server settings once per host.
+    pub(crate) fn configure(&self, cx: &mut BindContext<'_>) -> Option<()> {
+        if self.settings.get().is_some() {
+            return Some(());
+        }
+        let address = cx
+            .settings()
+            .get(LISTEN_ADDRESS_SETTING)
+            .unwrap_or(DEFAULT_LISTEN_ADDRESS)
+            .to_owned();
+        let address = if address.eq_ignore_ascii_case("off") {
+            None
+        } else {
+            Some(
+                address
+                    .parse::<SocketAddr>()
+                    .map_err(|_| cx.problem(format!("`{LISTEN_ADDRESS_SETTING}` = \"{address}\" is not host:port (or \"off\")")))
+                    .ok()?,
+            )
+        };
+        let http = &cx.host_config().http;
+        let _ = self.settings.set(ServerSettings {
+            address,
+            body_limit: usize::try_from(http.max_request_body_size).unwrap_or(usize::MAX),
+            custom_headers: http.custom_headers.clone(),
+        });
+        Some(())
+    }
+
+    /// Adds a route; two functions may not answer the same path and method.
+    pub(crate) fn add(&self, cx: &mut BindContext<'_>, route: Arc<Route>) -> Option<()> {
+        let mut routes = self.lock();
+        let overlap = |a: &[Method], b: &[Method]| {
+            a.is_empty() || b.is_empty() || a.iter().any(|m| b.contains(m))
+        };
+        if let Some(other) = routes
+            .iter()
+            .find(|r| r.path == route.path && overlap(&r.methods, &route.methods))
+        {
+            cx.problem(format!(
+                "route `{}` is also answered by function `{}`",
+                route.path, other.function
+            ));
+            return None;
+        }
+        routes.push(route);
+        Some(())
+    }
+
+    /// Every function's route as one router (paths include the route prefix).
+    pub fn router(&self) -> Router {
+        let settings = self.settings.get().cloned().unwrap_or(ServerSettings {
+            address: None,
+            body_limit: 100 * 1024 * 1024,
+            custom_headers: BTreeMap::new(),
+        });
+        let mut router = Router::new();
+        for route in self.lock().iter() {
+            let state = Arc::clone(route);
+            let method_router: MethodRouter = if route.methods.is_empty() {
+                any(handle).with_state(state)
+            } else {
+                let mut filters = route
+                    .methods
+                    .iter()
+                    .filter_map(|m| MethodFilter::try_from(m.clone()).ok());
+                let first = filters.next().unwrap_or(MethodFilter::GET);
+                filters
+                    .fold(on(first, handle), |r, filter| r.on(filter, handle))
+                    .with_state(state)
+            };
+            router = router.route(&route.path, method_router);
+        }
+        let headers = Arc::new(settings.custom_headers);
+        router
+            .layer(DefaultBodyLimit::max(settings.body_limit))
+            .layer(axum::middleware::map_response(
+                move |mut response: Response| {
+                    let headers = Arc::clone(&headers);
+                    async move {
+                        for (name, value) in headers.iter() {
+                            if let (Ok(name), Ok(value)) = (
+                                axum::http::HeaderName::try_from(name.as_str()),
+                                axum::http::HeaderValue::try_from(value.as_str()),
+                            ) {
+                                response.headers_mut().insert(name, value);
+                            }
+                        }
+                        response
+                    }
+                },
+            ))
+    }
+}
+
+/// Runs one request through its function.
+async fn handle(
+    State(route): State<Arc<Route>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+    body: Bytes,
+) -> Response {
+    let query: BTreeMap<String, String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let presented = headers
+        .get("x-functions-key")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| query.get("code").map(String::as_str));
+    if !route.keys.allows(presented) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "a valid key is required (x-functions-key header or ?code=)",
+        )
+            .into_response();
+    }
+    let Some(invoker) = route.invoker.get() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the function is starting").into_response();
+    };
+    let params: BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut data = BindingData::new();
+    for (name, value) in query.iter().chain(&params) {
+        data.insert(name.clone(), value.clone());
+    }
+    if body.first() == Some(&b'{')
+        && let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body)
+    {
+        data.extend_from_json(&json);
+    }
+    let request = HttpRequest {
+        method,
+        uri,
+        headers,
+        query,
+        params,
+        body,
+    };
+    let run = invoker.invoke(TriggerEvent::new(request, data));
+    // Tracked by the host, so shutdown waits for the response.
+    match invoker.spawn(run).await {
+        Ok(Ok(response)) => response.into_response(),
+        Ok(Err(err)) => {
+            tracing::error!(function = %route.function, error = %err, "the HTTP function failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// A function's part in serving: hands its invoker to the route; the first one serves the router.
+pub(crate) struct RouteListener {
+    pub(crate) route: Arc<Route>,
+    pub(crate) routes: Arc<HttpRoutes>,
+}
+
+impl Listener<HttpTrigger> for RouteListener {
+    fn run(
+        self: Box<Self>,
+        invoker: Invoker<HttpTrigger>,
+    ) -> BoxFuture<'static, Result<(), BoxError>> {
+        Box::pin(async move {
+            let shutdown = invoker.shutdown_token().clone();
+            let _ = self.route.invoker.set(invoker);
+            let address = self.routes.settings.get().and_then(|s| s.address);
+            let Some(address) =
+                address.filter(|_| !self.routes.serving.swap(true, Ordering::SeqCst))
+            else {
+                shutdown.cancelled().await;
+                return Ok(());
+            };
+            let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+                format!("cannot listen for HTTP on {address} (`{LISTEN_ADDRESS_SETTING}`): {e}")
+            })?;
+            tracing::info!(%address, "serving HTTP functions");
+            axum::serve(listener, self.routes.router())
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+                .map_err(|e| format!("the HTTP server on {address} failed: {e}"))?;
+            Ok(())
+        })
+    }
+}
+
+/// The router of a running host's HTTP functions, to merge into an existing axum app (set
+/// `HttpListenAddress` to `off` so the host does not serve them itself).
+pub fn router(resources: &bindings_core::Resources) -> Router {
+    resources
+        .get::<HttpRoutes>()
+        .map(|routes| routes.router())
+        .unwrap_or_default()
+}
