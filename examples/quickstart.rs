@@ -18,11 +18,13 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::prelude::*;
-use bindings::queue::{MemoryQueueService, QueueCounts, QueueFunctions, QueueService, QueueServices};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use bindings::queue::{
+    MemoryQueueService, QueueCounts, QueueFunctions, QueueService, QueueServices,
+};
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Headers as _, Message as _};
 use rdkafka::mocking::MockCluster;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 
@@ -48,7 +50,11 @@ struct Order {
 ///
 /// `max_polling_interval` is short so the retries come quickly; the defaults (and host.json)
 /// suit production.
-#[queue_trigger("orders-in", max_dequeue_count = 3, max_polling_interval = "00:00:00.200")]
+#[queue_trigger(
+    "orders-in",
+    max_dequeue_count = 3,
+    max_polling_interval = "00:00:00.200"
+)]
 #[kafka_output(topic = "orders", broker_list = "BrokerList", key = "{id}")]
 async fn forward(
     order: Json<Order>,
@@ -172,7 +178,8 @@ async fn consume(brokers: &str, count: u64) -> Result<Vec<Record>, Box<dyn std::
         let message = tokio::time::timeout(WAIT, consumer.recv())
             .await
             .map_err(|_| format!("only {} of {count} records arrived", records.len()))??;
-        let text = |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+        let text =
+            |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
         let headers = message
             .headers()
             .map(|headers| {
@@ -204,7 +211,10 @@ fn summary(enqueued: usize, counts: QueueCounts, records: &[Record], poisoned: &
         "  succeeded: {}, failed attempts: {}, poisoned: {}",
         counts.succeeded, counts.failed, counts.poisoned
     );
-    println!("  delivered to Kafka topic `{TOPIC}`: {} records", records.len());
+    println!(
+        "  delivered to Kafka topic `{TOPIC}`: {} records",
+        records.len()
+    );
     for record in records {
         let headers: Vec<String> = record
             .headers
@@ -218,7 +228,10 @@ fn summary(enqueued: usize, counts: QueueCounts, records: &[Record], poisoned: &
             record.value
         );
     }
-    println!("  poison queue `{QUEUE}-poison`: {} messages", poisoned.len());
+    println!(
+        "  poison queue `{QUEUE}-poison`: {} messages",
+        poisoned.len()
+    );
     for body in poisoned {
         // Copied as stored: base64, like the original.
         let text = BASE64

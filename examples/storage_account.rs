@@ -99,7 +99,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         accounts.push((name, memory));
     }
 
-    println!("four accounts hold one message each on `{QUEUE}`; four functions listen on `{QUEUE}`:");
+    println!(
+        "four accounts hold one message each on `{QUEUE}`; four functions listen on `{QUEUE}`:"
+    );
     let host = Host::builder()
         .settings(Settings::new())
         .resource(Arc::new(services))
@@ -133,7 +135,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
     println!();
-    println!("resolution (connection > function #[storage_account] > module #[storage_account] > AzureWebJobsStorage):");
+    println!(
+        "resolution (connection > function #[storage_account] > module #[storage_account] > AzureWebJobsStorage):"
+    );
     for (function, rule) in RULES {
         let texts: Vec<&str> = read
             .iter()
