@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("warn,bindings_core::context=info")),
+                .unwrap_or_else(|_| EnvFilter::new("warn,function=info")),
         )
         .with_target(false)
         .init();

@@ -63,7 +63,10 @@ impl FunctionContext {
     }
 }
 
-/// Logs through `tracing`, inside the invocation's span (with `function` and `invocation_id` fields),
+/// The `tracing` target of every [`Logger`] line: filter with `RUST_LOG=function=info`.
+pub const LOG_TARGET: &str = "function";
+
+/// Logs through `tracing` (target [`LOG_TARGET`]), inside the invocation's span (with `function` and `invocation_id` fields),
 /// so lines land wherever the application's subscriber sends them. Bind it as a parameter of type `Logger`.
 ///
 /// ```
@@ -86,26 +89,26 @@ impl Logger {
 
     /// Logs at TRACE.
     pub fn trace(&self, message: impl fmt::Display) {
-        tracing::trace!(parent: &self.span, "{message}");
+        tracing::trace!(target: LOG_TARGET, parent: &self.span, "{message}");
     }
 
     /// Logs at DEBUG.
     pub fn debug(&self, message: impl fmt::Display) {
-        tracing::debug!(parent: &self.span, "{message}");
+        tracing::debug!(target: LOG_TARGET, parent: &self.span, "{message}");
     }
 
     /// Logs at INFO.
     pub fn info(&self, message: impl fmt::Display) {
-        tracing::info!(parent: &self.span, "{message}");
+        tracing::info!(target: LOG_TARGET, parent: &self.span, "{message}");
     }
 
     /// Logs at WARN.
     pub fn warn(&self, message: impl fmt::Display) {
-        tracing::warn!(parent: &self.span, "{message}");
+        tracing::warn!(target: LOG_TARGET, parent: &self.span, "{message}");
     }
 
     /// Logs at ERROR.
     pub fn error(&self, message: impl fmt::Display) {
-        tracing::error!(parent: &self.span, "{message}");
+        tracing::error!(target: LOG_TARGET, parent: &self.span, "{message}");
     }
 }

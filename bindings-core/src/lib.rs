@@ -30,7 +30,7 @@ mod trigger;
 
 pub use bind::{BindContext, BuildError, Problem, Registry, Resources, ShutdownHook};
 pub use binding_data::BindingData;
-pub use context::{FunctionContext, Logger};
+pub use context::{FunctionContext, LOG_TARGET, Logger};
 pub use error::{Error, Result};
 pub use function::{Function, FunctionBuilder, FunctionDef};
 pub use function_error::{Disposition, FunctionError};
