@@ -170,14 +170,7 @@ impl Fixture {
 
     /// Waits (on tokio's clock) until `done` holds, checking every 50 ms, for at most `limit`.
     async fn until(&self, limit: Duration, done: impl Fn(&Self) -> bool) {
-        let deadline = tokio::time::Instant::now() + limit;
-        while !done(self) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "condition not reached within {limit:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::until(limit, || done(self)).await;
     }
 
     fn poison(&self) -> Vec<String> {
@@ -887,14 +880,7 @@ impl OnAzurite {
     }
 
     async fn until(&self, limit: Duration, done: impl Fn(&Self) -> bool) {
-        let deadline = tokio::time::Instant::now() + limit;
-        while !done(self) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "condition not reached within {limit:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::until(limit, || done(self)).await;
     }
 
     /// Every message left in `queue`, received (and so hidden) for a second.

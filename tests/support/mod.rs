@@ -277,3 +277,16 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// Waits (on tokio's clock, so a paused clock moves) until `done` holds, checking every 50 ms;
+/// fails the test after `limit`.
+pub(crate) async fn until(limit: Duration, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
