@@ -363,3 +363,58 @@ async fn the_routes_merge_into_an_existing_axum_app() {
         .await
         .unwrap();
 }
+
+/// Lets `slow` finish, one call at a time.
+static GATE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+static ENTERED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+#[http_trigger(auth_level = "anonymous")]
+async fn slow() -> &'static str {
+    ENTERED.notify_one();
+    GATE.notified().await;
+    "done"
+}
+
+#[tokio::test]
+async fn concurrency_and_outstanding_limits_hold_and_refuse() {
+    let s = serve(
+        vec![add::<slow>],
+        r#"{"version": "2.0", "extensions": {"http": {"maxConcurrentRequests": 1, "maxOutstandingRequests": 2}}}"#,
+        Settings::new(),
+    )
+    .await;
+    let url = format!("{}/api/slow", s.base);
+    let first = tokio::spawn(s.client.get(&url).send());
+    ENTERED.notified().await;
+    // Two more: one is held (outstanding = 2) waiting for the running slot, the other is refused.
+    let mut waiting = vec![
+        tokio::spawn(s.client.get(&url).send()),
+        tokio::spawn(s.client.get(&url).send()),
+    ];
+    let index = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(i) = waiting
+                .iter()
+                .position(tokio::task::JoinHandle::is_finished)
+            {
+                break i;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("one of the two is refused at once");
+    let refused = waiting.remove(index);
+    assert_eq!(refused.await.unwrap().unwrap().status(), 429);
+    let held = waiting.remove(0);
+    assert!(
+        !held.is_finished(),
+        "the other waits for the one running slot"
+    );
+    GATE.notify_one();
+    assert_eq!(first.await.unwrap().unwrap().text().await.unwrap(), "done");
+    ENTERED.notified().await;
+    GATE.notify_one();
+    assert_eq!(held.await.unwrap().unwrap().text().await.unwrap(), "done");
+    s.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}

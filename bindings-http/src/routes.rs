@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use axum::Router;
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
+use tokio::sync::Semaphore;
 
 use crate::auth::Keys;
 use crate::{HttpRequest, HttpTrigger};
@@ -58,6 +59,17 @@ struct ServerSettings {
     address: Option<SocketAddr>,
     body_limit: usize,
     custom_headers: BTreeMap<String, String>,
+    limits: Arc<Limits>,
+}
+
+/// host.json's `maxConcurrentRequests` and `maxOutstandingRequests`, for all HTTP functions of a host.
+#[derive(Debug, Default)]
+struct Limits {
+    /// Requests running at once; the rest wait.
+    running: Option<Arc<Semaphore>>,
+    /// Requests held (running or waiting); more get 429.
+    outstanding_max: Option<usize>,
+    outstanding: AtomicUsize,
 }
 
 impl std::fmt::Debug for HttpRoutes {
@@ -102,6 +114,13 @@ impl HttpRoutes {
             address,
             body_limit: usize::try_from(http.max_request_body_size).unwrap_or(usize::MAX),
             custom_headers: http.custom_headers.clone(),
+            limits: Arc::new(Limits {
+                running: http
+                    .max_concurrent_requests
+                    .map(|n| Arc::new(Semaphore::new(n as usize))),
+                outstanding_max: http.max_outstanding_requests.map(|n| n as usize),
+                outstanding: AtomicUsize::new(0),
+            }),
         });
         Some(())
     }
@@ -132,10 +151,11 @@ impl HttpRoutes {
             address: None,
             body_limit: 100 * 1024 * 1024,
             custom_headers: BTreeMap::new(),
+            limits: Arc::default(),
         });
         let mut router = Router::new();
         for route in self.lock().iter() {
-            let state = Arc::clone(route);
+            let state = (Arc::clone(route), Arc::clone(&settings.limits));
             let method_router: MethodRouter = if route.methods.is_empty() {
                 any(handle).with_state(state)
             } else {
@@ -174,7 +194,7 @@ impl HttpRoutes {
 
 /// Runs one request through its function.
 async fn handle(
-    State(route): State<Arc<Route>>,
+    State((route, limits)): State<(Arc<Route>, Arc<Limits>)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -199,6 +219,25 @@ async fn handle(
     }
     let Some(invoker) = route.invoker.get() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "the function is starting").into_response();
+    };
+    // Count this request while it is held; over maxOutstandingRequests it is refused.
+    let held = limits.outstanding.fetch_add(1, Ordering::SeqCst) + 1;
+    let _release = Release(&limits.outstanding);
+    if limits.outstanding_max.is_some_and(|max| held > max) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests (maxOutstandingRequests); try again later",
+        )
+            .into_response();
+    }
+    let _running = match &limits.running {
+        Some(semaphore) => Some(
+            Arc::clone(semaphore)
+                .acquire_owned()
+                .await
+                .expect("never closed"),
+        ),
+        None => None,
     };
     let params: BTreeMap<String, String> = params
         .iter()
@@ -230,6 +269,15 @@ async fn handle(
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Decrements the outstanding count when a request is done, however it ends.
+struct Release<'a>(&'a AtomicUsize);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
