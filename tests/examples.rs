@@ -7,154 +7,22 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::queue::{AzureQueueService, QueueService, ServiceErrorKind, StorageAccount};
 use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Headers as _, Message as _};
+use support::process::{Running, example};
 
 /// Upper bound for an example that exits by itself.
 const EXIT_WITHIN: Duration = Duration::from_secs(60);
 /// Upper bound for each wait on the services.
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The built example `name`: `target/<profile>/examples/<name>`, beside `target/<profile>/deps/`
-/// where this test runs from.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "example binary {} is missing: run `cargo build --examples` (plain `cargo test` builds them)",
-        path.display()
-    );
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.rs"));
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(built), Some(edited)) = (modified(&path), modified(&source)) {
-        assert!(
-            built >= edited,
-            "example binary {} is older than {}: run `cargo build --examples`",
-            path.display(),
-            source.display()
-        );
-    }
-    path
-}
-
-/// A running example: its stdout lines as they come, stderr collected; killed if dropped while
-/// still running (a failing test leaves no process behind).
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Running {
-    fn spawn(command: &mut Command) -> Self {
-        let mut child = command
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the example starts");
-        let (tx, lines) = mpsc::channel();
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let out = child.stdout.take().expect("piped stdout");
-        let seen = Arc::clone(&stdout);
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                seen.lock().unwrap().push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("piped stderr");
-        let collected = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n @ 1..) = err.read(&mut buffer) {
-                collected
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        Self {
-            child,
-            lines,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// Everything printed so far, for failure messages.
-    fn output(&self) -> String {
-        format!(
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout.lock().unwrap().join("\n"),
-            self.stderr.lock().unwrap()
-        )
-    }
-
-    /// The next stdout line, waiting at most until `deadline`.
-    fn next_line(&self, deadline: Instant) -> Option<String> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        self.lines.recv_timeout(left).ok()
-    }
-
-    /// Waits for the process to exit, at most `limit`; then all of its stdout.
-    fn wait(&mut self, limit: Duration) -> (ExitStatus, String) {
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = self
-                .child
-                .try_wait()
-                .expect("the example can be waited for")
-            {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the example did not exit within {limit:?}\n{}",
-                self.output()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // The readers finish once the pipes close; wait for them, briefly.
-        let drained = Instant::now() + Duration::from_secs(5);
-        while self.next_line(drained).is_some() {}
-        (status, self.stdout.lock().unwrap().join("\n"))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Runs example `name` to its end (at most [`EXIT_WITHIN`]); asserts it succeeded; its stdout.
 fn run_to_end(name: &str) -> String {
@@ -209,27 +77,6 @@ fn storage_account_shows_the_four_resolutions() {
             "every account's message was read once",
         ],
     );
-}
-
-/// A fresh topic on `brokers` (Tansu creates none by itself).
-async fn create_topic(brokers: &str) -> String {
-    let topic = support::unique("q2k");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .expect("admin client");
-    let created = tokio::time::timeout(
-        WAIT,
-        admin.create_topics(
-            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(WAIT)),
-        ),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("creating topic {topic}: no answer within {WAIT:?}"))
-    .expect("CreateTopics answered");
-    assert!(created.iter().all(Result::is_ok), "{created:?}");
-    topic
 }
 
 /// A record as read back: key, value, headers.
@@ -311,7 +158,7 @@ async fn queue_to_kafka_forwards_retries_poisons_and_stops_on_sigterm() {
     );
     let queue = support::unique("q2k");
     service.create_queue(&queue).await.expect("create queue");
-    let topic = create_topic(&brokers).await;
+    let topic = support::kafka::create_topic(&brokers, &support::unique("q2k")).await;
 
     // A Functions app directory: host.json with quick retries, no local.settings.json.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique("q2k"));

@@ -11,6 +11,9 @@
 // Each test file uses the helpers it needs.
 #![allow(dead_code)]
 
+pub(crate) mod kafka;
+pub(crate) mod process;
+
 use std::collections::HashMap;
 use std::net::{TcpStream, ToSocketAddrs as _};
 use std::path::{Path, PathBuf};

@@ -53,7 +53,7 @@ pub(crate) fn start(name: &str) -> Result<Entry> {
         pid: launched.pid,
         addr: launched.addr,
         behind: Vec::new(),
-        vars: vars(launched.addr),
+        vars: vars(&program, launched.addr),
     })
 }
 
@@ -116,8 +116,12 @@ pub(crate) fn probe(addr: SocketAddr) -> bool {
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
+/// The variable naming the Azurite program, for tests that run an Azurite of their own (the
+/// fault matrix restarts one).
+pub(crate) const BIN_VAR: &str = "BINDINGS_AZURITE_BIN";
+
 /// The variables the tests read.
-fn vars(addr: SocketAddr) -> Vec<(String, String)> {
+fn vars(program: &Path, addr: SocketAddr) -> Vec<(String, String)> {
     let endpoint = format!("http://{addr}/{ACCOUNT}");
     vec![
         (
@@ -127,5 +131,6 @@ fn vars(addr: SocketAddr) -> Vec<(String, String)> {
             ),
         ),
         ("BINDINGS_AZURITE_QUEUE_ENDPOINT".to_owned(), endpoint),
+        (BIN_VAR.to_owned(), program.display().to_string()),
     ]
 }

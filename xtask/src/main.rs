@@ -7,9 +7,12 @@
 //! - `test`: the workspace's tests with those services up, stopping them afterwards.
 //! - `lint`: formatting, clippy and docs, each with warnings as errors.
 //! - `ci`: `lint`, then `test`, as CI runs them.
+//! - `chaos`: the fault matrix with many messages per scenario; its figures go into
+//!   `RELIABILITY.md`.
 
 mod apt;
 mod azurite;
+mod chaos;
 mod ci;
 mod cmd;
 mod error;
@@ -51,6 +54,10 @@ Commands:
   lint                             cargo fmt --check, clippy -D warnings, doc with -Dwarnings;
                                    stops at the first failing step
   ci                               `lint`, then `test`: what CI runs
+  chaos [--messages N]             The fault matrix (tests/chaos.rs) with N messages per scenario
+                                   (default 1000; `test` runs it with 40), one scenario at a
+                                   time; prints the matrix and, if every scenario passed,
+                                   writes it into RELIABILITY.md
   help                             Print this text
 
 Services:
@@ -105,6 +112,13 @@ fn dispatch(args: &[String]) -> Result<u8> {
             let extra: Vec<String> = extra.iter().map(|&arg| arg.to_owned()).collect();
             test::run(&extra)
         }
+        ["chaos"] => chaos::run(chaos::DEFAULT_MESSAGES),
+        ["chaos", "--messages", n] => match n.parse() {
+            Ok(n) if n > 0 => chaos::run(n),
+            _ => Err(Error::new(format!(
+                "chaos: `--messages {n}` is not a positive number of messages"
+            ))),
+        },
         ["ci"] => ci::run(true),
         ["lint"] => ci::run(false),
         [] | ["help" | "-h" | "--help"] => {

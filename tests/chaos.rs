@@ -1,0 +1,922 @@
+//! The fault matrix: queue -> function -> Kafka moving N messages while a fault happens. Each
+//! scenario counts what was sent, what reached Kafka (distinct bodies, and duplicates), what sits
+//! in the poison queue (bodies checked intact) and what was lost, and fails unless nothing was lost
+//! and the input queue is empty.
+//!
+//! N is `BINDINGS_CHAOS_MESSAGES` (default [`DEFAULT_MESSAGES`], the short form `cargo xtask test`
+//! runs); `cargo xtask chaos` runs the same scenarios with a larger N and sets
+//! `BINDINGS_CHAOS_REPORT` to a directory where each scenario writes its row of the matrix.
+//!
+//! Faults that stop a service use an instance of their own on a free port (a Tansu broker on a
+//! SQLite file, an Azurite with a `--location`), so no other test sees them; librdkafka's mock
+//! cluster gives the slow and failing broker in-process. Host processes are the `queue_to_kafka`
+//! example, killed and signalled like in production.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bindings::HostHandle;
+use bindings::extend::FunctionDef;
+use bindings::prelude::*;
+use bindings::queue::{
+    AzureQueueService, MemoryQueueService, QueueCounts, QueueFunctions, QueueService,
+    QueueServices, ServiceErrorKind, StorageAccount,
+};
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::message::Message as _;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use support::process::{Running, example};
+
+/// Messages per scenario unless `BINDINGS_CHAOS_MESSAGES` says otherwise.
+const DEFAULT_MESSAGES: usize = 40;
+/// How many messages each scenario moves.
+const MESSAGES_VAR: &str = "BINDINGS_CHAOS_MESSAGES";
+/// A directory for the rows of the matrix (`cargo xtask chaos` sets it).
+const REPORT_VAR: &str = "BINDINGS_CHAOS_REPORT";
+/// How long a stopped broker or storage service stays down: the fault itself, not a wait for
+/// anything.
+const OUTAGE: Duration = Duration::from_secs(3);
+/// How long `slow_forward` works on each message: longer than its receive visibility
+/// ([`SLOW_HOST_JSON`]: 2 s), so only the renewal keeps another receive from getting it.
+const SLOW: Duration = Duration::from_secs(3);
+/// Upper bound for a service, a host or a signal to answer.
+const WAIT: Duration = Duration::from_secs(60);
+/// How often a condition on a service is checked.
+const POLL: Duration = Duration::from_millis(100);
+/// Bodies starting with this fail every time (the poison storm).
+const FAIL_PREFIX: &str = "fail-";
+
+/// Forwards each message's text to the topic; a text starting with [`FAIL_PREFIX`] fails.
+#[queue_trigger("%InputQueue%")]
+#[kafka_output(
+    topic = "%OutputTopic%",
+    broker_list = "BrokerList",
+    enable_idempotence = true
+)]
+async fn forward(text: String) -> Result<KafkaEvent<String>, FunctionError> {
+    if text.starts_with(FAIL_PREFIX) {
+        return Err(FunctionError::retry(format!("`{text}` always fails")));
+    }
+    Ok(KafkaEvent::new(text))
+}
+
+/// [`forward`], taking [`SLOW`] over each message.
+#[queue_trigger("%InputQueue%")]
+#[kafka_output(
+    topic = "%OutputTopic%",
+    broker_list = "BrokerList",
+    enable_idempotence = true
+)]
+async fn slow_forward(text: String) -> KafkaEvent<String> {
+    // Simulated work, longer than the receive visibility.
+    tokio::time::sleep(SLOW).await;
+    KafkaEvent::new(text)
+}
+
+/// Quick polling and retries; broker faults may fail a message several times before it goes
+/// through (each failed produce request fails every record in it), so it is poisoned only after
+/// many attempts.
+const BROKER_FAULT_HOST_JSON: &str = r#"{
+  "version": "2.0",
+  "extensions": {
+    "queues": { "batchSize": 8, "maxPollingInterval": "00:00:00.200", "visibilityTimeout": "00:00:00",
+                "maxDequeueCount": 20 }
+  }
+}"#;
+
+/// Quick polling; storage and host faults.
+const HOST_JSON: &str = r#"{
+  "version": "2.0",
+  "extensions": {
+    "queues": { "batchSize": 8, "maxPollingInterval": "00:00:00.200", "visibilityTimeout": "00:00:00",
+                "maxDequeueCount": 5, "receiveVisibilityTimeout": "00:00:02" }
+  }
+}"#;
+
+/// A receive visibility shorter than [`SLOW`].
+const SLOW_HOST_JSON: &str = r#"{
+  "version": "2.0",
+  "extensions": {
+    "queues": { "maxPollingInterval": "00:00:00.200", "receiveVisibilityTimeout": "00:00:02" }
+  }
+}"#;
+
+/// Every message fails: two attempts each, then the poison queue.
+const POISON_HOST_JSON: &str = r#"{
+  "version": "2.0",
+  "extensions": {
+    "queues": { "maxPollingInterval": "00:00:00.200", "visibilityTimeout": "00:00:00",
+                "maxDequeueCount": 2 }
+  }
+}"#;
+
+/// The number of messages per scenario.
+fn messages() -> usize {
+    match std::env::var(MESSAGES_VAR) {
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            panic!("{MESSAGES_VAR}={text:?} is not a number of messages; set it to e.g. 1000")
+        }),
+        Err(_) => DEFAULT_MESSAGES,
+    }
+}
+
+/// How long draining N messages may take, faults included.
+fn drain_limit(n: usize) -> Duration {
+    Duration::from_secs(120) + Duration::from_millis(100) * u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Waits until `check` answers true, checking every [`POLL`]; fails the test after `limit`.
+async fn wait_for<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// One row of the matrix.
+#[derive(Debug)]
+struct Row {
+    sent: usize,
+    delivered: usize,
+    duplicates: usize,
+    poisoned: usize,
+    lost: usize,
+}
+
+/// One scenario: its place and name in the matrix, and the fault in words.
+struct Scenario {
+    order: u8,
+    name: &'static str,
+    fault: &'static str,
+}
+
+impl Scenario {
+    /// Prints the row and, under `cargo xtask chaos`, writes it to
+    /// `$BINDINGS_CHAOS_REPORT/<order>-<name>.tsv` (tab-separated: name, fault, sent, delivered,
+    /// duplicates, poisoned, lost, seconds).
+    fn report(&self, row: &Row, elapsed: Duration) {
+        let line = format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.1}",
+            self.name,
+            self.fault,
+            row.sent,
+            row.delivered,
+            row.duplicates,
+            row.poisoned,
+            row.lost,
+            elapsed.as_secs_f64()
+        );
+        eprintln!("chaos: {line}");
+        if let Some(dir) = std::env::var_os(REPORT_VAR) {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir).expect("the report directory can be created");
+            let file = dir.join(format!("{:02}-{}.tsv", self.order, self.name));
+            std::fs::write(&file, format!("{line}\n"))
+                .unwrap_or_else(|err| panic!("writing {}: {err}", file.display()));
+        }
+    }
+}
+
+/// A queue with N messages in it and a topic for them: the pipeline's two ends.
+struct Pipeline {
+    queues: Arc<dyn QueueService>,
+    queue: String,
+    brokers: String,
+    topic: String,
+    bodies: Vec<String>,
+    started: Instant,
+}
+
+impl Pipeline {
+    /// Creates a fresh queue on `queues`, for `n` distinct bodies each starting with `prefix`
+    /// (sent by [`Pipeline::send`]).
+    async fn new(
+        queues: Arc<dyn QueueService>,
+        brokers: &str,
+        topic: String,
+        prefix: &str,
+        n: usize,
+    ) -> Self {
+        let queue = support::unique("chaos");
+        queues.create_queue(&queue).await.expect("create the queue");
+        Self {
+            queues,
+            queue,
+            brokers: brokers.to_owned(),
+            topic,
+            bodies: (0..n).map(|i| format!("{prefix}{i:06}")).collect(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Sends the bodies `range` (base64, the default `messageEncoding`).
+    async fn send(&self, range: std::ops::Range<usize>) {
+        for body in &self.bodies[range] {
+            self.queues
+                .send(&self.queue, &BASE64.encode(body))
+                .await
+                .expect("send a message");
+        }
+    }
+
+    /// A third of the messages: sent before the fault, the rest during it.
+    fn third(&self) -> usize {
+        (self.bodies.len() / 3).max(1)
+    }
+
+    /// Sends the first third.
+    async fn send_first_third(&self) {
+        self.send(0..self.third()).await;
+    }
+
+    /// Sends the other two thirds.
+    async fn send_rest(&self) {
+        self.send(self.third()..self.bodies.len()).await;
+    }
+
+    /// Sends everything.
+    async fn send_all(&self) {
+        self.send(0..self.bodies.len()).await;
+    }
+
+    /// The app settings of a host on this pipeline.
+    fn settings(&self) -> Settings {
+        Settings::new()
+            .with("InputQueue", self.queue.clone())
+            .with("OutputTopic", self.topic.clone())
+            .with("BrokerList", self.brokers.clone())
+    }
+
+    /// An in-process host running `F` on this pipeline, with options from `host_json`.
+    async fn host<F: FunctionDef>(&self, host_json: &str) -> HostHandle {
+        let services = QueueServices::new();
+        services.insert("Storage", Arc::clone(&self.queues));
+        Host::builder()
+            .settings(self.settings())
+            .host_config(HostConfig::from_json_str(host_json).expect("valid host.json"))
+            .resource(Arc::new(services))
+            .function::<F>()
+            .build()
+            .await
+            .expect("the host builds")
+            .start()
+    }
+
+    /// Waits until the input queue is empty: every message deleted (after its record was
+    /// delivered) or moved to the poison queue.
+    async fn drained(&self) {
+        let n = self.bodies.len();
+        let queues = &self.queues;
+        wait_for(
+            drain_limit(n),
+            &format!("input queue {} empty", self.queue),
+            || async move {
+                queues
+                    .approximate_count(&self.queue)
+                    .await
+                    .is_ok_and(|count| count == 0)
+            },
+        )
+        .await;
+    }
+
+    /// Counts the topic and the poison queue against what was sent, reports the row and fails the
+    /// test if anything was lost, altered, or left in the input queue.
+    async fn tally(&self, scenario: &Scenario) -> Row {
+        let left = self
+            .queues
+            .approximate_count(&self.queue)
+            .await
+            .expect("count the input queue");
+        assert_eq!(left, 0, "{}: messages left in the input queue", scenario.name);
+        let sent: HashSet<&str> = self.bodies.iter().map(String::as_str).collect();
+        let records = read_topic(&self.brokers, &self.topic).await;
+        let mut delivered: HashMap<&str, usize> = HashMap::new();
+        for record in &records {
+            let body = sent
+                .get(record.as_str())
+                .unwrap_or_else(|| panic!("{}: a record nobody sent: {record:?}", scenario.name));
+            *delivered.entry(body).or_default() += 1;
+        }
+        let poison = self.poison_bodies().await;
+        for body in &poison {
+            assert!(
+                sent.contains(body.as_str()),
+                "{}: a poison message that is not a body sent (altered?): {body:?}",
+                scenario.name
+            );
+        }
+        let poisoned: HashSet<&str> = poison.iter().map(String::as_str).collect();
+        let lost: Vec<&str> = self
+            .bodies
+            .iter()
+            .map(String::as_str)
+            .filter(|body| !delivered.contains_key(body) && !poisoned.contains(body))
+            .collect();
+        let row = Row {
+            sent: self.bodies.len(),
+            delivered: delivered.len(),
+            duplicates: records.len() - delivered.len(),
+            poisoned: poison.len(),
+            lost: lost.len(),
+        };
+        scenario.report(&row, self.started.elapsed());
+        assert!(
+            lost.is_empty(),
+            "{}: {} messages lost, e.g. {:?}: {row:?}",
+            scenario.name,
+            lost.len(),
+            &lost[..lost.len().min(5)]
+        );
+        row
+    }
+
+    /// The decoded bodies in `<queue>-poison` (none if it was never created).
+    async fn poison_bodies(&self) -> Vec<String> {
+        let poison = format!("{}-poison", self.queue);
+        let mut bodies = Vec::new();
+        loop {
+            let received = match self.queues.receive(&poison, 32, WAIT * 5).await {
+                Ok(received) => received,
+                Err(err) if err.kind == ServiceErrorKind::QueueNotFound => return bodies,
+                Err(err) => panic!("receiving from {poison}: {err}"),
+            };
+            if received.is_empty() {
+                return bodies;
+            }
+            for message in received {
+                let bytes = BASE64
+                    .decode(&message.text)
+                    .unwrap_or_else(|err| panic!("{poison}: a body that is not base64 ({err})"));
+                bodies.push(String::from_utf8(bytes).expect("poisoned bodies are UTF-8"));
+            }
+        }
+    }
+}
+
+/// The value of the record [`read_topic`] appends to mark the end.
+const END_MARK: &str = "chaos-end-of-test";
+
+/// Every record value of `topic` (one partition), in order. Appends [`END_MARK`] (acknowledged by
+/// the broker, so after every record acknowledged before) and reads up to it: the broker's end
+/// offset would not do, Tansu 0.6.0 reports a stale one.
+async fn read_topic(brokers: &str, topic: &str) -> Vec<String> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("a producer");
+    producer
+        .send(FutureRecord::<(), str>::to(topic).payload(END_MARK), WAIT)
+        .await
+        .unwrap_or_else(|(err, _)| panic!("marking the end of {topic} on {brokers}: {err}"));
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", support::unique("chaos"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a consumer");
+    let mut partitions = TopicPartitionList::new();
+    partitions
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .expect("partition 0");
+    consumer.assign(&partitions).expect("assign partition 0");
+    let mut values = Vec::new();
+    loop {
+        let message = tokio::time::timeout(WAIT, consumer.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{topic}: {} records and not the end mark within {WAIT:?}",
+                    values.len()
+                )
+            })
+            .expect("a record");
+        let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
+        if value == END_MARK {
+            return values;
+        }
+        values.push(value);
+    }
+}
+
+/// The counts of function `name` in `host`.
+fn counts(host: &HostHandle, name: &str) -> QueueCounts {
+    host.resources()
+        .get::<QueueFunctions>()
+        .and_then(|functions| functions.get(name))
+        .unwrap_or_else(|| panic!("the host has no queue function `{name}`"))
+        .counts()
+}
+
+/// Waits until function `name` in `host` has completed the first third of the pipeline's
+/// messages: the fault's moment.
+async fn first_third_done(host: &HostHandle, name: &str, pipeline: &Pipeline) {
+    let third = pipeline.third() as u64;
+    support::until(WAIT, || counts(host, name).succeeded >= third).await;
+}
+
+/// The shared Azurite's queue service.
+fn azurite(connection: &str) -> Arc<dyn QueueService> {
+    Arc::new(AzureQueueService::new(
+        StorageAccount::from_connection_string(connection).expect("a valid connection string"),
+    ))
+}
+
+/// A free loopback port (free when asked; nothing holds it afterwards).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Waits until something accepts TCP connections at `addr`.
+async fn listening(addr: SocketAddr, what: &str) {
+    wait_for(WAIT, &format!("{what} listening on {addr}"), || async move {
+        TcpStream::connect_timeout(&addr, POLL).is_ok()
+    })
+    .await;
+}
+
+/// A service process of the test's own, restarted with the same command; killed when dropped.
+struct Service {
+    command: Command,
+    child: Child,
+    addr: SocketAddr,
+    what: &'static str,
+}
+
+impl Service {
+    /// Starts `command` (output to `log`) and waits until it listens on `addr`.
+    async fn start(mut command: Command, log: &Path, addr: SocketAddr, what: &'static str) -> Self {
+        let child = Self::spawn(&mut command, log, what);
+        listening(addr, what).await;
+        Self {
+            command,
+            child,
+            addr,
+            what,
+        }
+    }
+
+    fn spawn(command: &mut Command, log: &Path, what: &str) -> Child {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|err| panic!("opening {}: {err}", log.display()));
+        command
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("the log file"))
+            .stderr(file)
+            .spawn()
+            .unwrap_or_else(|err| panic!("starting {what}: {err}"))
+    }
+
+    /// Stops it: `SIGKILL` if `kill`, else `SIGTERM` (a clean stop); waits for the process to end.
+    async fn stop(&mut self, kill: bool) {
+        if kill {
+            self.child.kill().expect("SIGKILL the service");
+        } else {
+            signal(self.child.id(), "-TERM");
+        }
+        let what = format!("{} to exit", self.what);
+        let child = &mut self.child;
+        wait_for(WAIT, &what, || {
+            std::future::ready(matches!(child.try_wait(), Ok(Some(_))))
+        })
+        .await;
+    }
+
+    /// Starts the same command again (same port, same data) and waits until it listens.
+    async fn restart(&mut self, log: &Path) {
+        self.child = Self::spawn(&mut self.command, log, self.what);
+        listening(self.addr, self.what).await;
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends signal `flag` (`-TERM`, `-KILL`) to process `pid`.
+fn signal(pid: u32, flag: &str) {
+    let status = Command::new("kill")
+        .args([flag, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {flag} {pid} failed");
+}
+
+/// A directory of this test's own under the target directory.
+fn scratch(prefix: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique(prefix));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// A Tansu broker of this test's own, keeping its data in a SQLite file so it survives a kill.
+async fn tansu(program: &str, dir: &Path) -> (Service, String) {
+    let port = free_port();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let mut command = Command::new(program);
+    command
+        .arg("broker")
+        .args(["--listener-url", &url, "--advertised-listener-url", &url])
+        // An absolute path needs four slashes in Tansu 0.6.0's SQLite URL.
+        .args([
+            "--storage-engine",
+            &format!("sqlite:///{}", dir.join("tansu.db").display()),
+        ]);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let service = Service::start(command, &dir.join("tansu.log"), addr, "Tansu").await;
+    (service, format!("127.0.0.1:{port}"))
+}
+
+/// An Azurite queue service of this test's own, keeping its data in `dir` so it survives a
+/// restart; its connection string is the shared Azurite's with this one's port.
+async fn own_azurite(program: &str, shared: &str, dir: &Path) -> (Service, String) {
+    let port = free_port();
+    let mut command = Command::new(program);
+    command
+        .args(["--location", &dir.display().to_string()])
+        .args(["--disableTelemetry", "--silent", "--skipApiVersionCheck"])
+        .args(["--queueHost", "127.0.0.1", "--queuePort", &port.to_string()]);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let service = Service::start(command, &dir.join("azurite.log"), addr, "Azurite").await;
+    let endpoint = shared
+        .split(';')
+        .find_map(|part| part.strip_prefix("QueueEndpoint="))
+        .expect("the shared connection string names its QueueEndpoint");
+    let authority = endpoint
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("an endpoint URL with an authority");
+    let connection = shared.replace(authority, &format!("127.0.0.1:{port}"));
+    (service, connection)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_killed_and_restarted() {
+    let scenario = Scenario {
+        order: 1,
+        name: "broker-killed",
+        fault: "Tansu SIGKILLed mid-stream, restarted 3 s later (SQLite storage)",
+    };
+    let Some(program) = support::require("BINDINGS_TANSU_BIN") else {
+        return;
+    };
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let dir = scratch("tansu");
+    let log = dir.join("tansu.log");
+    let (mut broker, brokers) = tansu(&program, &dir).await;
+    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
+    let n = messages();
+    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let host = pipeline.host::<forward>(BROKER_FAULT_HOST_JSON).await;
+    pipeline.send_first_third().await;
+    first_third_done(&host, "forward", &pipeline).await;
+    broker.stop(true).await;
+    pipeline.send_rest().await;
+    tokio::time::sleep(OUTAGE).await;
+    broker.restart(&log).await;
+    pipeline.drained().await;
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+    pipeline.tally(&scenario).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A host on the in-memory queue and a one-broker mock cluster; `fault` is applied a third of the
+/// way through and `heal` after [`OUTAGE`].
+async fn mock_scenario(
+    scenario: &Scenario,
+    fault: impl FnOnce(&MockCluster<'static, rdkafka::producer::DefaultProducerContext>),
+    heal: impl FnOnce(&MockCluster<'static, rdkafka::producer::DefaultProducerContext>),
+) -> Row {
+    let cluster = MockCluster::new(1).expect("a mock cluster");
+    let topic = support::unique("chaos");
+    cluster.create_topic(&topic, 1, 1).expect("a topic");
+    let n = messages();
+    let pipeline = Pipeline::new(
+        Arc::new(MemoryQueueService::new()),
+        &cluster.bootstrap_servers(),
+        topic,
+        "m-",
+        n,
+    )
+    .await;
+    let host = pipeline.host::<forward>(BROKER_FAULT_HOST_JSON).await;
+    pipeline.send_first_third().await;
+    first_third_done(&host, "forward", &pipeline).await;
+    fault(&cluster);
+    pipeline.send_rest().await;
+    tokio::time::sleep(OUTAGE).await;
+    heal(&cluster);
+    pipeline.drained().await;
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+    pipeline.tally(scenario).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mock_broker_down_and_up() {
+    let scenario = Scenario {
+        order: 2,
+        name: "broker-down",
+        fault: "mock cluster: the broker down mid-stream for 3 s",
+    };
+    mock_scenario(
+        &scenario,
+        |cluster| cluster.broker_down(1).expect("broker down"),
+        |cluster| cluster.broker_up(1).expect("broker up"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mock_broker_slow() {
+    let scenario = Scenario {
+        order: 3,
+        name: "broker-slow",
+        fault: "mock cluster: 500 ms round trip from mid-stream on",
+    };
+    mock_scenario(
+        &scenario,
+        |cluster| {
+            cluster
+                .broker_round_trip_time(1, Duration::from_millis(500))
+                .expect("slow broker");
+        },
+        |_| {},
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mock_broker_errors() {
+    let scenario = Scenario {
+        order: 4,
+        name: "broker-errors",
+        fault: "mock cluster: 12 produce requests fail (transport, timeout, not enough replicas)",
+    };
+    mock_scenario(
+        &scenario,
+        |cluster| {
+            let errors: Vec<RDKafkaRespErr> = [
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR__TRANSPORT,
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+            ]
+            .into_iter()
+            .cycle()
+            .take(12)
+            .collect();
+            cluster.request_errors(RDKafkaApiKey::Produce, &errors);
+        },
+        |_| {},
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_restarted() {
+    let scenario = Scenario {
+        order: 5,
+        name: "storage-restarted",
+        fault: "Azurite stopped mid-stream, restarted 3 s later (--location)",
+    };
+    let Some(program) = support::require("BINDINGS_AZURITE_BIN") else {
+        return;
+    };
+    let Some(shared) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let dir = scratch("azurite");
+    let log = dir.join("azurite.log");
+    let (mut storage, connection) = own_azurite(&program, &shared, &dir).await;
+    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
+    let n = messages();
+    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let host = pipeline.host::<forward>(HOST_JSON).await;
+    pipeline.send_first_third().await;
+    first_third_done(&host, "forward", &pipeline).await;
+    pipeline.send_rest().await;
+    storage.stop(false).await;
+    tokio::time::sleep(OUTAGE).await;
+    storage.restart(&log).await;
+    pipeline.drained().await;
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+    pipeline.tally(&scenario).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An app directory for `queue_to_kafka` with [`HOST_JSON`].
+fn app_dir() -> PathBuf {
+    let dir = scratch("app");
+    std::fs::write(dir.join("host.json"), HOST_JSON).expect("host.json");
+    dir
+}
+
+/// A `queue_to_kafka` process on `pipeline`, started in `dir`.
+fn host_process(pipeline: &Pipeline, dir: &Path, connection: &str) -> Running {
+    Running::spawn(
+        Command::new(example("queue_to_kafka"))
+            .current_dir(dir)
+            .env("AzureWebJobsStorage", connection)
+            .env("BrokerList", &pipeline.brokers)
+            .env("InputQueue", &pipeline.queue)
+            .env("OutputTopic", &pipeline.topic),
+    )
+}
+
+/// Waits until `host` has printed `count` `processed` lines.
+fn processed(host: &Running, count: usize) {
+    let deadline = Instant::now() + WAIT;
+    let mut seen = 0;
+    while seen < count {
+        let line = host.next_line(deadline).unwrap_or_else(|| {
+            panic!(
+                "{seen} of {count} messages processed within {WAIT:?}\n{}",
+                host.output()
+            )
+        });
+        if line.starts_with("processed ") {
+            seen += 1;
+        }
+    }
+}
+
+/// SIGTERMs `host` and asserts it exits 0 (running invocations finished, producer flushed).
+fn stop_cleanly(host: &mut Running) {
+    signal(host.child.id(), "-TERM");
+    let (status, _) = host.wait(WAIT);
+    assert!(
+        status.success(),
+        "queue_to_kafka exited with {status} after SIGTERM\n{}",
+        host.output()
+    );
+}
+
+/// A `queue_to_kafka` process is stopped a third of the way through (`kill`: SIGKILL, else
+/// SIGTERM), then another finishes the queue.
+/// `None` if the services are missing (and skipping is allowed).
+async fn host_stopped_mid_batch(scenario: &Scenario, kill: bool) -> Option<Row> {
+    let connection = support::require("BINDINGS_AZURITE_CONNECTION_STRING")?;
+    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
+    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
+    let n = messages();
+    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let dir = app_dir();
+    let mut first = host_process(&pipeline, &dir, &connection);
+    pipeline.send_first_third().await;
+    tokio::task::block_in_place(|| processed(&first, pipeline.third()));
+    pipeline.send_rest().await;
+    if kill {
+        signal(first.child.id(), "-KILL");
+        let (status, _) = first.wait(WAIT);
+        assert!(!status.success(), "SIGKILL ends the host");
+    } else {
+        tokio::task::block_in_place(|| stop_cleanly(&mut first));
+    }
+    let mut second = host_process(&pipeline, &dir, &connection);
+    pipeline.drained().await;
+    tokio::task::block_in_place(|| stop_cleanly(&mut second));
+    let row = pipeline.tally(scenario).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(row)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_killed_mid_batch() {
+    let scenario = Scenario {
+        order: 6,
+        name: "host-killed",
+        fault: "queue_to_kafka SIGKILLed mid-batch, restarted (receive visibility 2 s)",
+    };
+    let Some(row) = host_stopped_mid_batch(&scenario, true).await else {
+        return;
+    };
+    // Only messages in flight at the kill can come twice: at most batchSize + newBatchThreshold.
+    assert!(row.duplicates <= 8 + 4, "{row:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_terminated_mid_batch() {
+    let scenario = Scenario {
+        order: 7,
+        name: "host-sigterm",
+        fault: "queue_to_kafka SIGTERMed mid-batch (drains, exits 0), restarted",
+    };
+    let Some(row) = host_stopped_mid_batch(&scenario, false).await else {
+        return;
+    };
+    assert_eq!(
+        row.duplicates, 0,
+        "a clean stop finishes and deletes what it started: {row:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn function_slower_than_visibility() {
+    let scenario = Scenario {
+        order: 8,
+        name: "slow-function",
+        fault: "each invocation 3 s, receive visibility 2 s (renewed every 1 s)",
+    };
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
+    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
+    let n = messages();
+    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    pipeline.send_all().await;
+    let host = pipeline.host::<slow_forward>(SLOW_HOST_JSON).await;
+    pipeline.drained().await;
+    let done = counts(&host, "slow_forward");
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+    let row = pipeline.tally(&scenario).await;
+    assert_eq!(row.duplicates, 0, "renewal keeps each message single-processed: {row:?}");
+    assert_eq!(done.received, n as u64, "no message was received twice: {done:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poison_storm() {
+    let scenario = Scenario {
+        order: 9,
+        name: "poison-storm",
+        fault: "every message fails (maxDequeueCount 2)",
+    };
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
+    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
+    let n = messages();
+    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, FAIL_PREFIX, n).await;
+    pipeline.send_all().await;
+    let host = pipeline.host::<forward>(POISON_HOST_JSON).await;
+    pipeline.drained().await;
+    let done = counts(&host, "forward");
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+    let row = pipeline.tally(&scenario).await;
+    assert_eq!(
+        (row.delivered, row.poisoned),
+        (0, n),
+        "every message ends in the poison queue, once, intact: {row:?}"
+    );
+    assert_eq!(done.failed, 2 * n as u64, "two attempts each: {done:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_hosts_compete() {
+    let scenario = Scenario {
+        order: 10,
+        name: "three-hosts",
+        fault: "three queue_to_kafka processes on one queue",
+    };
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
+    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
+    let n = messages();
+    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let dir = app_dir();
+    pipeline.send_all().await;
+    let mut hosts: Vec<Running> = (0..3)
+        .map(|_| host_process(&pipeline, &dir, &connection))
+        .collect();
+    pipeline.drained().await;
+    tokio::task::block_in_place(|| hosts.iter_mut().for_each(stop_cleanly));
+    let row = pipeline.tally(&scenario).await;
+    assert_eq!(
+        row.duplicates, 0,
+        "pop receipts keep competing hosts off each other's messages: {row:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
