@@ -8,7 +8,7 @@
 //! `BINDINGS_CHAOS_REPORT` to a directory where each scenario writes its row of the matrix.
 //!
 //! Faults that stop a service use an instance of their own on a free port (a Tansu broker on a
-//! SQLite file, an Azurite with a `--location`), so no other test sees them; librdkafka's mock
+//! `SQLite` file, an Azurite with a `--location`), so no other test sees them; librdkafka's mock
 //! cluster gives the slow and failing broker in-process. Host processes are the `queue_to_kafka`
 //! example, killed and signalled like in production.
 
@@ -32,8 +32,8 @@ use bindings::queue::{
 };
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::Message as _;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use support::process::{Running, example};
@@ -304,7 +304,11 @@ impl Pipeline {
             .approximate_count(&self.queue)
             .await
             .expect("count the input queue");
-        assert_eq!(left, 0, "{}: messages left in the input queue", scenario.name);
+        assert_eq!(
+            left, 0,
+            "{}: messages left in the input queue",
+            scenario.name
+        );
         let sent: HashSet<&str> = self.bodies.iter().map(String::as_str).collect();
         let records = read_topic(&self.brokers, &self.topic).await;
         let mut delivered: HashMap<&str, usize> = HashMap::new();
@@ -431,11 +435,22 @@ async fn first_third_done(host: &HostHandle, name: &str, pipeline: &Pipeline) {
     support::until(WAIT, || counts(host, name).succeeded >= third).await;
 }
 
-/// The shared Azurite's queue service.
-fn azurite(connection: &str) -> Arc<dyn QueueService> {
-    Arc::new(AzureQueueService::new(
+/// The shared Azurite's connection string and Tansu's address (`None`: skipped, see
+/// [`support::require`]).
+fn shared_services() -> Option<(String, String)> {
+    let connection = support::require("BINDINGS_AZURITE_CONNECTION_STRING")?;
+    let brokers = support::require("BINDINGS_KAFKA_BROKERS")?;
+    Some((connection, brokers))
+}
+
+/// A pipeline from a fresh queue on the storage account `connection` to a fresh topic on
+/// `brokers`, for [`messages`] bodies starting with `prefix`.
+async fn azure_pipeline(connection: &str, brokers: &str, prefix: &str) -> Pipeline {
+    let queues = Arc::new(AzureQueueService::new(
         StorageAccount::from_connection_string(connection).expect("a valid connection string"),
-    ))
+    ));
+    let topic = support::kafka::create_topic(brokers, &support::unique("chaos")).await;
+    Pipeline::new(queues, brokers, topic, prefix, messages()).await
 }
 
 /// A free loopback port (free when asked; nothing holds it afterwards).
@@ -448,9 +463,11 @@ fn free_port() -> u16 {
 
 /// Waits until something accepts TCP connections at `addr`.
 async fn listening(addr: SocketAddr, what: &str) {
-    wait_for(WAIT, &format!("{what} listening on {addr}"), || async move {
-        TcpStream::connect_timeout(&addr, POLL).is_ok()
-    })
+    wait_for(
+        WAIT,
+        &format!("{what} listening on {addr}"),
+        || async move { TcpStream::connect_timeout(&addr, POLL).is_ok() },
+    )
     .await;
 }
 
@@ -459,6 +476,7 @@ struct Service {
     command: Command,
     child: Child,
     addr: SocketAddr,
+    log: PathBuf,
     what: &'static str,
 }
 
@@ -471,6 +489,7 @@ impl Service {
             command,
             child,
             addr,
+            log: log.to_owned(),
             what,
         }
     }
@@ -505,8 +524,8 @@ impl Service {
     }
 
     /// Starts the same command again (same port, same data) and waits until it listens.
-    async fn restart(&mut self, log: &Path) {
-        self.child = Self::spawn(&mut self.command, log, self.what);
+    async fn restart(&mut self) {
+        self.child = Self::spawn(&mut self.command, &self.log, self.what);
         listening(self.addr, self.what).await;
     }
 }
@@ -534,7 +553,7 @@ fn scratch(prefix: &str) -> PathBuf {
     dir
 }
 
-/// A Tansu broker of this test's own, keeping its data in a SQLite file so it survives a kill.
+/// A Tansu broker of this test's own, keeping its data in a `SQLite` file so it survives a kill.
 async fn tansu(program: &str, dir: &Path) -> (Service, String) {
     let port = free_port();
     let url = format!("tcp://127.0.0.1:{port}");
@@ -590,22 +609,56 @@ async fn broker_killed_and_restarted() {
         return;
     };
     let dir = scratch("tansu");
-    let log = dir.join("tansu.log");
     let (mut broker, brokers) = tansu(&program, &dir).await;
-    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
-    let n = messages();
-    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
-    let host = pipeline.host::<forward>(BROKER_FAULT_HOST_JSON).await;
+    let pipeline = azure_pipeline(&connection, &brokers, "m-").await;
+    let outage = Outage {
+        kill: true,
+        send_while_down: true,
+    };
+    through_outage(
+        &scenario,
+        &pipeline,
+        BROKER_FAULT_HOST_JSON,
+        &mut broker,
+        outage,
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// How [`through_outage`] stops a service.
+struct Outage {
+    /// SIGKILL (else SIGTERM, a clean stop).
+    kill: bool,
+    /// Send the last two thirds while the service is down (else just before it stops).
+    send_while_down: bool,
+}
+
+/// The in-process `forward` host on `pipeline` while `service` has an outage: the first third of
+/// the messages go through, then `service` stops for [`OUTAGE`] and starts again; then the
+/// pipeline is drained and tallied.
+async fn through_outage(
+    scenario: &Scenario,
+    pipeline: &Pipeline,
+    host_json: &str,
+    service: &mut Service,
+    outage: Outage,
+) {
+    let host = pipeline.host::<forward>(host_json).await;
     pipeline.send_first_third().await;
-    first_third_done(&host, "forward", &pipeline).await;
-    broker.stop(true).await;
-    pipeline.send_rest().await;
+    first_third_done(&host, "forward", pipeline).await;
+    if !outage.send_while_down {
+        pipeline.send_rest().await;
+    }
+    service.stop(outage.kill).await;
+    if outage.send_while_down {
+        pipeline.send_rest().await;
+    }
     tokio::time::sleep(OUTAGE).await;
-    broker.restart(&log).await;
+    service.restart().await;
     pipeline.drained().await;
     host.shutdown(WAIT).await.expect("the host stops cleanly");
-    pipeline.tally(&scenario).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    pipeline.tally(scenario).await;
 }
 
 /// A host on the in-memory queue and a one-broker mock cluster; `fault` is applied a third of the
@@ -709,28 +762,18 @@ async fn storage_restarted() {
     let Some(program) = support::require("BINDINGS_AZURITE_BIN") else {
         return;
     };
-    let Some(shared) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
-        return;
-    };
-    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+    let Some((shared, brokers)) = shared_services() else {
         return;
     };
     let dir = scratch("azurite");
-    let log = dir.join("azurite.log");
     let (mut storage, connection) = own_azurite(&program, &shared, &dir).await;
-    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
-    let n = messages();
-    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
-    let host = pipeline.host::<forward>(HOST_JSON).await;
-    pipeline.send_first_third().await;
-    first_third_done(&host, "forward", &pipeline).await;
-    pipeline.send_rest().await;
-    storage.stop(false).await;
-    tokio::time::sleep(OUTAGE).await;
-    storage.restart(&log).await;
-    pipeline.drained().await;
-    host.shutdown(WAIT).await.expect("the host stops cleanly");
-    pipeline.tally(&scenario).await;
+    let pipeline = azure_pipeline(&connection, &brokers, "m-").await;
+    // The messages are sent before the stop: a stopped storage service takes none.
+    let outage = Outage {
+        kill: false,
+        send_while_down: false,
+    };
+    through_outage(&scenario, &pipeline, HOST_JSON, &mut storage, outage).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -785,11 +828,8 @@ fn stop_cleanly(host: &mut Running) {
 /// SIGTERM), then another finishes the queue.
 /// `None` if the services are missing (and skipping is allowed).
 async fn host_stopped_mid_batch(scenario: &Scenario, kill: bool) -> Option<Row> {
-    let connection = support::require("BINDINGS_AZURITE_CONNECTION_STRING")?;
-    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
-    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
-    let n = messages();
-    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let (connection, brokers) = shared_services()?;
+    let pipeline = azure_pipeline(&connection, &brokers, "m-").await;
     let dir = app_dir();
     let mut first = host_process(&pipeline, &dir, &connection);
     pipeline.send_first_third().await;
@@ -847,21 +887,25 @@ async fn function_slower_than_visibility() {
         name: "slow-function",
         fault: "each invocation 3 s, receive visibility 2 s (renewed every 1 s)",
     };
-    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+    let Some((connection, brokers)) = shared_services() else {
         return;
     };
-    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
-    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
-    let n = messages();
-    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let pipeline = azure_pipeline(&connection, &brokers, "m-").await;
     pipeline.send_all().await;
+    let n = pipeline.bodies.len();
     let host = pipeline.host::<slow_forward>(SLOW_HOST_JSON).await;
     pipeline.drained().await;
     let done = counts(&host, "slow_forward");
     host.shutdown(WAIT).await.expect("the host stops cleanly");
     let row = pipeline.tally(&scenario).await;
-    assert_eq!(row.duplicates, 0, "renewal keeps each message single-processed: {row:?}");
-    assert_eq!(done.received, n as u64, "no message was received twice: {done:?}");
+    assert_eq!(
+        row.duplicates, 0,
+        "renewal keeps each message single-processed: {row:?}"
+    );
+    assert_eq!(
+        done.received, n as u64,
+        "no message was received twice: {done:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -871,14 +915,12 @@ async fn poison_storm() {
         name: "poison-storm",
         fault: "every message fails (maxDequeueCount 2)",
     };
-    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+    let Some((connection, brokers)) = shared_services() else {
         return;
     };
-    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
-    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
-    let n = messages();
-    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, FAIL_PREFIX, n).await;
+    let pipeline = azure_pipeline(&connection, &brokers, FAIL_PREFIX).await;
     pipeline.send_all().await;
+    let n = pipeline.bodies.len();
     let host = pipeline.host::<forward>(POISON_HOST_JSON).await;
     pipeline.drained().await;
     let done = counts(&host, "forward");
@@ -899,13 +941,10 @@ async fn three_hosts_compete() {
         name: "three-hosts",
         fault: "three queue_to_kafka processes on one queue",
     };
-    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+    let Some((connection, brokers)) = shared_services() else {
         return;
     };
-    let brokers = support::require("BINDINGS_KAFKA_BROKERS").expect("checked with Azurite");
-    let topic = support::kafka::create_topic(&brokers, &support::unique("chaos")).await;
-    let n = messages();
-    let pipeline = Pipeline::new(azurite(&connection), &brokers, topic, "m-", n).await;
+    let pipeline = azure_pipeline(&connection, &brokers, "m-").await;
     let dir = app_dir();
     pipeline.send_all().await;
     let mut hosts: Vec<Running> = (0..3)

@@ -58,7 +58,11 @@ pub(crate) fn run(messages: u64) -> Result<u8> {
     let rows = rows(&report)?;
     let matrix = matrix(&rows);
     println!("\n{matrix}");
-    println!("chaos: {} scenarios in {}", rows.len(), timing::human(elapsed));
+    println!(
+        "chaos: {} scenarios in {}",
+        rows.len(),
+        timing::human(elapsed)
+    );
     if !status.success() {
         eprintln!(
             "chaos: a scenario failed ({}); RELIABILITY.md is left as it was",
