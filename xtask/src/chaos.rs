@@ -34,16 +34,30 @@ pub(crate) fn run(messages: u64) -> Result<u8> {
     let _ = fs::remove_dir_all(&report);
 
     let began = Instant::now();
-    // The host processes of the matrix are the `queue_to_kafka` example.
+    // The host processes of the matrix are the `queue_to_kafka` example. `--workspace` as in
+    // `cargo xtask test`, so both share their build.
     let mut build = cmd::cargo();
-    build.args(["build", "--all-features", "--example", "queue_to_kafka"]);
+    build.args([
+        "build",
+        "--workspace",
+        "--all-features",
+        "--example",
+        "queue_to_kafka",
+    ]);
     let status = cmd::run(&mut build).and_then(|()| {
         let mut test = cmd::cargo();
-        test.args(["test", "--all-features", "--test", "chaos", "--"])
-            .arg("--test-threads=1")
-            .env(MESSAGES_VAR, messages.to_string())
-            .env(REPORT_VAR, &report)
-            .envs(state.vars());
+        test.args([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--test",
+            "chaos",
+            "--",
+        ])
+        .arg("--test-threads=1")
+        .env(MESSAGES_VAR, messages.to_string())
+        .env(REPORT_VAR, &report)
+        .envs(state.vars());
         cmd::status(&mut test)
     });
     let elapsed = began.elapsed();
