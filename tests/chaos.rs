@@ -572,6 +572,18 @@ async fn tansu(program: &str, dir: &Path) -> (Service, String) {
     (service, format!("127.0.0.1:{port}"))
 }
 
+/// The Azurite program (`BINDINGS_AZURITE_BIN`), for an Azurite of the test's own.
+fn azurite_program() -> Option<String> {
+    const VAR: &str = "BINDINGS_AZURITE_BIN";
+    let running = support::service("BINDINGS_AZURITE_CONNECTION_STRING").is_some();
+    assert!(
+        support::service(VAR).is_some() || !running || support::skip_allowed(),
+        "{VAR} is not recorded: the running Azurite was started by an older xtask, and `services up` \
+         reuses it as it is; run `cargo xtask services down`, then `cargo xtask services up`"
+    );
+    support::require(VAR)
+}
+
 /// An Azurite queue service of this test's own, keeping its data in `dir` so it survives a
 /// restart; its connection string is the shared Azurite's with this one's port.
 async fn own_azurite(program: &str, shared: &str, dir: &Path) -> (Service, String) {
@@ -760,7 +772,7 @@ async fn storage_restarted() {
         name: "storage-restarted",
         fault: "Azurite stopped mid-stream, restarted 3 s later (--location)",
     };
-    let Some(program) = support::require("BINDINGS_AZURITE_BIN") else {
+    let Some(program) = azurite_program() else {
         return;
     };
     let Some((shared, brokers)) = shared_services() else {
