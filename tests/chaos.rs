@@ -95,6 +95,17 @@ const BROKER_FAULT_HOST_JSON: &str = r#"{
   }
 }"#;
 
+/// [`BROKER_FAULT_HOST_JSON`] with deliveries that give up after 1 s, so an outage fails
+/// invocations instead of holding them.
+const SHORT_DELIVERY_HOST_JSON: &str = r#"{
+  "version": "2.0",
+  "extensions": {
+    "queues": { "batchSize": 8, "maxPollingInterval": "00:00:00.200", "visibilityTimeout": "00:00:00",
+                "maxDequeueCount": 20 },
+    "kafka": { "messageTimeoutMs": 1000 }
+  }
+}"#;
+
 /// Quick polling; storage and host faults.
 const HOST_JSON: &str = r#"{
   "version": "2.0",
@@ -615,6 +626,12 @@ async fn broker_killed_and_restarted() {
         name: "broker-killed",
         fault: "Tansu SIGKILLed mid-stream, restarted 3 s later (SQLite storage)",
     };
+    broker_outage(&scenario).await;
+}
+
+/// A Tansu of the test's own is `SIGKILLed` a third of the way through, the rest of the messages
+/// are sent while it is down, and it restarts after [`OUTAGE`].
+async fn broker_outage(scenario: &Scenario) {
     let Some(program) = support::require("BINDINGS_TANSU_BIN") else {
         return;
     };
@@ -629,7 +646,7 @@ async fn broker_killed_and_restarted() {
         send_while_down: true,
     };
     through_outage(
-        &scenario,
+        scenario,
         &pipeline,
         BROKER_FAULT_HOST_JSON,
         &mut broker,
@@ -675,12 +692,13 @@ async fn through_outage(
 }
 
 /// A host on the in-memory queue and a one-broker mock cluster; `fault` is applied a third of the
-/// way through and `heal` after [`OUTAGE`].
+/// way through and `heal` after [`OUTAGE`]. The row, and the function's counts.
 async fn mock_scenario(
     scenario: &Scenario,
+    host_json: &str,
     fault: impl FnOnce(&MockCluster<'static, rdkafka::producer::DefaultProducerContext>),
     heal: impl FnOnce(&MockCluster<'static, rdkafka::producer::DefaultProducerContext>),
-) -> Row {
+) -> (Row, QueueCounts) {
     let cluster = MockCluster::new(1).expect("a mock cluster");
     let topic = support::unique("chaos");
     cluster.create_topic(&topic, 1, 1).expect("a topic");
@@ -693,7 +711,7 @@ async fn mock_scenario(
         n,
     )
     .await;
-    let host = pipeline.host::<forward>(BROKER_FAULT_HOST_JSON).await;
+    let host = pipeline.host::<forward>(host_json).await;
     pipeline.send_first_third().await;
     first_third_done(&host, "forward", &pipeline).await;
     fault(&cluster);
@@ -701,8 +719,9 @@ async fn mock_scenario(
     tokio::time::sleep(OUTAGE).await;
     heal(&cluster);
     pipeline.drained().await;
+    let done = counts(&host, "forward");
     host.shutdown(WAIT).await.expect("the host stops cleanly");
-    pipeline.tally(scenario).await
+    (pipeline.tally(scenario).await, done)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -714,6 +733,7 @@ async fn mock_broker_down_and_up() {
     };
     mock_scenario(
         &scenario,
+        BROKER_FAULT_HOST_JSON,
         |cluster| cluster.broker_down(1).expect("broker down"),
         |cluster| cluster.broker_up(1).expect("broker up"),
     )
@@ -721,14 +741,35 @@ async fn mock_broker_down_and_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn mock_broker_slow() {
+async fn mock_broker_down_longer_than_delivery_timeout() {
     let scenario = Scenario {
         order: 3,
+        name: "broker-down-timeouts",
+        fault: "mock cluster: the broker down for 3 s, messageTimeoutMs 1000: deliveries fail, retried",
+    };
+    let (_, done) = mock_scenario(
+        &scenario,
+        SHORT_DELIVERY_HOST_JSON,
+        |cluster| cluster.broker_down(1).expect("broker down"),
+        |cluster| cluster.broker_up(1).expect("broker up"),
+    )
+    .await;
+    assert!(
+        done.failed > 0,
+        "deliveries failed during the outage and their messages were retried: {done:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mock_broker_slow() {
+    let scenario = Scenario {
+        order: 4,
         name: "broker-slow",
         fault: "mock cluster: 500 ms round trip from mid-stream on",
     };
     mock_scenario(
         &scenario,
+        BROKER_FAULT_HOST_JSON,
         |cluster| {
             cluster
                 .broker_round_trip_time(1, Duration::from_millis(500))
@@ -742,12 +783,13 @@ async fn mock_broker_slow() {
 #[tokio::test(flavor = "multi_thread")]
 async fn mock_broker_errors() {
     let scenario = Scenario {
-        order: 4,
+        order: 5,
         name: "broker-errors",
         fault: "mock cluster: 12 produce requests fail (transport, timeout, not enough replicas)",
     };
-    mock_scenario(
+    let (_, done) = mock_scenario(
         &scenario,
+        BROKER_FAULT_HOST_JSON,
         |cluster| {
             let errors: Vec<RDKafkaRespErr> = [
                 RDKafkaRespErr::RD_KAFKA_RESP_ERR__TRANSPORT,
@@ -763,12 +805,16 @@ async fn mock_broker_errors() {
         |_| {},
     )
     .await;
+    assert!(
+        done.failed > 0,
+        "the refused produce requests failed invocations, retried later: {done:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_restarted() {
     let scenario = Scenario {
-        order: 5,
+        order: 6,
         name: "storage-restarted",
         fault: "Azurite stopped mid-stream, restarted 3 s later (--location)",
     };
@@ -866,7 +912,7 @@ async fn host_stopped_mid_batch(scenario: &Scenario, kill: bool) -> Option<Row> 
 #[tokio::test(flavor = "multi_thread")]
 async fn host_killed_mid_batch() {
     let scenario = Scenario {
-        order: 6,
+        order: 7,
         name: "host-killed",
         fault: "queue_to_kafka SIGKILLed mid-batch, restarted (receive visibility 2 s)",
     };
@@ -880,7 +926,7 @@ async fn host_killed_mid_batch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn host_terminated_mid_batch() {
     let scenario = Scenario {
-        order: 7,
+        order: 8,
         name: "host-sigterm",
         fault: "queue_to_kafka SIGTERMed mid-batch (drains, exits 0), restarted",
     };
@@ -896,7 +942,7 @@ async fn host_terminated_mid_batch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn function_slower_than_visibility() {
     let scenario = Scenario {
-        order: 8,
+        order: 9,
         name: "slow-function",
         fault: "each invocation 3 s, receive visibility 2 s (renewed every 1 s)",
     };
@@ -924,7 +970,7 @@ async fn function_slower_than_visibility() {
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_storm() {
     let scenario = Scenario {
-        order: 9,
+        order: 10,
         name: "poison-storm",
         fault: "every message fails (maxDequeueCount 2)",
     };
@@ -950,7 +996,7 @@ async fn poison_storm() {
 #[tokio::test(flavor = "multi_thread")]
 async fn three_hosts_compete() {
     let scenario = Scenario {
-        order: 10,
+        order: 11,
         name: "three-hosts",
         fault: "three queue_to_kafka processes on one queue",
     };
