@@ -242,11 +242,20 @@ pub(crate) fn python_with(packages: &[&str]) -> PathBuf {
 /// subscriber misses events whose callsites other test threads registered first). Tests find
 /// their own lines by a unique name (a queue, topic or function).
 pub(crate) fn logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    logs_up_to(tracing_subscriber::filter::LevelFilter::INFO)
+}
+
+/// [`logs`], capturing every level up to `level` (`TRACE`: everything, as the secrets test
+/// wants). The first call in a test binary sets the level.
+pub(crate) fn logs_up_to(
+    level: tracing_subscriber::filter::LevelFilter,
+) -> &'static std::sync::Mutex<Vec<u8>> {
     static LOGS: OnceLock<&'static std::sync::Mutex<Vec<u8>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         let buffer: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::default());
         tracing_subscriber::fmt()
             .with_ansi(false)
+            .with_max_level(level)
             .with_writer(move || Captured(buffer))
             .init();
         buffer

@@ -7,12 +7,14 @@
 //! - `test`: the workspace's tests with those services up, stopping them afterwards.
 //! - `lint`: formatting, clippy and docs, each with warnings as errors.
 //! - `ci`: `lint`, then `test`, as CI runs them.
+//! - `fuzz`: the fuzz targets of `fuzz/` (cargo-fuzz), each for a given time.
 
 mod apt;
 mod azurite;
 mod ci;
 mod cmd;
 mod error;
+mod fuzz;
 mod interrupt;
 mod kafka_scram;
 mod kafka_tls;
@@ -51,6 +53,10 @@ Commands:
   lint                             cargo fmt --check, clippy -D warnings, doc with -Dwarnings;
                                    stops at the first failing step
   ci                               `lint`, then `test`: what CI runs
+  fuzz [--secs N] [TARGET ...]     Run each fuzz target of fuzz/ (default: all) for N seconds
+                                   (default 60) with cargo-fuzz (installed into the cache if
+                                   missing); prints runs, coverage and corpus per target and
+                                   fails on a crash, naming the input that caused it
   help                             Print this text
 
 Services:
@@ -107,6 +113,7 @@ fn dispatch(args: &[String]) -> Result<u8> {
         }
         ["ci"] => ci::run(true),
         ["lint"] => ci::run(false),
+        ["fuzz", rest @ ..] => fuzz::run(&fuzz::Options::parse(rest)?),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             Ok(0)
