@@ -71,7 +71,8 @@ async fn text_only(text: String) -> Result<(), FunctionError> {
 async fn invalid_utf8_for_a_string_parameter_ends_in_poison_with_its_body_intact() {
     support::logs();
     let body = b64(&[0x66, 0x6f, 0xff, 0xfe, 0x6f]);
-    let (handle, memory, queue) = on_memory::<text_only>(&[body.clone()], Settings::new()).await;
+    let (handle, memory, queue) =
+        on_memory::<text_only>(std::slice::from_ref(&body), Settings::new()).await;
     support::until(Duration::from_secs(60), || {
         counts(&handle, "text_only").poisoned == 1
     })

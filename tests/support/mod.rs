@@ -165,6 +165,21 @@ fn has_port(item: &str) -> bool {
         .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
 }
 
+/// `connection` (a storage connection string) with its `AccountKey` replaced by `key`.
+pub(crate) fn with_account_key(connection: &str, key: &str) -> String {
+    connection
+        .split(';')
+        .map(|part| {
+            if part.starts_with("AccountKey=") {
+                format!("AccountKey={key}")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// A name no other test (in this run or a concurrent one) uses: `prefix-pid-counter-time`.
 /// Lower-case letters, digits and `-` only, so it is a valid queue and topic name when
 /// `prefix` is (keep it short: queue names have at most 63 characters).

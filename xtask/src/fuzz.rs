@@ -15,6 +15,7 @@ use std::process::Command;
 
 use crate::cmd;
 use crate::error::{Context as _, Error, Result};
+use crate::install::Tool;
 use crate::interrupt;
 use crate::paths;
 
@@ -266,43 +267,15 @@ fn build_dir() -> PathBuf {
 
 /// The cargo-fuzz binary from the per-machine cache, installed there first if missing.
 fn prepare() -> Result<PathBuf> {
-    let root = paths::cache_dir()?.join(format!("cargo-fuzz-{VERSION}"));
-    let bin = root.join("bin").join("cargo-fuzz");
-    if bin.is_file() {
-        return Ok(bin);
+    Tool {
+        name: "cargo-fuzz",
+        version: VERSION,
+        features: &[],
+        label: "fuzz",
+        build_time: "~2 min",
+        instead: "see cargo's output above",
     }
-    eprintln!(
-        "fuzz: installing cargo-fuzz {VERSION} into {} (first time on this machine, ~2 min)",
-        root.display()
-    );
-    let target = root.join("build");
-    let mut install = cmd::cargo();
-    install
-        .args([
-            "install",
-            "cargo-fuzz",
-            "--version",
-            VERSION,
-            "--locked",
-            "--root",
-        ])
-        .arg(&root)
-        .arg("--target-dir")
-        .arg(&target)
-        // Outside the workspace, so its `.cargo/config.toml` does not apply.
-        .current_dir(paths::cache_dir()?);
-    cmd::run(&mut install)
-        .map_err(|err| err.prefixed("fuzz: installing cargo-fuzz failed (needs crates.io)"))?;
-    // The build directory is large and no longer needed.
-    let _ = fs::remove_dir_all(&target);
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(Error::new(format!(
-            "fuzz: `cargo install cargo-fuzz` succeeded but {} is missing",
-            bin.display()
-        )))
-    }
+    .cached()
 }
 
 #[cfg(test)]

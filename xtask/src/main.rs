@@ -15,6 +15,7 @@ mod ci;
 mod cmd;
 mod error;
 mod fuzz;
+mod install;
 mod interrupt;
 mod kafka_scram;
 mod kafka_tls;
