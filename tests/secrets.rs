@@ -256,6 +256,12 @@ async fn on_azurite_a_refused_account_key_or_signature_leaks_nothing() {
     let err = refused_by_azurite(wrong_sas).await;
     assert!(err.contains("refused the credentials"), "{err}");
     assert_no_secret("a refused signature's error", &err);
+    let log = support::log_text();
+    assert!(
+        log.lines()
+            .any(|line| line.contains(" DEBUG ") || line.contains(" TRACE ")),
+        "the capture holds the debug levels too"
+    );
     assert_no_secret_logged();
 }
 

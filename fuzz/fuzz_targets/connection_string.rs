@@ -20,7 +20,10 @@ fn shown(text: &str) -> String {
             );
             assert!(endpoint.query().is_none(), "{text:?}: endpoint has a query");
             if matches!(account.credential, Credential::SharedKey { .. }) {
-                assert!(account.account_name.is_some(), "{text:?}: shared key, no account name");
+                assert!(
+                    account.account_name.is_some(),
+                    "{text:?}: shared key, no account name"
+                );
             }
             format!("{account:?}")
         }
@@ -39,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         let secret = value.trim();
-        if !SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key.trim())) {
+        if !SECRET_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key.trim()))
+        {
             continue;
         }
         // A value that also stands elsewhere in the input (say, as the account name) may be shown
@@ -56,6 +62,11 @@ fuzz_target!(|data: &[u8]| {
         let redacted_part = format!("{key}={}", value.replace(secret, &redacted(secret)));
         redacted_parts[index] = &redacted_part;
         let shown_redacted = shown(&redacted_parts.join(";"));
-        assert_not_echoed("the connection string parser", secret, &shown_text, &shown_redacted);
+        assert_not_echoed(
+            "the connection string parser",
+            secret,
+            &shown_text,
+            &shown_redacted,
+        );
     }
 });

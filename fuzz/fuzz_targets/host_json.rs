@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     match HostConfig::from_json_str(text) {
         Ok(config) => {
             for warning in &config.warnings {
-                assert!(warning.starts_with("$"), "warning without a path: {warning}");
+                assert!(
+                    warning.starts_with("$"),
+                    "warning without a path: {warning}"
+                );
             }
             // Debug must not panic either (durations, enums).
             let _ = format!("{config:?}");

@@ -19,12 +19,18 @@ fuzz_target!(|data: &[u8]| {
                 assert!(partition >= 0, "{text:?}: partition {partition}");
             }
             if let Some(timestamp) = record.timestamp {
-                assert!(timestamp >= 0, "{text:?}: timestamp {timestamp} is before 1970");
+                assert!(
+                    timestamp >= 0,
+                    "{text:?}: timestamp {timestamp} is before 1970"
+                );
             }
         }
         Err(err) => {
             let message = err.to_string();
-            assert!(err.is_poison(), "{text:?}: a malformed event is not worth retrying");
+            assert!(
+                err.is_poison(),
+                "{text:?}: a malformed event is not worth retrying"
+            );
             assert!(
                 message.contains("JSON-string Kafka event") && message.len() < MAX_MESSAGE_LEN,
                 "{text:?}: {message}"

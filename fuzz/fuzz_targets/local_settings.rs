@@ -75,6 +75,11 @@ fuzz_target!(|data: &[u8]| {
         }
         let redacted_text = Value::Object(redacted_root).to_string();
         let shown_redacted = shown(&redacted_text, &names);
-        assert_not_echoed("local.settings.json loading", secret, &shown_text, &shown_redacted);
+        assert_not_echoed(
+            "local.settings.json loading",
+            secret,
+            &shown_text,
+            &shown_redacted,
+        );
     }
 });

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(template.to_string(), source);
     for name in template.names() {
-        assert!(!name.is_empty() && source.contains(name), "{source:?}: {name:?}");
+        assert!(
+            !name.is_empty() && source.contains(name),
+            "{source:?}: {name:?}"
+        );
     }
     let mut binding_data = BindingData::new();
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(json) {
