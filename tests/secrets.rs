@@ -368,6 +368,57 @@ async fn on_tansu_a_wrong_tls_key_password_leaks_nothing() {
     assert_no_secret_logged();
 }
 
+#[derive(serde::Serialize)]
+struct Order {
+    id: String,
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}"#,
+    schema_registry_url = "%RegistryUrl%",
+    schema_registry_username = "registry-user",
+    schema_registry_password = "%RegistryPassword%"
+)]
+async fn registered(id: String) -> Avro<Order> {
+    Avro(Order { id })
+}
+
+#[tokio::test]
+async fn an_unreachable_schema_registry_leaks_nothing() {
+    capture_logs();
+    let topic = support::unique("t");
+    let cluster = rdkafka::mocking::MockCluster::new(1).expect("a mock cluster");
+    cluster.create_topic(&topic, 1, 1).expect("a topic");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    // The password given as the username's, and in the URL's user information, too.
+    for url in [
+        format!("http://{closed}"),
+        format!("http://registry-user:{REGISTRY_PASSWORD}@{closed}"),
+    ] {
+        let builder = Host::builder()
+            .settings(
+                secret_settings()
+                    .with("Brokers", cluster.bootstrap_servers())
+                    .with("Topic", topic.clone())
+                    .with("RegistryUrl", url),
+            )
+            .function::<registered>();
+        let err = failure_of(builder, "registered").await;
+        assert!(
+            err.contains("schema registry") && err.contains("check `schema_registry_url`"),
+            "the error names the registry and what to check: {err}"
+        );
+        assert_no_secret("an unreachable registry's error", &err);
+    }
+    assert_no_secret_logged();
+}
+
 #[http_trigger(methods = ["get"], auth_level = "function")]
 async fn keyed() -> &'static str {
     "opened"
