@@ -294,12 +294,18 @@ async fn key_protected(text: String) -> String {
     text
 }
 
-/// Calls `function` once on a started host and returns the failure (build or call), shown.
+/// Calls `function` once on a started host and returns the failure (build or call), shown;
+/// checks the `Debug` of the builder, the host and its handle on the way.
 async fn failure_of(builder: bindings::HostBuilder, function: &str) -> String {
+    assert_no_secret("the host builder's Debug", &format!("{builder:?}"));
     let handle: HostHandle = match builder.build().await {
-        Ok(host) => host.start(),
+        Ok(host) => {
+            assert_no_secret("the built host's Debug", &format!("{host:?}"));
+            host.start()
+        }
         Err(err) => return format!("{err}\n{err:?}"),
     };
+    assert_no_secret("the host's Debug", &format!("{handle:?}"));
     let result = handle.call(function, "secret-test").await;
     let _ = handle.shutdown(Duration::from_secs(10)).await;
     match result {
