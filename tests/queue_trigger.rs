@@ -975,17 +975,7 @@ async fn on_azurite_refused_credentials_stop_the_host_with_a_clear_error() {
         return;
     };
     let key = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXk=";
-    let wrong: String = connection
-        .split(';')
-        .map(|part| {
-            if part.starts_with("AccountKey=") {
-                format!("AccountKey={key}")
-            } else {
-                part.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(";");
+    let wrong = support::with_account_key(&connection, key);
     let queue = support::unique("auth");
     let handle = Host::builder()
         .settings(

@@ -216,6 +216,13 @@ impl Settings {
         Self::from_local_json(path, &text)
     }
 
+    /// For fuzzing only, not part of the API (it may change without notice): what
+    /// [`Settings::from_local_file`] makes of a `local.settings.json` holding `text`.
+    #[doc(hidden)]
+    pub fn from_local_json_for_fuzzing(text: &str) -> Result<Self, SettingsError> {
+        Self::from_local_json(Path::new(LOCAL_SETTINGS_FILE), text)
+    }
+
     fn from_local_json(path: &Path, text: &str) -> Result<Self, SettingsError> {
         let invalid = |reason: String| SettingsError::InvalidLocalFile {
             path: path.to_owned(),

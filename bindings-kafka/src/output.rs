@@ -360,9 +360,11 @@ impl OutputAttribute for KafkaOutputAttribute {
         let shared = producers
             .get_or_create(&options)
             .map_err(|err| {
+                let err = err.to_string();
                 cx.problem(format!(
-                    "cannot create a Kafka producer for brokers `{}`: {err}",
-                    options.brokers
+                    "cannot create a Kafka producer for brokers `{}`: {err}{}",
+                    options.brokers,
+                    creation_hint(&err)
                 ));
             })
             .ok()?;
@@ -615,6 +617,44 @@ impl KafkaOutput {
             other => {
                 FunctionError::retry(format!("Kafka: cannot send to topic `{topic}`: {other}"))
             }
+        }
+    }
+}
+
+/// What to check when librdkafka refuses to create a producer, from the property it names.
+fn creation_hint(error: &str) -> &'static str {
+    if error.contains("ssl.key") {
+        "; check `ssl_key_location` (or `ssl_key_pem`) and `ssl_key_password`: the key must be \
+         PEM, match the certificate, and open with that password"
+    } else if error.contains("ssl.certificate") {
+        "; check `ssl_certificate_location` (or `ssl_certificate_pem`): a PEM certificate"
+    } else if error.contains("ssl.ca") {
+        "; check `ssl_ca_location` (or `ssl_ca_pem`): the PEM certificate of the CA that signed \
+         the brokers' certificates"
+    } else {
+        "; check the output's options and host.json's extensions.kafka"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_producer_says_which_options_to_check() {
+        for (error, option) in [
+            (
+                "Client creation error: ssl.key.location failed: error:0A080009:SSL routines::PEM lib",
+                "`ssl_key_password`",
+            ),
+            (
+                "ssl.certificate.location failed",
+                "`ssl_certificate_location`",
+            ),
+            ("ssl.ca.location failed", "`ssl_ca_location`"),
+            ("No such configuration property", "extensions.kafka"),
+        ] {
+            assert!(creation_hint(error).contains(option), "{error}");
         }
     }
 }

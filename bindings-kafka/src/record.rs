@@ -311,9 +311,12 @@ pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError
                     "an RFC 3339 time such as \"2022-04-09T03:20:06.591Z\"",
                 )
             })?;
+            // Kafka timestamps are milliseconds since 1970; brokers refuse negative ones.
             Some(
                 i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
-                    .map_err(|_| bad("Timestamp", "a time after 1970"))?,
+                    .ok()
+                    .filter(|millis| *millis >= 0)
+                    .ok_or_else(|| bad("Timestamp", "a time from 1970 on"))?,
             )
         }
         Some(_) => return Err(bad("Timestamp", "an RFC 3339 time string")),
@@ -468,6 +471,16 @@ mod tests {
             (r#"{"Value":"v","Partition":"0"}"#, "\"Partition\""),
             (r#"{"Value":"v","Partition":-2}"#, "\"Partition\""),
             (r#"{"Value":"v","Timestamp":"yesterday"}"#, "\"Timestamp\""),
+            // Found by the `kafka_event` fuzz target: a time before 1970 became a negative
+            // timestamp, which brokers refuse, so the message failed on every retry.
+            (
+                r#"{"Value":"v","Timestamp":"1011-04-09T03:20:06.591Z"}"#,
+                "\"Timestamp\": expected a time from 1970 on",
+            ),
+            (
+                r#"{"Value":"v","Timestamp":"1969-12-31T23:59:59.999Z"}"#,
+                "\"Timestamp\": expected a time from 1970 on",
+            ),
             (r#"{"Value":"v","Offset":"x"}"#, "\"Offset\""),
             (r#"{"Value":"v","Topic":1}"#, "\"Topic\""),
             (r#"{"Value":"v","Headers":{}}"#, "\"Headers\""),

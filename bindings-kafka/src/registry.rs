@@ -9,6 +9,8 @@ use serde::Deserialize;
 /// Where to register schemas, and how to authenticate.
 pub(crate) struct Registry {
     url: String,
+    /// `url` without its user information (which may hold a password), for messages.
+    shown: String,
     username: Option<String>,
     password: Option<String>,
     client: reqwest::Client,
@@ -19,7 +21,7 @@ pub(crate) struct Registry {
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")
-            .field("url", &self.url)
+            .field("url", &self.shown)
             .field("username", &self.username)
             .finish_non_exhaustive()
     }
@@ -32,8 +34,10 @@ struct Registered {
 
 impl Registry {
     pub(crate) fn new(url: &str, username: Option<String>, password: Option<String>) -> Self {
+        let url = url.trim_end_matches('/');
         Self {
-            url: url.trim_end_matches('/').to_owned(),
+            url: url.to_owned(),
+            shown: without_user_info(url),
             username,
             password,
             client: reqwest::Client::new(),
@@ -61,26 +65,28 @@ impl Registry {
         if let Some(user) = &self.username {
             request = request.basic_auth(user, self.password.as_deref());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("schema registry {}: {e}", self.url))?;
+        // reqwest's errors name the URL, user information included: leave it out.
+        let unreachable = |e: reqwest::Error| {
+            format!(
+                "schema registry {}: {}; check `schema_registry_url` and that the registry is up",
+                self.shown,
+                e.without_url()
+            )
+        };
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| format!("schema registry {}: {e}", self.url))?;
+        let body = response.text().await.map_err(unreachable)?;
         if !status.is_success() {
             let detail: String = body.chars().take(200).collect();
             return Err(format!(
                 "schema registry {} refused subject `{subject}`: {status}: {detail}",
-                self.url
+                self.shown
             ));
         }
         let registered: Registered = serde_json::from_str(&body).map_err(|e| {
             format!(
                 "schema registry {}: unexpected answer for subject `{subject}`: {e}",
-                self.url
+                self.shown
             )
         })?;
         self.ids
@@ -88,5 +94,37 @@ impl Registry {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(subject.to_owned(), registered.id);
         Ok(registered.id)
+    }
+}
+
+/// `url` with its user information (`user:password@`) shown as `***@`.
+fn without_user_info(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_the_url_without_user_information() {
+        assert_eq!(
+            without_user_info("https://user:pa55@registry:8081/base"),
+            "https://***@registry:8081/base"
+        );
+        assert_eq!(
+            without_user_info("http://registry:8081"),
+            "http://registry:8081"
+        );
+        assert_eq!(without_user_info("registry:8081"), "registry:8081");
+        let registry = Registry::new("http://u:pa55@r:1/", None, Some("pa55".into()));
+        assert!(!format!("{registry:?}").contains("pa55"));
     }
 }

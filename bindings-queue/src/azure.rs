@@ -298,13 +298,7 @@ impl AzureQueueService {
     async fn send_impl(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
         const OP: &str = "send";
         if text.len() > MAX_MESSAGE_SIZE {
-            return Err(ServiceError::new(
-                ServiceErrorKind::MessageTooLarge,
-                format!(
-                    "{OP} on queue `{queue}`: the message has {} bytes; the service stores at most {MAX_MESSAGE_SIZE}",
-                    text.len()
-                ),
-            ));
+            return Err(ServiceError::too_large(queue, text.len()));
         }
         let client = self.client(OP, queue)?;
         let message = QueueMessage {

@@ -242,14 +242,7 @@ impl QueueService for MemoryQueueService {
         Box::pin(async move {
             self.count();
             if text.len() > MAX_MESSAGE_SIZE {
-                return Err(ServiceError::from_status(
-                    413,
-                    Some("RequestBodyTooLarge".into()),
-                    format!(
-                        "message of {} bytes is over the {MAX_MESSAGE_SIZE}-byte limit",
-                        text.len()
-                    ),
-                ));
+                return Err(ServiceError::too_large(queue, text.len()));
             }
             self.with_queue(queue, |q, now| {
                 q.messages.push_back(Stored {

@@ -103,6 +103,20 @@ impl ServiceError {
         }
     }
 
+    /// `send` on `queue` refused before any request: the message has `len` bytes, over
+    /// [`MAX_MESSAGE_SIZE`].
+    pub(crate) fn too_large(queue: &str, len: usize) -> Self {
+        Self {
+            kind: ServiceErrorKind::MessageTooLarge,
+            status: None,
+            code: None,
+            message: format!(
+                "send on queue `{queue}`: the message has {len} bytes; the service stores at most \
+                 {MAX_MESSAGE_SIZE}; store the payload elsewhere (a blob, say) and queue a reference to it"
+            ),
+        }
+    }
+
     /// Classifies an HTTP answer by status and service error code.
     pub fn from_status(status: u16, code: Option<String>, message: impl Into<String>) -> Self {
         let kind = match (status, code.as_deref()) {

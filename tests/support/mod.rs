@@ -168,6 +168,21 @@ fn has_port(item: &str) -> bool {
         .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
 }
 
+/// `connection` (a storage connection string) with its `AccountKey` replaced by `key`.
+pub(crate) fn with_account_key(connection: &str, key: &str) -> String {
+    connection
+        .split(';')
+        .map(|part| {
+            if part.starts_with("AccountKey=") {
+                format!("AccountKey={key}")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// A name no other test (in this run or a concurrent one) uses: `prefix-pid-counter-time`.
 /// Lower-case letters, digits and `-` only, so it is a valid queue and topic name when
 /// `prefix` is (keep it short: queue names have at most 63 characters).
@@ -245,11 +260,20 @@ pub(crate) fn python_with(packages: &[&str]) -> PathBuf {
 /// subscriber misses events whose callsites other test threads registered first). Tests find
 /// their own lines by a unique name (a queue, topic or function).
 pub(crate) fn logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    logs_up_to(tracing_subscriber::filter::LevelFilter::INFO)
+}
+
+/// [`logs`], capturing every level up to `level` (`TRACE`: everything, as the secrets test
+/// wants). The first call in a test binary sets the level.
+pub(crate) fn logs_up_to(
+    level: tracing_subscriber::filter::LevelFilter,
+) -> &'static std::sync::Mutex<Vec<u8>> {
     static LOGS: OnceLock<&'static std::sync::Mutex<Vec<u8>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         let buffer: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::default());
         tracing_subscriber::fmt()
             .with_ansi(false)
+            .with_max_level(level)
             .with_writer(move || Captured(buffer))
             .init();
         buffer

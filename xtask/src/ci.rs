@@ -20,8 +20,16 @@ enum Step {
 }
 
 /// The steps, named as they are reported.
-const STEPS: [(&str, Step); 4] = [
+const STEPS: [(&str, Step); 5] = [
     ("fmt", Step::Cargo(&["fmt", "--all", "--", "--check"], &[])),
+    // The fuzz targets are outside the workspace (cargo-fuzz builds them with its own flags).
+    (
+        "fmt fuzz",
+        Step::Cargo(
+            &["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"],
+            &[],
+        ),
+    ),
     (
         "clippy",
         Step::Cargo(

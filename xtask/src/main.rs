@@ -9,6 +9,7 @@
 //! - `ci`: `lint`, then `test`, as CI runs them.
 //! - `chaos`: the fault matrix with many messages per scenario; its figures go into
 //!   `RELIABILITY.md`.
+//! - `fuzz`: the fuzz targets of `fuzz/` (cargo-fuzz), each for a given time.
 
 mod apt;
 mod azurite;
@@ -16,6 +17,8 @@ mod chaos;
 mod ci;
 mod cmd;
 mod error;
+mod fuzz;
+mod install;
 mod interrupt;
 mod kafka_scram;
 mod kafka_tls;
@@ -58,6 +61,10 @@ Commands:
                                    (default 1000; `test` runs it with 40), one scenario at a
                                    time; prints the matrix and, if every scenario passed,
                                    writes it into RELIABILITY.md
+  fuzz [--secs N] [TARGET ...]     Run each fuzz target of fuzz/ (default: all) for N seconds
+                                   (default 60) with cargo-fuzz (installed into the cache if
+                                   missing); prints runs, coverage and corpus per target and
+                                   fails on a crash, naming the input that caused it
   help                             Print this text
 
 Services:
@@ -121,6 +128,7 @@ fn dispatch(args: &[String]) -> Result<u8> {
         },
         ["ci"] => ci::run(true),
         ["lint"] => ci::run(false),
+        ["fuzz", rest @ ..] => fuzz::run(&fuzz::Options::parse(rest)?),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             Ok(0)

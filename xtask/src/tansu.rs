@@ -2,7 +2,6 @@
 //! the cache outside the repository (or any binary named by `BINDINGS_TANSU_BIN`).
 
 use std::env;
-use std::fs;
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,10 +10,9 @@ use std::time::Duration;
 
 use crate::cmd;
 use crate::error::{Error, Result};
-use crate::interrupt;
+use crate::install::Tool;
 use crate::launch::{self, Spec};
 use crate::net;
-use crate::paths;
 use crate::process::{self, Log};
 use crate::state::Entry;
 
@@ -38,60 +36,15 @@ pub(crate) fn prepare() -> Result<PathBuf> {
             )))
         };
     }
-    let root = paths::cache_dir()?.join(format!("tansu-{VERSION}"));
-    let bin = root.join("bin").join("tansu");
-    if bin.is_file() {
-        return Ok(bin);
+    Tool {
+        name: "tansu",
+        version: VERSION,
+        features: &["dynostore", "libsql"],
+        label: "kafka",
+        build_time: "~15 min on 2 cores",
+        instead: &format!("set {BIN_VAR} to use an existing tansu binary instead"),
     }
-    build(&root)?;
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(Error::new(format!(
-            "kafka: `cargo install tansu` succeeded but {} is missing",
-            bin.display()
-        )))
-    }
-}
-
-/// `cargo install tansu` into `root` (its `bin/tansu`), keeping the build directory until it
-/// succeeds so an interrupted build resumes.
-fn build(root: &Path) -> Result<()> {
-    let target = root.join("build");
-    fs::create_dir_all(root)
-        .map_err(|err| Error::new(format!("creating {}: {err}", root.display())))?;
-    eprintln!(
-        "kafka: building Tansu {VERSION} into {} (first time on this machine, ~15 min on 2 cores)",
-        root.display()
-    );
-    let program = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut install = Command::new(program);
-    install
-        .args(["install", "tansu", "--version", VERSION, "--locked"])
-        .args(["--features", "dynostore,libsql"])
-        .arg("--root")
-        .arg(root)
-        .arg("--target-dir")
-        .arg(&target)
-        // Outside the workspace, so its `.cargo/config.toml` does not apply.
-        .current_dir(root);
-    cmd::run(&mut install).map_err(|err| {
-        if interrupt::interrupted() {
-            Error::new(format!(
-                "kafka: building Tansu was interrupted; the next `cargo xtask services up` \
-                 resumes it from {}",
-                target.display()
-            ))
-        } else {
-            Error::new(format!(
-                "kafka: building Tansu failed: {err}\n  \
-                 (needs crates.io; set {BIN_VAR} to use an existing tansu binary instead)"
-            ))
-        }
-    })?;
-    // The build directory is large and no longer needed.
-    let _ = fs::remove_dir_all(&target);
-    Ok(())
+    .cached()
 }
 
 /// Where a broker keeps its data.
