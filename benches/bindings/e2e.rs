@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::prelude::*;
-use bindings::queue::{QueueService, QueueServices};
+use bindings::queue::QueueService;
 
 use crate::counting::{Counting, LatencyProbe};
 use crate::measure::{Better, Plan, Record, Report, quantile};
@@ -115,8 +115,6 @@ async fn offer(
     let topic = crate::kafka::tansu_topic(brokers).await?;
     let probe = Arc::new(LatencyProbe::default());
     let counting = Arc::new(Counting::new(Arc::clone(azurite), Some(Arc::clone(&probe))));
-    let services = QueueServices::new();
-    services.insert("Storage", Arc::clone(&counting) as Arc<dyn QueueService>);
     let host = Host::builder()
         .settings(
             Settings::new()
@@ -124,7 +122,9 @@ async fn offer(
                 .with("Topic", &topic)
                 .with("Brokers", brokers),
         )
-        .resource(Arc::new(services))
+        .resource(crate::queue::storage(
+            Arc::clone(&counting) as Arc<dyn QueueService>
+        ))
         .function::<forward>()
         .build()
         .await?

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bindings::format_timespan;
 use bindings::prelude::*;
-use bindings::queue::{QueueService, QueueServices};
+use bindings::queue::QueueService;
 
 use crate::counting::Counting;
 use crate::measure::{Better, Plan, Record, Report};
@@ -27,8 +27,6 @@ pub(crate) async fn run(plan: &Plan, report: &mut Report) -> BenchResult<()> {
     let queue = support::unique("bench-idle");
     azurite.create_queue(&queue).await?;
     let counting = Arc::new(Counting::new(azurite, None));
-    let services = QueueServices::new();
-    services.insert("Storage", Arc::clone(&counting) as Arc<dyn QueueService>);
     let max = plan.idle_max_polling;
     let config = HostConfig::from_json_str(&format!(
         r#"{{"version":"2.0","extensions":{{"queues":{{"maxPollingInterval":"{}"}}}}}}"#,
@@ -37,7 +35,9 @@ pub(crate) async fn run(plan: &Plan, report: &mut Report) -> BenchResult<()> {
     let host = Host::builder()
         .settings(Settings::new().with("Queue", &queue))
         .host_config(config)
-        .resource(Arc::new(services))
+        .resource(crate::queue::storage(
+            Arc::clone(&counting) as Arc<dyn QueueService>
+        ))
         .function::<idle_function>()
         .build()
         .await?

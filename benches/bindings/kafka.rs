@@ -212,8 +212,7 @@ async fn compare(
     Ok(())
 }
 
-/// Runs `workers` loops that each invoke `function` until `window` has passed; messages/s over
-/// the time until the last invocation finished.
+/// Invokes `function` with `value` from `workers` loops until `window` has passed.
 async fn ours(
     host: &Arc<HostHandle>,
     function: &'static str,
@@ -222,32 +221,16 @@ async fn ours(
     workers: usize,
     window: Duration,
 ) -> BenchResult<f64> {
-    let sent = Arc::new(AtomicUsize::new(0));
-    let began = Instant::now();
-    let deadline = began + window;
-    let tasks: Vec<_> = (0..workers)
-        .map(|_| {
-            let (host, value, sent) = (Arc::clone(host), value.clone(), Arc::clone(&sent));
-            tokio::spawn(async move {
-                while Instant::now() < deadline {
-                    host.call(function, value.clone()).await?;
-                    sent.fetch_add(per_invocation, Ordering::Relaxed);
-                }
-                Ok::<_, bindings::CallError>(())
-            })
-        })
-        .collect();
-    for task in join_all(tasks).await {
-        task??;
-    }
-    Ok(crate::measure::rate(
-        sent.load(Ordering::Relaxed),
-        began.elapsed(),
-    ))
+    let (host, value) = (Arc::clone(host), value.clone());
+    drive(workers, window, per_invocation, move || {
+        let (host, value) = (Arc::clone(&host), value.clone());
+        async move { Ok(host.call(function, value).await?) }
+    })
+    .await
 }
 
-/// The same shape by hand: each worker sends `per_invocation` records and awaits every delivery,
-/// until `window` has passed.
+/// The same shape by hand: each call sends `per_invocation` records with `FutureProducer::send`
+/// and awaits every delivery.
 async fn baseline(
     producer: &Arc<FutureProducer>,
     topic: &str,
@@ -256,28 +239,49 @@ async fn baseline(
     workers: usize,
     window: Duration,
 ) -> BenchResult<f64> {
+    let (producer, value, topic) = (Arc::clone(producer), value.clone(), Arc::<str>::from(topic));
+    drive(workers, window, per_invocation, move || {
+        let (producer, value, topic) = (Arc::clone(&producer), value.clone(), Arc::clone(&topic));
+        async move {
+            let deliveries = (0..per_invocation).map(|_| {
+                producer.send(
+                    FutureRecord::<[u8], [u8]>::to(&topic).payload(&value[..]),
+                    QUEUE_TIMEOUT,
+                )
+            });
+            for delivery in join_all(deliveries).await {
+                delivery.map_err(|(err, _)| format!("baseline delivery to `{topic}`: {err}"))?;
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// Runs `workers` tasks that each repeat `call` (which sends `per_call` messages and awaits their
+/// delivery) until `window` has passed; messages/s over the time until the last call finished.
+async fn drive<F, Fut>(
+    workers: usize,
+    window: Duration,
+    per_call: usize,
+    call: F,
+) -> BenchResult<f64>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = BenchResult<()>> + Send,
+{
     let sent = Arc::new(AtomicUsize::new(0));
     let began = Instant::now();
     let deadline = began + window;
     let tasks: Vec<_> = (0..workers)
         .map(|_| {
-            let (producer, value, sent) = (Arc::clone(producer), value.clone(), Arc::clone(&sent));
-            let topic = topic.to_owned();
+            let (call, sent) = (call.clone(), Arc::clone(&sent));
             tokio::spawn(async move {
                 while Instant::now() < deadline {
-                    let deliveries = (0..per_invocation).map(|_| {
-                        producer.send(
-                            FutureRecord::<[u8], [u8]>::to(&topic).payload(&value[..]),
-                            QUEUE_TIMEOUT,
-                        )
-                    });
-                    for delivery in join_all(deliveries).await {
-                        delivery
-                            .map_err(|(err, _)| format!("baseline delivery to `{topic}`: {err}"))?;
-                    }
-                    sent.fetch_add(per_invocation, Ordering::Relaxed);
+                    call().await?;
+                    sent.fetch_add(per_call, Ordering::Relaxed);
                 }
-                Ok::<_, String>(())
+                Ok::<_, crate::BenchError>(())
             })
         })
         .collect();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bindings::HostBuilder;
 use bindings::prelude::*;
-use bindings::queue::{QueueService, QueueServices};
+use bindings::queue::QueueService;
 use tokio::sync::mpsc;
 
 use crate::counting::Counting;
@@ -70,15 +70,15 @@ async fn host(queues: &[String]) -> BenchResult<()> {
         return Err(format!("name 1 to {} queues", REGISTER.len()).into());
     }
     let counting = Arc::new(Counting::new(crate::queue::azurite()?, None));
-    let services = QueueServices::new();
-    services.insert("Storage", Arc::clone(&counting) as Arc<dyn QueueService>);
     let mut settings = Settings::new();
     for (n, queue) in queues.iter().enumerate() {
-        settings = settings.with(&format!("Queue{n}"), queue);
+        settings = settings.with(format!("Queue{n}"), queue);
     }
     let mut builder = Host::builder()
         .settings(settings)
-        .resource(Arc::new(services));
+        .resource(crate::queue::storage(
+            Arc::clone(&counting) as Arc<dyn QueueService>
+        ));
     for register in &REGISTER[..queues.len()] {
         builder = register(builder);
     }

@@ -45,6 +45,13 @@ pub(crate) fn azurite() -> BenchResult<Arc<dyn QueueService>> {
     Ok(Arc::new(AzureQueueService::new(account)))
 }
 
+/// The host resource that makes connection `Storage` (the default) use `service`.
+pub(crate) fn storage(service: Arc<dyn QueueService>) -> Arc<QueueServices> {
+    let services = QueueServices::new();
+    services.insert("Storage", service);
+    Arc::new(services)
+}
+
 pub(crate) async fn run(plan: &Plan, report: &mut Report) -> BenchResult<()> {
     compare(plan, report, "Azurite", azurite()?, plan.azurite_messages).await?;
     let memory: Arc<dyn QueueService> = Arc::new(MemoryQueueService::new());
@@ -162,12 +169,10 @@ async fn trigger(
     count: usize,
     config: HostConfig,
 ) -> BenchResult<Duration> {
-    let services = QueueServices::new();
-    services.insert("Storage", Arc::clone(service));
     let host = Host::builder()
         .settings(Settings::new().with("Queue", queue))
         .host_config(config)
-        .resource(Arc::new(services))
+        .resource(storage(Arc::clone(service)))
         .function::<drain>()
         .build()
         .await?;

@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn draws_one_bar_per_comparison() {
         let results = parse(
-            r#"{"kind":"figure","group":"kafka","scenario":"Kafka output throughput: mock, 1 msg <x>","unit":"msg/s","better":"higher","ours":[90,100],"baseline":[100,100],"target":0.95,"note":""}
+            r#"{"kind":"figure","group":"kafka","scenario":"Kafka output throughput: mock, 1 msg <x>","unit":"msg/s","better":"higher","ours":[80,90],"baseline":[100,100],"target":0.95,"note":""}
 {"kind":"figure","group":"idle","scenario":"idle","unit":"req/min","better":"lower","ours":[3],"baseline":null,"target":null,"note":""}"#,
         )
         .unwrap();
