@@ -67,17 +67,26 @@ pub(crate) async fn run(plan: &Plan, report: &mut Report) -> BenchResult<()> {
 
     let brokers = crate::measure::service("BINDINGS_KAFKA_BROKERS")?;
     let topic = tansu_topic(&brokers).await?;
-    compare(plan, report, "Tansu", &brokers, &topic).await
+    compare(plan, report, "Tansu", &brokers, &topic).await?;
+    // Tansu's memory engine keeps every record: give the gigabytes back.
+    admin(&brokers)?
+        .delete_topics(&[&topic], &AdminOptions::new())
+        .await
+        .map_err(|err| format!("deleting topic `{topic}` on `{brokers}`: {err}"))?;
+    Ok(())
+}
+
+fn admin(brokers: &str) -> BenchResult<AdminClient<DefaultClientContext>> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(|err| format!("admin client for `{brokers}`: {err}"))?)
 }
 
 /// A fresh topic on the broker at `brokers`.
 pub(crate) async fn tansu_topic(brokers: &str) -> BenchResult<String> {
     let topic = support::unique("bench-kafka");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .map_err(|err| format!("admin client for `{brokers}`: {err}"))?;
-    let created = admin
+    let created = admin(brokers)?
         .create_topics(
             &[NewTopic::new(
                 &topic,

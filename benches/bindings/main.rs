@@ -87,6 +87,14 @@ impl Options {
 }
 
 fn main() -> ExitCode {
+    // The library's warnings (a failed receive, a slow broker) explain odd figures.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(process::HOST_MODE) {
         return process::host_main(&args[1..]);

@@ -76,6 +76,7 @@ async fn host(queues: &[String]) -> BenchResult<()> {
     }
     let mut builder = Host::builder()
         .settings(settings)
+        .host_config(crate::queue::host_config(false)?)
         .resource(crate::queue::storage(
             Arc::clone(&counting) as Arc<dyn QueueService>
         ));
