@@ -51,14 +51,14 @@ impl Plan {
     pub(crate) const FULL: Self = Self {
         reps: 5,
         kafka_window: Duration::from_secs(2),
-        azurite_messages: 2_000,
+        azurite_messages: 1_000,
         memory_messages: 40_000,
         e2e_rates: &[50, 100, 200, 400, 800, 1600],
         e2e_window: Duration::from_secs(10),
         idle_max_polling: Duration::from_secs(2),
         idle_window: Duration::from_secs(45),
         process_reps: 3,
-        scaling_messages: 2_000,
+        scaling_messages: 1_000,
     };
 }
 
