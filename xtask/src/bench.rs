@@ -20,8 +20,9 @@ use crate::timing;
 const BENCH: &str = "bindings";
 
 /// Run the benchmarks (`quick`: the short development run, whose report goes under
-/// `target/bench/` so it never replaces the committed full-run figures). Returns the exit code.
-pub(crate) fn run(quick: bool) -> Result<u8> {
+/// `target/bench/` so it never replaces the committed full-run figures) and write the report;
+/// `report_only`: write the report from the results of an earlier run. Returns the exit code.
+pub(crate) fn run((quick, report_only): (bool, bool)) -> Result<u8> {
     let command = if quick {
         "cargo xtask bench --quick"
     } else {
@@ -34,35 +35,9 @@ pub(crate) fn run(quick: bool) -> Result<u8> {
     } else {
         "results.jsonl"
     });
-    if results.exists() {
-        fs::remove_file(&results).context(|| format!("removing {}", paths::short(&results)))?;
-    }
-
-    let began = Instant::now();
-    let mut build = cmd::cargo();
-    build.args(["bench", "--bench", BENCH, "--no-run"]);
-    let built = cmd::status(&mut build)?;
-    println!("build (release): {}", timing::human(began.elapsed()));
-    if !built.success() {
-        eprintln!("bench: the build failed ({})", cmd::describe(built));
-        return Ok(cmd::exit_code(built));
-    }
-    let mut list = cmd::cargo();
-    list.args(["bench", "--quiet", "--bench", BENCH, "--", "--list"]);
-    let groups = cmd::output(&mut list)?;
-    // Each group on fresh services: Azurite slows down for minutes after a heavy group (its
-    // in-memory store cleans up behind it), which would make the next group measure that.
-    for group in groups
-        .lines()
-        .map(str::trim)
-        .filter(|group| !group.is_empty())
-    {
-        let code = run_group(group, quick, &results)?;
+    if !report_only {
+        let code = measure(quick, &results)?;
         if code != 0 {
-            eprintln!(
-                "bench: group `{group}` failed (exit code {code}); results so far: {}",
-                paths::short(&results)
-            );
             return Ok(code);
         }
     }
@@ -101,6 +76,43 @@ pub(crate) fn run(quick: bool) -> Result<u8> {
         paths::short(&markdown),
         paths::short(&chart)
     );
+    Ok(0)
+}
+
+/// Builds the benchmarks and runs every group, each on fresh services; results go to `results`.
+fn measure(quick: bool, results: &Path) -> Result<u8> {
+    if results.exists() {
+        fs::remove_file(results).context(|| format!("removing {}", paths::short(results)))?;
+    }
+
+    let began = Instant::now();
+    let mut build = cmd::cargo();
+    build.args(["bench", "--bench", BENCH, "--no-run"]);
+    let built = cmd::status(&mut build)?;
+    println!("build (release): {}", timing::human(began.elapsed()));
+    if !built.success() {
+        eprintln!("bench: the build failed ({})", cmd::describe(built));
+        return Ok(cmd::exit_code(built));
+    }
+    let mut list = cmd::cargo();
+    list.args(["bench", "--quiet", "--bench", BENCH, "--", "--list"]);
+    let groups = cmd::output(&mut list)?;
+    // Each group on fresh services: Azurite slows down for minutes after a heavy group (its
+    // in-memory store cleans up behind it), which would make the next group measure that.
+    for group in groups
+        .lines()
+        .map(str::trim)
+        .filter(|group| !group.is_empty())
+    {
+        let code = run_group(group, quick, results)?;
+        if code != 0 {
+            eprintln!(
+                "bench: group `{group}` failed (exit code {code}); results so far: {}",
+                paths::short(results)
+            );
+            return Ok(code);
+        }
+    }
     Ok(0)
 }
 
@@ -179,13 +191,16 @@ fn machine() -> String {
     format!("{model} ({cores} cores){memory}{kernel}")
 }
 
-/// The arguments of `cargo xtask bench`: nothing, or `--quick`.
-pub(crate) fn parse_args(args: &[&str]) -> Result<bool> {
+/// The arguments of `cargo xtask bench`: nothing, `--quick`, `--report` (write the report from
+/// the last full run's results) or `--quick --report`; as (quick, report only).
+pub(crate) fn parse_args(args: &[&str]) -> Result<(bool, bool)> {
     match args {
-        [] => Ok(false),
-        ["--quick"] => Ok(true),
+        [] => Ok((false, false)),
+        ["--quick"] => Ok((true, false)),
+        ["--report"] => Ok((false, true)),
+        ["--quick", "--report"] | ["--report", "--quick"] => Ok((true, true)),
         other => Err(Error::new(format!(
-            "bench: unknown arguments `{}`; the only option is --quick",
+            "bench: unknown arguments `{}`; the options are --quick and --report",
             other.join(" ")
         ))),
     }

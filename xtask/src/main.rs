@@ -53,10 +53,11 @@ Commands:
   test [-- <cargo test args>]      services up, `cargo test --workspace --all-features [args]`
                                    with the services' variables set, then stop the services
                                    this run started (also on failure or Ctrl-C)
-  bench [--quick]                  services up (azurite, kafka), the benchmarks in a release
+  bench [--quick] [--report]       services up (azurite, kafka), the benchmarks in a release
                                    build (`cargo bench --bench bindings`), services down; writes
                                    BENCHMARKS.md and docs/benchmarks.svg (--quick: a short run,
-                                   under 2 minutes, reported in target/bench/ instead)
+                                   under 2 minutes, reported in target/bench/ instead;
+                                   --report: only write the report from the last results)
   lint                             cargo fmt --check, clippy -D warnings, doc with -Dwarnings;
                                    stops at the first failing step
   ci                               `lint`, then `test`: what CI runs
