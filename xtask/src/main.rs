@@ -6,6 +6,8 @@
 //!   tests (see `tests/support/mod.rs`).
 //! - `test`: the workspace's tests with those services up, stopping them afterwards.
 //! - `lint`: formatting, clippy and docs, each with warnings as errors.
+//! - `bench [--quick]`: the benchmarks (`benches/bindings`, release build) with Azurite and
+//!   Tansu up, written to `BENCHMARKS.md` and `docs/benchmarks.svg`.
 //! - `ci`: `lint`, then `test`, as CI runs them.
 //! - `chaos`: the fault matrix with many messages per scenario; its figures go into
 //!   `RELIABILITY.md`.
@@ -13,7 +15,9 @@
 
 mod apt;
 mod azurite;
+mod bench;
 mod chaos;
+mod chart;
 mod ci;
 mod cmd;
 mod error;
@@ -27,6 +31,7 @@ mod net;
 mod paths;
 mod process;
 mod random;
+mod report;
 mod services;
 mod state;
 mod stunnel;
@@ -54,6 +59,11 @@ Commands:
   test [-- <cargo test args>]      services up, `cargo test --workspace --all-features [args]`
                                    with the services' variables set, then stop the services
                                    this run started (also on failure or Ctrl-C)
+  bench [--quick] [--report]       services up (azurite, kafka), the benchmarks in a release
+                                   build (`cargo bench --bench bindings`), services down; writes
+                                   BENCHMARKS.md and docs/benchmarks.svg (--quick: a short run,
+                                   under 2 minutes, reported in target/bench/ instead;
+                                   --report: only write the report from the last results)
   lint                             cargo fmt --check, clippy -D warnings, doc with -Dwarnings;
                                    stops at the first failing step
   ci                               `lint`, then `test`: what CI runs
@@ -119,6 +129,7 @@ fn dispatch(args: &[String]) -> Result<u8> {
             let extra: Vec<String> = extra.iter().map(|&arg| arg.to_owned()).collect();
             test::run(&extra)
         }
+        ["bench", rest @ ..] => bench::run(bench::parse_args(rest)?),
         ["chaos"] => chaos::run(chaos::DEFAULT_MESSAGES),
         ["chaos", "--messages", n] => match n.parse() {
             Ok(n) if n > 0 => chaos::run(n),

@@ -1,0 +1,174 @@
+//! A [`QueueService`] decorator that counts and timestamps every storage request the trigger
+//! makes, given to the host through the `QueueServices` resource: the honest way to count an idle
+//! function's requests, see a host's first poll, and time messages from enqueue to completion.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bindings::queue::{QueueService, Receipt, ReceivedMessage, ServiceError};
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
+
+/// Enqueue-to-completion times of messages: the sender notes when it sends each text; a message's
+/// latency ends when the trigger deletes it, which it does only after the function's outputs were
+/// delivered (for a Kafka output: acknowledged by the broker).
+#[derive(Debug, Default)]
+pub(crate) struct LatencyProbe {
+    /// When each message text was sent.
+    sent: Mutex<HashMap<String, Instant>>,
+    /// The text of each received message id.
+    texts: Mutex<HashMap<String, String>>,
+    /// Completed messages' latencies.
+    latencies: Mutex<Vec<Duration>>,
+}
+
+impl LatencyProbe {
+    /// Notes that `text` is being sent now.
+    pub(crate) fn sending(&self, text: &str) {
+        lock(&self.sent).insert(text.to_owned(), Instant::now());
+    }
+
+    /// The latencies so far (taking them).
+    pub(crate) fn take(&self) -> Vec<Duration> {
+        std::mem::take(&mut *lock(&self.latencies))
+    }
+
+    /// How many messages completed so far.
+    pub(crate) fn completed(&self) -> usize {
+        lock(&self.latencies).len()
+    }
+
+    fn received(&self, messages: &[ReceivedMessage]) {
+        let mut texts = lock(&self.texts);
+        for message in messages {
+            texts.insert(message.id.clone(), message.text.clone());
+        }
+    }
+
+    fn deleting(&self, id: &str) {
+        let Some(text) = lock(&self.texts).remove(id) else {
+            return;
+        };
+        if let Some(sent) = lock(&self.sent).remove(&text) {
+            lock(&self.latencies).push(sent.elapsed());
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forwards every operation to `inner`, noting when each request started and which queues were
+/// polled.
+pub(crate) struct Counting {
+    inner: Arc<dyn QueueService>,
+    requests: Mutex<Vec<Instant>>,
+    polled: Mutex<HashSet<String>>,
+    polled_count: watch::Sender<usize>,
+    probe: Option<Arc<LatencyProbe>>,
+}
+
+impl Counting {
+    pub(crate) fn new(inner: Arc<dyn QueueService>, probe: Option<Arc<LatencyProbe>>) -> Self {
+        Self {
+            inner,
+            requests: Mutex::default(),
+            polled: Mutex::default(),
+            polled_count: watch::Sender::new(0),
+            probe,
+        }
+    }
+
+    /// When each request so far started.
+    pub(crate) fn request_times(&self) -> Vec<Instant> {
+        lock(&self.requests).clone()
+    }
+
+    /// Waits until `queues` distinct queues have been polled at least once.
+    pub(crate) async fn polled(&self, queues: usize) {
+        let mut count = self.polled_count.subscribe();
+        // The sender lives in `self`, so the channel stays open while we wait.
+        let _ = count.wait_for(|polled| *polled >= queues).await;
+    }
+
+    fn note(&self) {
+        lock(&self.requests).push(Instant::now());
+    }
+}
+
+impl QueueService for Counting {
+    fn receive<'a>(
+        &'a self,
+        queue: &'a str,
+        max: u32,
+        visibility: Duration,
+    ) -> BoxFuture<'a, Result<Vec<ReceivedMessage>, ServiceError>> {
+        self.note();
+        let first = lock(&self.polled).insert(queue.to_owned());
+        if first {
+            self.polled_count.send_modify(|count| *count += 1);
+        }
+        Box::pin(async move {
+            let messages = self.inner.receive(queue, max, visibility).await?;
+            if let Some(probe) = &self.probe {
+                probe.received(&messages);
+            }
+            Ok(messages)
+        })
+    }
+
+    fn update_visibility<'a>(
+        &'a self,
+        queue: &'a str,
+        id: &'a str,
+        pop_receipt: &'a str,
+        visibility: Duration,
+    ) -> BoxFuture<'a, Result<Receipt, ServiceError>> {
+        self.note();
+        self.inner
+            .update_visibility(queue, id, pop_receipt, visibility)
+    }
+
+    fn delete<'a>(
+        &'a self,
+        queue: &'a str,
+        id: &'a str,
+        pop_receipt: &'a str,
+    ) -> BoxFuture<'a, Result<(), ServiceError>> {
+        self.note();
+        if let Some(probe) = &self.probe {
+            probe.deleting(id);
+        }
+        self.inner.delete(queue, id, pop_receipt)
+    }
+
+    fn send<'a>(
+        &'a self,
+        queue: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<(), ServiceError>> {
+        self.note();
+        self.inner.send(queue, text)
+    }
+
+    fn create_queue<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), ServiceError>> {
+        self.note();
+        self.inner.create_queue(queue)
+    }
+
+    fn approximate_count<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<u64, ServiceError>> {
+        self.note();
+        self.inner.approximate_count(queue)
+    }
+
+    fn has_visible<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<bool, ServiceError>> {
+        self.note();
+        self.inner.has_visible(queue)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (counted)", self.inner.describe())
+    }
+}
