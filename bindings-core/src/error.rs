@@ -30,17 +30,23 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
-    /// Invocations were still running when the shutdown timeout passed. Their inputs were not completed
-    /// (queue messages reappear after their visibility timeout).
+    /// The shutdown timeout passed before every trigger had stopped and every invocation had
+    /// finished. Their inputs were not completed (queue messages reappear after their visibility
+    /// timeout).
     #[error(
-        "{running} invocation(s) still running after the shutdown timeout of {timeout:?}; their inputs were \
-         not completed and will be delivered again"
+        "the shutdown timeout of {timeout:?} passed with {running} invocation(s) still running{}; \
+         their inputs were not completed and will be delivered again (give the host a longer \
+         shutdown timeout if they need more time)",
+        not_stopped(triggers)
     )]
     ShutdownTimeout {
         /// The timeout.
         timeout: Duration,
-        /// How many were still running.
+        /// How many invocations were still running.
         running: usize,
+        /// The functions whose trigger had not stopped yet (typically waiting for an answer from
+        /// its service, such as a storage request).
+        triggers: Vec<String>,
     },
     /// Work registered for shutdown (flushing outputs) failed.
     #[error("at shutdown, {name}: {message}")]
@@ -53,4 +59,16 @@ pub enum Error {
     /// Listening for Ctrl-C / SIGTERM failed.
     #[error("cannot listen for shutdown signals: {0}")]
     Signal(#[source] std::io::Error),
+}
+
+/// The part of [`Error::ShutdownTimeout`]'s message that names the triggers still stopping.
+fn not_stopped(triggers: &[String]) -> String {
+    if triggers.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = triggers.iter().map(|name| format!("`{name}`")).collect();
+    format!(
+        " and the trigger of {} not stopped (still waiting for its service to answer)",
+        names.join(", ")
+    )
 }

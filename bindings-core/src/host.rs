@@ -191,16 +191,22 @@ impl Host {
         let failures = Arc::new(Mutex::new(Vec::new()));
         let tracker = TaskTracker::new();
         let mut listeners = JoinSet::new();
+        let mut functions = Vec::with_capacity(self.functions.len());
         for function in self.functions {
             let name = function.name().to_owned();
+            functions.push(name.clone());
             let run = function.start(shutdown.clone(), tracker.clone());
             let (failures, failed) = (Arc::clone(&failures), failed.clone());
             listeners.spawn(async move {
                 if let Err(source) = run.await {
                     tracing::error!(function = %name, error = %source, "the function's trigger stopped");
-                    lock(&failures).push(Error::Listener { function: name, source });
+                    lock(&failures).push(Error::Listener {
+                        function: name.clone(),
+                        source,
+                    });
                     failed.cancel();
                 }
+                name
             });
         }
         tracing::info!(functions = listeners.len(), "host started");
@@ -210,6 +216,7 @@ impl Host {
             failures,
             tracker,
             listeners,
+            functions,
             resources: self.resources,
             shutdown_hooks: self.shutdown_hooks,
             shutdown_timeout: self.shutdown_timeout,
@@ -284,7 +291,10 @@ pub struct HostHandle {
     failed: CancellationToken,
     failures: Arc<Mutex<Vec<Error>>>,
     tracker: TaskTracker,
-    listeners: JoinSet<()>,
+    /// Each function's listener; it returns the function's name when it has stopped.
+    listeners: JoinSet<String>,
+    /// The functions' names, in registration order.
+    functions: Vec<String>,
     resources: Arc<Resources>,
     shutdown_hooks: Vec<(String, ShutdownHook)>,
     shutdown_timeout: Duration,
@@ -324,8 +334,13 @@ impl HostHandle {
             "shutting down: stopping triggers"
         );
         self.shutdown.cancel();
+        let mut stopping: Vec<String> = self.functions.clone();
         let listeners_stopped = tokio::time::timeout_at(deadline, async {
-            while self.listeners.join_next().await.is_some() {}
+            while let Some(stopped) = self.listeners.join_next().await {
+                if let Ok(name) = stopped {
+                    stopping.retain(|function| *function != name);
+                }
+            }
         })
         .await
         .is_ok();
@@ -338,12 +353,20 @@ impl HostHandle {
         if !drained {
             self.listeners.abort_all();
             let running = self.tracker.len();
+            if listeners_stopped {
+                stopping.clear();
+            }
             tracing::error!(
                 running,
+                triggers_not_stopped = ?stopping,
                 ?timeout,
-                "shutdown timeout passed with invocations still running"
+                "shutdown timeout passed before everything stopped"
             );
-            errors.push(Error::ShutdownTimeout { timeout, running });
+            errors.push(Error::ShutdownTimeout {
+                timeout,
+                running,
+                triggers: stopping,
+            });
         }
         for (name, hook) in self.shutdown_hooks {
             let left = deadline

@@ -332,7 +332,7 @@ async fn shutdown_reports_invocations_that_outlive_the_timeout() {
     let sink = sink(&handle);
     let err = handle.shutdown(Duration::from_secs(2)).await.unwrap_err();
     assert!(
-        matches!(err, Error::ShutdownTimeout { running: 1, .. }),
+        matches!(&err, Error::ShutdownTimeout { running: 1, triggers, .. } if triggers.is_empty()),
         "{err:?}"
     );
     assert!(err.to_string().contains("will be delivered again"), "{err}");
@@ -409,6 +409,48 @@ async fn a_failing_listener_is_reported_and_ends_the_host() {
         err.to_string(),
         "function `reader`: its trigger stopped: 403 AuthenticationFailed: check the account key"
     );
+}
+
+/// A trigger whose listener never stops, as a queue listener waiting on a storage request that
+/// never answers.
+struct StuckTrigger;
+
+impl TriggerAttribute for StuckTrigger {
+    type Trigger = Manual;
+    const NAME: &'static str = "stuck_trigger";
+    fn bind(self, _: &mut BindContext<'_>) -> Option<Box<dyn Listener<Manual>>> {
+        Some(Box::new(StuckTrigger))
+    }
+}
+
+impl Listener<Manual> for StuckTrigger {
+    fn run(self: Box<Self>, _: Invoker<Manual>) -> BoxFuture<'static, Result<(), BoxError>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_names_the_triggers_that_did_not_stop_in_time() {
+    let stuck = Function::builder("reader", StuckTrigger)
+        .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
+    let handle = start(
+        vec![stuck, shout_function("shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
+    let sink = sink(&handle);
+    let err = handle.shutdown(Duration::from_secs(2)).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ShutdownTimeout { running: 0, triggers, .. } if triggers == &["reader"]),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("0 invocation(s) still running and the trigger of `reader` not stopped"),
+        "{err}"
+    );
+    // Outputs are flushed even so.
+    assert_eq!(sink.events(), ["flushed"]);
 }
 
 #[tokio::test]
