@@ -1,5 +1,5 @@
 //! The seed's headers sample: a Kafka event with header `test: rust`, once as a typed `KafkaEvent` and
-//! once through the extension's JSON-string event form.
+//! once through the extension's JSON-string event form, built as the seed's C# sample builds it.
 //!
 //! ```sh
 //! BrokerList=127.0.0.1:9092 OutputTopic=topic cargo run --example http_to_kafka_headers
@@ -33,17 +33,18 @@ struct FromJson {
 }
 
 #[http_trigger(methods = ["get"], auth_level = "anonymous")]
-async fn json_event(request: HttpRequest) -> Result<FromJson, FunctionError> {
+async fn json_event(request: HttpRequest) -> FromJson {
     let message = request.query("message").unwrap_or("hello");
-    // The form code ported from other languages sends: Offset and Topic are ignored.
-    let event = serde_json::json!({
-        "Offset": 0, "Partition": 0, "Topic": "ignored", "Timestamp": "2022-04-09T03:20:06.591Z",
-        "Value": message, "Headers": [{ "Key": "test", "Value": "rust" }]
-    });
-    Ok(FromJson {
-        event: event.to_string(),
+    // The seed's C# sample, line for line: offset, partition and timestamp are generated at run
+    // time (the partitioner picks the partition, the record is stamped when it is produced), so
+    // only the value and the headers of this string are used.
+    let kevent = "{ \"Offset\":364,\"Partition\":0,\"Topic\":\"kafkaeventhubtest1\",\"Timestamp\":\"2022-04-09T03:20:06.591Z\", \"Value\": \"".to_owned()
+        + message
+        + "\", \"Headers\": [{ \"Key\": \"test\", \"Value\": \"rust\" }] }";
+    FromJson {
+        event: kevent,
         response: HttpResponse::ok().body("Ok"),
-    })
+    }
 }
 
 #[tokio::main]

@@ -108,7 +108,8 @@ async fn a_malformed_json_string_kafka_event_is_poisoned_at_once_and_sends_nothi
     let topic = support::unique("t");
     let cluster = MockCluster::new(1).expect("a mock cluster");
     cluster.create_topic(&topic, 1, 1).expect("a topic");
-    let bad = r#"{"Value":"v","Partition":"zero"}"#;
+    let bad = r#"{"Offset":0,"Partition":"zero","Topic":"t","Timestamp":"2022-04-09T03:20:06.591Z","Value":"v","Headers":[]}"#;
+    // Not the six-field form: sent as it is.
     let good = r#"{"Value":"fine","Key":"k"}"#;
     let (handle, memory, queue) = on_memory::<relay>(
         &[b64(bad.as_bytes()), b64(good.as_bytes())],

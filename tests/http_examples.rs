@@ -104,8 +104,17 @@ async fn topic(brokers: &str) -> String {
     topic
 }
 
-/// `count` records of `topic`: value and headers.
-async fn consume(brokers: &str, topic: &str, count: usize) -> Vec<(String, Vec<(String, String)>)> {
+/// A record as read back.
+#[derive(Debug)]
+struct Record {
+    value: String,
+    headers: Vec<(String, String)>,
+    /// Milliseconds since 1970, as the broker stored it.
+    timestamp: Option<i64>,
+}
+
+/// `count` records of `topic`.
+async fn consume(brokers: &str, topic: &str, count: usize) -> Vec<Record> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", support::unique("g"))
@@ -132,10 +141,11 @@ async fn consume(brokers: &str, topic: &str, count: usize) -> Vec<(String, Vec<(
                     .collect()
             })
             .unwrap_or_default();
-        out.push((
-            String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+        out.push(Record {
+            value: String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
             headers,
-        ));
+            timestamp: m.timestamp().to_millis(),
+        });
     }
     out
 }
@@ -158,7 +168,7 @@ async fn http_to_kafka_sends_the_message_and_answers_ok() {
     );
     assert_eq!(get(format!("{}/api/output", app.base)).await.0, 400);
     app.stop();
-    assert_eq!(consume(&brokers, &topic, 1).await[0].0, "hello");
+    assert_eq!(consume(&brokers, &topic, 1).await[0].value, "hello");
 }
 
 #[tokio::test]
@@ -176,7 +186,7 @@ async fn http_to_kafka_batch_sends_one_and_two() {
     let values: Vec<String> = consume(&brokers, &topic, 2)
         .await
         .into_iter()
-        .map(|(v, _)| v)
+        .map(|record| record.value)
         .collect();
     assert_eq!(values, ["one", "two"]);
 }
@@ -188,6 +198,7 @@ async fn http_to_kafka_headers_sends_the_header_both_ways() {
     };
     let topic = topic(&brokers).await;
     let app = Running::start("http_to_kafka_headers", &brokers, &topic);
+    let before = support::now_millis();
     assert_eq!(
         get(format!("{}/api/event?message=typed", app.base)).await.0,
         200
@@ -198,16 +209,24 @@ async fn http_to_kafka_headers_sends_the_header_both_ways() {
             .0,
         200
     );
+    let after = support::now_millis();
     app.stop();
     let records = consume(&brokers, &topic, 2).await;
-    let expected_header = vec![("test".to_owned(), "rust".to_owned())];
-    assert_eq!(
-        records,
-        [
-            ("typed".to_owned(), expected_header.clone()),
-            ("json".to_owned(), expected_header)
-        ]
-    );
+    let header = [("test".to_owned(), "rust".to_owned())];
+    let read: Vec<(&str, &[(String, String)])> = records
+        .iter()
+        .map(|r| (r.value.as_str(), r.headers.as_slice()))
+        .collect();
+    assert_eq!(read, [("typed", &header[..]), ("json", &header[..])]);
+    // The seed: "offset, partition and timestamp are generated at runtime". The JSON-string
+    // event's 2022 timestamp is not used: each record carries the time it was produced.
+    for record in &records {
+        let at = record.timestamp.expect("a timestamp");
+        assert!(
+            (before..=after).contains(&at),
+            "{record:?} was not stamped at produce time ({before}..={after})"
+        );
+    }
 }
 
 #[tokio::test]
@@ -231,7 +250,7 @@ async fn http_multiple_output_answers_and_sends() {
     let values: Vec<String> = consume(&brokers, &topic, 3)
         .await
         .into_iter()
-        .map(|(v, _)| v)
+        .map(|record| record.value)
         .collect();
     assert_eq!(values, ["one", "two", "three"]);
 }

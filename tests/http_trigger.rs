@@ -259,6 +259,98 @@ async fn a_protected_function_without_keys_does_not_start() {
     );
 }
 
+#[derive(serde::Deserialize)]
+struct Order {
+    id: String,
+    total: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct Page {
+    page: u32,
+}
+
+#[http_trigger(methods = ["post"], auth_level = "anonymous")]
+async fn order(order: Json<Order>, page: Query<Page>, text: String) -> String {
+    format!("{} {} {} {}", order.id, order.total, page.0.page, text.len())
+}
+
+#[tokio::test]
+async fn input_that_does_not_bind_is_a_400_with_the_reason() {
+    let s = serve(vec![add::<order>], r#"{"version": "2.0"}"#, Settings::new()).await;
+    let post = |query: &str, body: &'static [u8]| {
+        s.client
+            .post(format!("{}/api/order{query}", s.base))
+            .body(body)
+            .send()
+    };
+    let ok = post("?page=2", br#"{"id":"o-1","total":5}"#).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "o-1 5 2 22");
+
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("?page=2", b"{not json", "is not valid JSON"),
+        ("?page=2", br#"{"id":"o-1"}"#, "missing field `total`"),
+        ("?page=two", br#"{"id":"o-1","total":5}"#, "the query string does not fit"),
+        ("?page=2", b"\xff\xfe", "is not valid JSON"),
+    ];
+    for (query, body, reason) in cases {
+        let response = post(query, body).await.unwrap();
+        assert_eq!(response.status(), 400, "{query} {body:?}");
+        let text = response.text().await.unwrap();
+        assert!(text.starts_with("bad request: "), "{text}");
+        assert!(text.contains(reason), "{query} {body:?}: {text}");
+    }
+    s.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test]
+async fn invalid_custom_headers_are_build_problems() {
+    let err = Host::builder()
+        .settings(Settings::new().with("HttpListenAddress", "off"))
+        .host_config(
+            HostConfig::from_json_str(
+                r#"{"version": "2.0", "extensions": {"http": {"customHeaders": {"x frame": "DENY", "x-ok": "line\nbreak"}}}}"#,
+            )
+            .unwrap(),
+        )
+        .function::<hello>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`extensions.http.customHeaders`: \"x frame\" is not a valid header name"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`extensions.http.customHeaders.x-ok`: the value is not a valid header value"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_method_the_router_cannot_answer_is_a_build_problem() {
+    let function = bindings::extend::Function::builder(
+        "propfind",
+        bindings::http::HttpTriggerAttribute::new().methods(&["propfind"]),
+    )
+    .handler(|invocation: bindings::extend::Invocation<bindings::http::HttpTrigger>| async move {
+        invocation.finish(&(), HttpResponse::ok())
+    });
+    let err = Host::builder()
+        .settings(Settings::new().with("HttpListenAddress", "off"))
+        .add_function(function)
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"propfind\" is not an HTTP method the trigger can answer"),
+        "{err}"
+    );
+}
+
 // ---- HTTP response and Kafka messages from one invocation (the seed's MultipleOutputType). ----
 
 #[derive(Outputs)]

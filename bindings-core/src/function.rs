@@ -192,7 +192,8 @@ impl<T: Trigger> FunctionRuntime<T> {
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
+/// The text a panic was raised with, for error messages.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
     panic
         .downcast_ref::<&str>()
         .copied()

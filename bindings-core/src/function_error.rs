@@ -31,6 +31,7 @@ pub enum Disposition {
 /// ```
 pub struct FunctionError {
     disposition: Disposition,
+    binding: bool,
     message: String,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
@@ -40,6 +41,7 @@ impl FunctionError {
     pub fn retry(message: impl fmt::Display) -> Self {
         Self {
             disposition: Disposition::Retry,
+            binding: false,
             message: message.to_string(),
             source: None,
         }
@@ -49,6 +51,7 @@ impl FunctionError {
     pub fn poison(message: impl fmt::Display) -> Self {
         Self {
             disposition: Disposition::Poison,
+            binding: false,
             message: message.to_string(),
             source: None,
         }
@@ -61,6 +64,7 @@ impl FunctionError {
     ) -> Self {
         Self {
             disposition: Disposition::Retry,
+            binding: false,
             message: message.to_string(),
             source: Some(Box::new(source)),
         }
@@ -71,6 +75,31 @@ impl FunctionError {
     pub fn into_poison(mut self) -> Self {
         self.disposition = Disposition::Poison;
         self
+    }
+
+    /// The same error, marked as raised while binding a parameter: the trigger's input does not fit
+    /// the function's signature (a body that is not the expected JSON, text that is not UTF-8).
+    ///
+    /// The generated code marks every parameter-binding error this way; the disposition is kept
+    /// (a queue message is retried, then poisoned), and the HTTP trigger answers 400 instead of 500.
+    ///
+    /// ```
+    /// use bindings_core::FunctionError;
+    ///
+    /// let err = FunctionError::retry("the body is not JSON").into_binding_error();
+    /// assert!(err.is_binding_error());
+    /// assert!(!err.is_poison());
+    /// ```
+    #[must_use]
+    pub fn into_binding_error(mut self) -> Self {
+        self.binding = true;
+        self
+    }
+
+    /// Whether the input could not be bound to the function's parameters (see
+    /// [`into_binding_error`](Self::into_binding_error)).
+    pub fn is_binding_error(&self) -> bool {
+        self.binding
     }
 
     /// Retry or poison.
@@ -116,6 +145,7 @@ impl fmt::Debug for FunctionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FunctionError")
             .field("disposition", &self.disposition)
+            .field("binding", &self.binding)
             .field("message", &self.message)
             .field("source", &self.source)
             .finish()
@@ -126,6 +156,7 @@ impl<E: StdError + Send + Sync + 'static> From<E> for FunctionError {
     fn from(err: E) -> Self {
         Self {
             disposition: Disposition::Retry,
+            binding: false,
             message: String::new(),
             source: Some(Box::new(err)),
         }

@@ -2,16 +2,18 @@
 //! listeners, and shuts down in order — stop triggers, drain invocations, flush outputs.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::bind::{BindContext, Problem, Resources, ShutdownHook};
-use crate::function::{BoundFunction, Function, FunctionDef};
+use crate::function::{BoundFunction, Function, FunctionDef, panic_message};
 use crate::{BuildError, Error, HostConfig, Settings};
 
 /// The default time [`Host::run_until_shutdown`] gives in-flight invocations to finish.
@@ -198,7 +200,11 @@ impl Host {
             let run = function.start(shutdown.clone(), tracker.clone());
             let (failures, failed) = (Arc::clone(&failures), failed.clone());
             listeners.spawn(async move {
-                if let Err(source) = run.await {
+                // A panicking listener is a failed listener: reported, and it ends the host.
+                let outcome = AssertUnwindSafe(run).catch_unwind().await.unwrap_or_else(|panic| {
+                    Err(format!("its listener panicked: {}", panic_message(&*panic)).into())
+                });
+                if let Err(source) = outcome {
                     tracing::error!(function = %name, error = %source, "the function's trigger stopped");
                     lock(&failures).push(Error::Listener {
                         function: name.clone(),

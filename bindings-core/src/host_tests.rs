@@ -411,6 +411,47 @@ async fn a_failing_listener_is_reported_and_ends_the_host() {
     );
 }
 
+/// A trigger whose listener panics, as a listener with a bug would.
+struct PanickingTrigger;
+
+impl TriggerAttribute for PanickingTrigger {
+    type Trigger = Manual;
+    const NAME: &'static str = "panicking_trigger";
+    fn bind(self, _: &mut BindContext<'_>) -> Option<Box<dyn Listener<Manual>>> {
+        Some(Box::new(PanickingTrigger))
+    }
+}
+
+impl Listener<Manual> for PanickingTrigger {
+    fn run(self: Box<Self>, _: Invoker<Manual>) -> BoxFuture<'static, Result<(), BoxError>> {
+        Box::pin(async { panic!("index out of bounds") })
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_listener_is_reported_and_ends_the_host() {
+    let panicking = Function::builder("reader", PanickingTrigger)
+        .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
+    let host = Host::builder()
+        .settings(Settings::new())
+        .add_function(panicking)
+        .add_function(shout_function("shout", "t", Arc::default()))
+        .build()
+        .await
+        .unwrap();
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        host.run_until(std::future::pending()),
+    )
+    .await
+    .expect("run_until must return when a listener panics")
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "function `reader`: its trigger stopped: its listener panicked: index out of bounds"
+    );
+}
+
 /// A trigger whose listener never stops, as a queue listener waiting on a storage request that
 /// never answers.
 struct StuckTrigger;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawPathParams, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
@@ -29,13 +29,19 @@ pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:7071";
 pub(crate) struct Route {
     function: String,
     path: String,
-    methods: Vec<Method>,
+    /// Empty: every method.
+    methods: Vec<(Method, MethodFilter)>,
     keys: Keys,
     invoker: OnceLock<Invoker<HttpTrigger>>,
 }
 
 impl Route {
-    pub(crate) fn new(function: String, path: String, methods: Vec<Method>, keys: Keys) -> Self {
+    pub(crate) fn new(
+        function: String,
+        path: String,
+        methods: Vec<(Method, MethodFilter)>,
+        keys: Keys,
+    ) -> Self {
         Self {
             function,
             path,
@@ -58,7 +64,7 @@ pub struct HttpRoutes {
 struct ServerSettings {
     address: Option<SocketAddr>,
     body_limit: usize,
-    custom_headers: BTreeMap<String, String>,
+    custom_headers: Arc<[(HeaderName, HeaderValue)]>,
     limits: Arc<Limits>,
 }
 
@@ -110,17 +116,40 @@ impl HttpRoutes {
             )
         };
         let http = &cx.host_config().http;
+        let mut custom_headers = Vec::with_capacity(http.custom_headers.len());
+        let mut problems = Vec::new();
+        for (name, value) in &http.custom_headers {
+            match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                (Ok(name), Ok(value)) => custom_headers.push((name, value)),
+                (Err(_), _) => problems.push(format!(
+                    "host.json `extensions.http.customHeaders`: \"{name}\" is not a valid header name \
+                     (letters, digits and !#$%&'*+-.^_`|~ only)"
+                )),
+                (_, Err(_)) => problems.push(format!(
+                    "host.json `extensions.http.customHeaders.{name}`: the value is not a valid header \
+                     value (no control characters or line breaks)"
+                )),
+            }
+        }
+        let body_limit = usize::try_from(http.max_request_body_size).unwrap_or(usize::MAX);
+        let limits = Arc::new(Limits {
+            running: http
+                .max_concurrent_requests
+                .map(|n| Arc::new(Semaphore::new(n as usize))),
+            outstanding_max: http.max_outstanding_requests.map(|n| n as usize),
+            outstanding: AtomicUsize::new(0),
+        });
+        if !problems.is_empty() {
+            for problem in problems {
+                cx.problem(problem);
+            }
+            return None;
+        }
         let _ = self.settings.set(ServerSettings {
             address,
-            body_limit: usize::try_from(http.max_request_body_size).unwrap_or(usize::MAX),
-            custom_headers: http.custom_headers.clone(),
-            limits: Arc::new(Limits {
-                running: http
-                    .max_concurrent_requests
-                    .map(|n| Arc::new(Semaphore::new(n as usize))),
-                outstanding_max: http.max_outstanding_requests.map(|n| n as usize),
-                outstanding: AtomicUsize::new(0),
-            }),
+            body_limit,
+            custom_headers: custom_headers.into(),
+            limits,
         });
         Some(())
     }
@@ -128,8 +157,8 @@ impl HttpRoutes {
     /// Adds a route; two functions may not answer the same path and method.
     pub(crate) fn add(&self, cx: &mut BindContext<'_>, route: Arc<Route>) -> Option<()> {
         let mut routes = self.lock();
-        let overlap = |a: &[Method], b: &[Method]| {
-            a.is_empty() || b.is_empty() || a.iter().any(|m| b.contains(m))
+        let overlap = |a: &[(Method, MethodFilter)], b: &[(Method, MethodFilter)]| {
+            a.is_empty() || b.is_empty() || a.iter().any(|(m, _)| b.iter().any(|(n, _)| m == n))
         };
         if let Some(other) = routes
             .iter()
@@ -150,7 +179,7 @@ impl HttpRoutes {
         let settings = self.settings.get().cloned().unwrap_or(ServerSettings {
             address: None,
             body_limit: 100 * 1024 * 1024,
-            custom_headers: BTreeMap::new(),
+            custom_headers: Arc::from([]),
             limits: Arc::default(),
         });
         let mut router = Router::new();
@@ -159,18 +188,17 @@ impl HttpRoutes {
             let method_router: MethodRouter = if route.methods.is_empty() {
                 any(handle).with_state(state)
             } else {
-                let mut filters = route
+                let filter = route
                     .methods
                     .iter()
-                    .filter_map(|m| MethodFilter::try_from(m.clone()).ok());
-                let first = filters.next().unwrap_or(MethodFilter::GET);
-                filters
-                    .fold(on(first, handle), |r, filter| r.on(filter, handle))
-                    .with_state(state)
+                    .map(|(_, filter)| *filter)
+                    .reduce(MethodFilter::or)
+                    .expect("a route with methods has at least one");
+                on(filter, handle).with_state(state)
             };
             router = router.route(&route.path, method_router);
         }
-        let headers = Arc::new(settings.custom_headers);
+        let headers = settings.custom_headers;
         router
             .layer(DefaultBodyLimit::max(settings.body_limit))
             .layer(axum::middleware::map_response(
@@ -178,12 +206,7 @@ impl HttpRoutes {
                     let headers = Arc::clone(&headers);
                     async move {
                         for (name, value) in headers.iter() {
-                            if let (Ok(name), Ok(value)) = (
-                                axum::http::HeaderName::try_from(name.as_str()),
-                                axum::http::HeaderValue::try_from(value.as_str()),
-                            ) {
-                                response.headers_mut().insert(name, value);
-                            }
+                            response.headers_mut().insert(name.clone(), value.clone());
                         }
                         response
                     }
@@ -264,6 +287,11 @@ async fn handle(
     // Tracked by the host, so shutdown waits for the response.
     match invoker.spawn(run).await {
         Ok(Ok(response)) => response.into_response(),
+        // The request did not bind to the function's parameters: the client's mistake.
+        Ok(Err(err)) if err.is_binding_error() => {
+            tracing::warn!(function = %route.function, error = %err, "the HTTP request does not fit the function's parameters");
+            (StatusCode::BAD_REQUEST, format!("bad request: {err}")).into_response()
+        }
         Ok(Err(err)) => {
             tracing::error!(function = %route.function, error = %err, "the HTTP function failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::http::Method;
+use axum::routing::MethodFilter;
 use bindings_core::{BindContext, Listener, Trigger, TriggerAttribute};
 
 use crate::auth::{AuthLevel, Keys};
@@ -70,9 +71,13 @@ impl TriggerAttribute for HttpTriggerAttribute {
         let function = cx.function_name().to_owned();
         let mut methods = Vec::new();
         for name in &self.methods {
-            match Method::from_bytes(name.to_ascii_uppercase().as_bytes()) {
-                Ok(method) => methods.push(method),
-                Err(_) => cx.problem(format!("\"{name}\" is not an HTTP method")),
+            let method = Method::from_bytes(name.to_ascii_uppercase().as_bytes()).ok();
+            match method.and_then(|m| Some((m.clone(), MethodFilter::try_from(m).ok()?))) {
+                Some(method) => methods.push(method),
+                None => cx.problem(format!(
+                    "\"{name}\" is not an HTTP method the trigger can answer; use: get, post, put, \
+                     patch, delete, head, options, trace"
+                )),
             }
         }
         let route = self.route.clone().unwrap_or_else(|| function.clone());

@@ -236,7 +236,8 @@ fn registration(
         .collect();
     let binds = signature.params.iter().zip(&args).map(|(ty, arg)| {
         quote_spanned! {ty.span()=>
-            let #arg = <#ty as ::bindings::__private::FromInvocation<__Trigger>>::from_invocation(&mut __invocation)?;
+            let #arg = <#ty as ::bindings::__private::FromInvocation<__Trigger>>::from_invocation(&mut __invocation)
+                .map_err(::bindings::__private::FunctionError::into_binding_error)?;
         }
     });
     let call = if function.sig.asyncness.is_some() {

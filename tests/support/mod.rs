@@ -317,3 +317,11 @@ pub(crate) async fn until(limit: Duration, done: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Milliseconds since 1970, now (Kafka's timestamp unit).
+pub(crate) fn now_millis() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(since.as_millis()).expect("in range")
+}
