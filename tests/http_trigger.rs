@@ -272,7 +272,13 @@ struct Page {
 
 #[http_trigger(methods = ["post"], auth_level = "anonymous")]
 async fn order(order: Json<Order>, page: Query<Page>, text: String) -> String {
-    format!("{} {} {} {}", order.id, order.total, page.0.page, text.len())
+    format!(
+        "{} {} {} {}",
+        order.id,
+        order.total,
+        page.0.page,
+        text.len()
+    )
 }
 
 #[tokio::test]
@@ -291,7 +297,11 @@ async fn input_that_does_not_bind_is_a_400_with_the_reason() {
     let cases: [(&str, &[u8], &str); 4] = [
         ("?page=2", b"{not json", "is not valid JSON"),
         ("?page=2", br#"{"id":"o-1"}"#, "missing field `total`"),
-        ("?page=two", br#"{"id":"o-1","total":5}"#, "the query string does not fit"),
+        (
+            "?page=two",
+            br#"{"id":"o-1","total":5}"#,
+            "the query string does not fit",
+        ),
         ("?page=2", b"\xff\xfe", "is not valid JSON"),
     ];
     for (query, body, reason) in cases {
@@ -335,9 +345,11 @@ async fn a_method_the_router_cannot_answer_is_a_build_problem() {
         "propfind",
         bindings::http::HttpTriggerAttribute::new().methods(&["propfind"]),
     )
-    .handler(|invocation: bindings::extend::Invocation<bindings::http::HttpTrigger>| async move {
-        invocation.finish(&(), HttpResponse::ok())
-    });
+    .handler(
+        |invocation: bindings::extend::Invocation<bindings::http::HttpTrigger>| async move {
+            invocation.finish(&(), HttpResponse::ok())
+        },
+    );
     let err = Host::builder()
         .settings(Settings::new().with("HttpListenAddress", "off"))
         .add_function(function)

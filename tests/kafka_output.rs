@@ -300,7 +300,8 @@ async fn events_carry_keys_headers_partitions_and_timestamps() {
     );
     assert_eq!(read.headers, [("test".to_owned(), Some(b"rust".to_vec()))]);
     assert!(
-        read.timestamp.is_some_and(|at| (before..=after).contains(&at)),
+        read.timestamp
+            .is_some_and(|at| (before..=after).contains(&at)),
         "stamped when produced ({before}..={after}), not in 2022: {read:?}"
     );
     handle.shutdown(Duration::from_secs(10)).await.unwrap();

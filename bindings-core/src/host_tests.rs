@@ -377,26 +377,45 @@ async fn build_reports_every_problem_at_once_without_secret_values() {
     assert!(!text.contains("hunter2"), "{text}");
 }
 
-/// A trigger whose listener fails at once, as a queue listener does on bad credentials.
-struct BrokenTrigger;
+/// A trigger whose listener runs `run` and nothing else.
+#[derive(Clone, Copy)]
+struct ScriptedTrigger {
+    run: fn() -> BoxFuture<'static, Result<(), BoxError>>,
+}
 
-impl TriggerAttribute for BrokenTrigger {
+impl TriggerAttribute for ScriptedTrigger {
     type Trigger = Manual;
-    const NAME: &'static str = "broken_trigger";
+    const NAME: &'static str = "scripted_trigger";
     fn bind(self, _: &mut BindContext<'_>) -> Option<Box<dyn Listener<Manual>>> {
-        Some(Box::new(BrokenTrigger))
+        Some(Box::new(self))
     }
 }
 
-impl Listener<Manual> for BrokenTrigger {
+impl Listener<Manual> for ScriptedTrigger {
     fn run(self: Box<Self>, _: Invoker<Manual>) -> BoxFuture<'static, Result<(), BoxError>> {
-        Box::pin(async { Err("403 AuthenticationFailed: check the account key".into()) })
+        (self.run)()
     }
 }
+
+/// A listener that fails at once, as a queue listener does on bad credentials.
+const BROKEN: ScriptedTrigger = ScriptedTrigger {
+    run: || Box::pin(async { Err("403 AuthenticationFailed: check the account key".into()) }),
+};
+
+/// A listener that panics, as a listener with a bug would.
+const PANICKING: ScriptedTrigger = ScriptedTrigger {
+    run: || Box::pin(async { panic!("index out of bounds") }),
+};
+
+/// A listener that never stops, as a queue listener waiting on a storage request that never
+/// answers.
+const STUCK: ScriptedTrigger = ScriptedTrigger {
+    run: || Box::pin(std::future::pending()),
+};
 
 #[tokio::test]
 async fn a_failing_listener_is_reported_and_ends_the_host() {
-    let broken = Function::builder("reader", BrokenTrigger)
+    let broken = Function::builder("reader", BROKEN)
         .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
     let handle = start(
         vec![broken, shout_function("shout", "t", Arc::default())],
@@ -411,26 +430,9 @@ async fn a_failing_listener_is_reported_and_ends_the_host() {
     );
 }
 
-/// A trigger whose listener panics, as a listener with a bug would.
-struct PanickingTrigger;
-
-impl TriggerAttribute for PanickingTrigger {
-    type Trigger = Manual;
-    const NAME: &'static str = "panicking_trigger";
-    fn bind(self, _: &mut BindContext<'_>) -> Option<Box<dyn Listener<Manual>>> {
-        Some(Box::new(PanickingTrigger))
-    }
-}
-
-impl Listener<Manual> for PanickingTrigger {
-    fn run(self: Box<Self>, _: Invoker<Manual>) -> BoxFuture<'static, Result<(), BoxError>> {
-        Box::pin(async { panic!("index out of bounds") })
-    }
-}
-
 #[tokio::test]
 async fn a_panicking_listener_is_reported_and_ends_the_host() {
-    let panicking = Function::builder("reader", PanickingTrigger)
+    let panicking = Function::builder("reader", PANICKING)
         .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
     let host = Host::builder()
         .settings(Settings::new())
@@ -452,27 +454,9 @@ async fn a_panicking_listener_is_reported_and_ends_the_host() {
     );
 }
 
-/// A trigger whose listener never stops, as a queue listener waiting on a storage request that
-/// never answers.
-struct StuckTrigger;
-
-impl TriggerAttribute for StuckTrigger {
-    type Trigger = Manual;
-    const NAME: &'static str = "stuck_trigger";
-    fn bind(self, _: &mut BindContext<'_>) -> Option<Box<dyn Listener<Manual>>> {
-        Some(Box::new(StuckTrigger))
-    }
-}
-
-impl Listener<Manual> for StuckTrigger {
-    fn run(self: Box<Self>, _: Invoker<Manual>) -> BoxFuture<'static, Result<(), BoxError>> {
-        Box::pin(std::future::pending())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn shutdown_names_the_triggers_that_did_not_stop_in_time() {
-    let stuck = Function::builder("reader", StuckTrigger)
+    let stuck = Function::builder("reader", STUCK)
         .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
     let handle = start(
         vec![stuck, shout_function("shout", "t", Arc::default())],
@@ -551,7 +535,7 @@ async fn run_until_drains_before_returning_when_asked_to_stop() {
 
 #[tokio::test]
 async fn run_until_returns_the_error_of_a_failed_trigger() {
-    let broken = Function::builder("reader", BrokenTrigger)
+    let broken = Function::builder("reader", BROKEN)
         .handler(|invocation: Invocation<Manual>| async move { invocation.finish::<()>(&(), ()) });
     let host = Host::builder()
         .settings(Settings::new())

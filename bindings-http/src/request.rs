@@ -77,7 +77,11 @@ impl fmt::Debug for HttpRequest {
             .query
             .iter()
             .map(|(name, value)| {
-                let value = if name == KEY_QUERY { HIDDEN } else { value.as_str() };
+                let value = if name == KEY_QUERY {
+                    HIDDEN
+                } else {
+                    value.as_str()
+                };
                 (name.as_str(), value)
             })
             .collect();
@@ -181,7 +185,12 @@ mod tests {
             body: Bytes::from_static(b"body"),
         };
         let debug = format!("{request:?}");
-        for secret in ["key-in-query", "encoded-key", "key-in-header", "token-value"] {
+        for secret in [
+            "key-in-query",
+            "encoded-key",
+            "key-in-header",
+            "token-value",
+        ] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
         for shown in ["/api/f?name=x&code=***", "text/plain", "\"name\": \"x\""] {

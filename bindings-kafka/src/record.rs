@@ -247,7 +247,14 @@ impl<T: Serialize> IntoItems<KafkaOutput> for Json<T> {
 
 /// The fields that make a JSON object the Azure Kafka extension's JSON-string event form: all six
 /// must be there.
-const EVENT_FIELDS: [&str; 6] = ["Offset", "Partition", "Topic", "Timestamp", "Value", "Headers"];
+const EVENT_FIELDS: [&str; 6] = [
+    "Offset",
+    "Partition",
+    "Topic",
+    "Timestamp",
+    "Value",
+    "Headers",
+];
 /// The one optional field of the form.
 const EVENT_KEY: &str = "Key";
 
@@ -306,7 +313,11 @@ pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError
     };
     // Generated at run time, so ignored; still checked, so that a mistake is not hidden.
     for (field, fits, expected) in [
-        ("Offset", Value::is_i64 as fn(&Value) -> bool, "a whole number"),
+        (
+            "Offset",
+            Value::is_i64 as fn(&Value) -> bool,
+            "a whole number",
+        ),
         ("Partition", Value::is_i64, "a whole number"),
         ("Topic", Value::is_string, "a string"),
         ("Timestamp", Value::is_string, "a time string"),
@@ -439,7 +450,10 @@ mod tests {
             (None, None),
             "offset, partition and timestamp are generated at run time"
         );
-        assert_eq!(record.headers, [("test".to_owned(), Some(b"dotnet".to_vec()))]);
+        assert_eq!(
+            record.headers,
+            [("test".to_owned(), Some(b"dotnet".to_vec()))]
+        );
         let keyed = parse_event_json(&seed_event_with("Key", Some("k".into())))
             .unwrap()
             .unwrap();
@@ -457,11 +471,19 @@ mod tests {
             "{broken".to_owned(),
             seed_event_with("Extra", Some(1.into())),
         ];
-        texts.extend(EVENT_FIELDS.iter().map(|field| seed_event_with(field, None)));
+        texts.extend(
+            EVENT_FIELDS
+                .iter()
+                .map(|field| seed_event_with(field, None)),
+        );
         for text in texts {
             assert_eq!(parse_event_json(&text).unwrap(), None, "{text}");
             let record = items(text.clone()).unwrap().remove(0);
-            assert_eq!(record.value.as_deref(), Some(text.as_bytes()), "sent as it is");
+            assert_eq!(
+                record.value.as_deref(),
+                Some(text.as_bytes()),
+                "sent as it is"
+            );
         }
     }
 
@@ -480,7 +502,10 @@ mod tests {
         ] {
             let text = seed_event_with(field, Some(value));
             let err = parse_event_json(&text).unwrap_err();
-            assert!(err.to_string().contains(&format!("\"{field}")), "{text}: {err}");
+            assert!(
+                err.to_string().contains(&format!("\"{field}")),
+                "{text}: {err}"
+            );
             assert!(
                 err.is_poison(),
                 "a malformed event will not get better on retry"
