@@ -6,13 +6,13 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::cmd;
 use crate::error::{Error, Result};
-use crate::interrupt;
-use crate::paths;
+use crate::services::state::State;
 use crate::services::{self, Guard, Service};
-use crate::state::State;
-use crate::timing;
+use crate::util::cmd;
+use crate::util::interrupt;
+use crate::util::paths;
+use crate::util::timing;
 
 /// Messages per scenario when `--messages` is not given.
 pub(crate) const DEFAULT_MESSAGES: u64 = 1000;

@@ -3,10 +3,10 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::cmd;
 use crate::error::Result;
 use crate::test;
-use crate::timing;
+use crate::util::cmd;
+use crate::util::timing;
 
 /// One check.
 enum Step {

@@ -13,11 +13,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cmd;
 use crate::error::{Context as _, Error, Result};
-use crate::install::Tool;
-use crate::interrupt;
-use crate::paths;
+use crate::util::cmd;
+use crate::util::install::Tool;
+use crate::util::interrupt;
+use crate::util::paths;
 
 /// The pinned cargo-fuzz release.
 const VERSION: &str = "0.13.2";

@@ -13,33 +13,14 @@
 //!   `RELIABILITY.md`.
 //! - `fuzz`: the fuzz targets of `fuzz/` (cargo-fuzz), each for a given time.
 
-mod apt;
-mod azurite;
 mod bench;
 mod chaos;
-mod chart;
 mod ci;
-mod cmd;
 mod error;
 mod fuzz;
-mod install;
-mod interrupt;
-mod kafka_scram;
-mod kafka_tls;
-mod launch;
-mod net;
-mod paths;
-mod process;
-mod random;
-mod report;
 mod services;
-mod state;
-mod stunnel;
-mod tally;
-mod tansu;
 mod test;
-mod timing;
-mod tls;
+mod util;
 
 use std::process::ExitCode;
 
@@ -96,7 +77,7 @@ Environment:
 ";
 
 fn main() -> ExitCode {
-    interrupt::install();
+    util::interrupt::install();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match dispatch(&args) {
         Ok(code) => ExitCode::from(code),

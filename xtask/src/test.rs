@@ -2,13 +2,13 @@
 
 use std::time::Instant;
 
-use crate::cmd;
 use crate::error::Result;
-use crate::interrupt;
+use crate::services::state::State;
 use crate::services::{self, Guard, Service};
-use crate::state::State;
-use crate::tally::Tally;
-use crate::timing;
+use crate::util::cmd;
+use crate::util::interrupt;
+use crate::util::tally::Tally;
+use crate::util::timing;
 
 /// Run the tests with the services up; `extra` goes to `cargo test` as is. Returns the tests'
 /// exit code. The services this run started are stopped whatever happens.

@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::cmd;
 use crate::error::{Context as _, Result};
-use crate::paths;
+use crate::util::cmd;
+use crate::util::paths;
 
 /// How long a service gets to exit after SIGTERM before it gets SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::error::{Context as _, Error, Result};
-use crate::paths;
+use crate::util::paths;
 
 /// Marks the line that opens a service's section.
 const SECTION: &str = "#@service ";

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::cmd;
 use crate::error::{Error, Result};
-use crate::install::Tool;
-use crate::launch::{self, Spec};
-use crate::net;
-use crate::process::{self, Log};
-use crate::state::Entry;
+use crate::services::launch::{self, Spec};
+use crate::services::state::Entry;
+use crate::util::cmd;
+use crate::util::install::Tool;
+use crate::util::net;
+use crate::util::process::{self, Log};
 
 /// The pinned Tansu release.
 pub(crate) const VERSION: &str = "0.6.0";

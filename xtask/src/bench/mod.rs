@@ -1,20 +1,22 @@
 //! `cargo xtask bench`: services up, the benchmarks (`benches/bindings`, a release build) against
 //! them, services down, then `BENCHMARKS.md` and `docs/benchmarks.svg` from the results.
 
+pub(crate) mod chart;
+pub(crate) mod report;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::chart;
-use crate::cmd;
 use crate::error::{Context as _, Error, Result};
-use crate::interrupt;
-use crate::paths;
-use crate::report::{self, Run};
+use crate::services::state::State;
 use crate::services::{self, Guard, Service};
-use crate::state::State;
-use crate::timing;
+use crate::util::cmd;
+use crate::util::interrupt;
+use crate::util::paths;
+use crate::util::timing;
+use report::Run;
 
 /// The benchmarks' bench target in the root package.
 const BENCH: &str = "bindings";

@@ -4,10 +4,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::cmd;
 use crate::error::{Error, Result};
-use crate::interrupt;
-use crate::paths;
+use crate::util::cmd;
+use crate::util::interrupt;
+use crate::util::paths;
 
 /// A pinned crate whose binary a command needs.
 pub(crate) struct Tool<'a> {

@@ -8,11 +8,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::interrupt;
-use crate::net;
-use crate::paths;
-use crate::process::{self, Log};
-use crate::timing;
+use crate::util::interrupt;
+use crate::util::net;
+use crate::util::paths;
+use crate::util::process::{self, Log};
+use crate::util::timing;
 
 /// How often readiness is polled.
 const POLL: Duration = Duration::from_millis(100);
@@ -101,7 +101,7 @@ pub(crate) fn launch(cmd: &mut Command, spec: &Spec<'_>) -> Result<Launched, Fai
         if let Ok(Some(status)) = child.try_wait() {
             break format!(
                 "exited ({}) before it was ready",
-                crate::cmd::describe(status)
+                crate::util::cmd::describe(status)
             );
         }
         if interrupt::interrupted() {
@@ -120,7 +120,7 @@ pub(crate) fn launch(cmd: &mut Command, spec: &Spec<'_>) -> Result<Launched, Fai
     let tail = process::log_tail(log, 20);
     let error = Error::new(format!(
         "{name}: {label} {failure}\n  command: {}\n  log: {}\n  last lines of the log:\n{tail}",
-        crate::cmd::display(cmd),
+        crate::util::cmd::display(cmd),
         log.display(),
     ));
     let port_taken = tail.contains("EADDRINUSE")

@@ -1,18 +1,22 @@
 //! `cargo xtask services up|down|status`: the test services as a whole.
 
+pub(crate) mod azurite;
+pub(crate) mod kafka_scram;
+pub(crate) mod kafka_tls;
+pub(crate) mod launch;
+pub(crate) mod state;
+pub(crate) mod stunnel;
+pub(crate) mod tansu;
+pub(crate) mod tls;
+
 use std::time::Instant;
 
-use crate::azurite;
 use crate::error::Result;
-use crate::kafka_scram;
-use crate::kafka_tls::{self, Flavour};
-use crate::paths;
-use crate::process::{self, Stopped};
-use crate::state::{Entry, State};
-use crate::stunnel;
-use crate::tansu;
-use crate::timing;
-use crate::tls;
+use crate::util::paths;
+use crate::util::process::{self, Stopped};
+use crate::util::timing;
+use kafka_tls::Flavour;
+use state::{Entry, State};
 
 /// A test service `xtask` can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

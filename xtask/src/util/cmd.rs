@@ -5,8 +5,8 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, ExitStatus, Stdio};
 
 use crate::error::{Error, Result};
-use crate::interrupt;
-use crate::paths;
+use crate::util::interrupt;
+use crate::util::paths;
 
 /// A `cargo` command run from the workspace root, using the `cargo` that runs `xtask`.
 pub(crate) fn cargo() -> Command {

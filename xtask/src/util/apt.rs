@@ -6,8 +6,8 @@ use std::env;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::cmd;
 use crate::error::{Error, Result};
+use crate::util::cmd;
 
 /// A program and the Debian package that provides it.
 #[derive(Debug, Clone, Copy)]

@@ -10,13 +10,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::launch::{self, Failure, Launched, Spec};
-use crate::net;
-use crate::paths;
-use crate::process::{self, Log};
-use crate::random;
-use crate::state::Entry;
-use crate::tansu::{self, Broker, Mechanism, Storage};
+use crate::services::launch::{self, Failure, Launched, Spec};
+use crate::services::state::Entry;
+use crate::services::tansu::{self, Broker, Mechanism, Storage};
+use crate::util::net;
+use crate::util::paths;
+use crate::util::process::{self, Log};
+use crate::util::random;
 
 /// A SCRAM user made for the tests, with a random password.
 #[derive(Clone)]

@@ -9,11 +9,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::apt::Program;
-use crate::cmd;
 use crate::error::{Context as _, Error, Result};
-use crate::paths;
-use crate::random;
+use crate::util::apt::Program;
+use crate::util::cmd;
+use crate::util::paths;
+use crate::util::random;
 
 /// The `openssl` command-line tool.
 pub(crate) const OPENSSL: Program = Program {
@@ -110,7 +110,7 @@ pub(crate) fn ensure() -> Result<Material> {
     eprintln!(
         "tls: made a throwaway CA, server and client certificates in {} ({})",
         paths::short(&material.dir),
-        crate::timing::human(began.elapsed())
+        crate::util::timing::human(began.elapsed())
     );
     Ok(material)
 }

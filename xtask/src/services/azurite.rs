@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::cmd;
 use crate::error::{Error, Result};
-use crate::launch::{self, Spec};
-use crate::net;
-use crate::paths;
-use crate::process::{self, Log};
-use crate::state::Entry;
+use crate::services::launch::{self, Spec};
+use crate::services::state::Entry;
+use crate::util::cmd;
+use crate::util::net;
+use crate::util::paths;
+use crate::util::process::{self, Log};
 
 /// The emulator's fixed account.
 pub(crate) const ACCOUNT: &str = "devstoreaccount1";

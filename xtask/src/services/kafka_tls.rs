@@ -5,21 +5,21 @@
 //!
 //! - `kafka-tls`: an in-memory broker; mutual TLS (clients need the CA and a client
 //!   certificate, whose key is encrypted).
-//! - `kafka-sasl-ssl`: a broker requiring SASL SCRAM (see [`crate::kafka_scram`]); server TLS
+//! - `kafka-sasl-ssl`: a broker requiring SASL SCRAM (see [`crate::services::kafka_scram`]); server TLS
 //!   only (clients need the CA; no client certificate).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::kafka_scram::{self, User};
-use crate::launch::{self, Failure, Launched, Spec};
-use crate::net;
-use crate::process::{self, Log};
-use crate::state::{Entry, Process};
-use crate::stunnel::{self, ClientAuth, Front, STUNNEL};
-use crate::tansu::{self, Broker, Mechanism};
-use crate::tls::{self, Material};
+use crate::services::kafka_scram::{self, User};
+use crate::services::launch::{self, Failure, Launched, Spec};
+use crate::services::state::{Entry, Process};
+use crate::services::stunnel::{self, ClientAuth, Front, STUNNEL};
+use crate::services::tansu::{self, Broker, Mechanism};
+use crate::services::tls::{self, Material};
+use crate::util::net;
+use crate::util::process::{self, Log};
 
 /// The role of the broker process in the state file.
 const BROKER_ROLE: &str = "broker";

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{Figure, Results, Summary};
+use crate::bench::report::{Figure, Results, Summary};
 
 const WIDTH: f64 = 980.0;
 const LABEL_WIDTH: f64 = 520.0;
@@ -134,7 +134,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::parse;
+    use crate::bench::report::parse;
 
     #[test]
     fn draws_one_bar_per_comparison() {

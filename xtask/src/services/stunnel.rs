@@ -11,12 +11,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::apt::Program;
 use crate::error::{Context as _, Result};
-use crate::net;
-use crate::paths;
-use crate::tansu;
-use crate::tls::{self, Material};
+use crate::services::tansu;
+use crate::services::tls::{self, Material};
+use crate::util::apt::Program;
+use crate::util::net;
+use crate::util::paths;
 
 /// The stunnel program.
 pub(crate) const STUNNEL: Program = Program {
