@@ -6,13 +6,13 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::error::{Error, Result};
 use crate::services::state::State;
 use crate::services::{self, Guard, Service};
 use crate::util::cmd;
 use crate::util::interrupt;
 use crate::util::paths;
 use crate::util::timing;
+use anyhow::{Error, Result};
 
 /// Messages per scenario when `--messages` is not given.
 pub(crate) const DEFAULT_MESSAGES: u64 = 1000;
@@ -111,7 +111,7 @@ fn rows(dir: &Path) -> Result<Vec<Vec<String>>> {
         .iter()
         .map(|file| {
             let text = fs::read_to_string(file)
-                .map_err(|err| Error::new(format!("reading {}: {err}", file.display())))?;
+                .map_err(|err| Error::msg(format!("reading {}: {err:#}", file.display())))?;
             Ok(text.trim_end().split('\t').map(str::to_owned).collect())
         })
         .collect()
@@ -159,14 +159,15 @@ fn machine() -> Result<String> {
 /// Replaces what lies between [`BEGIN`] and [`END`] in `file` with `section`.
 fn write_between_markers(file: &Path, section: &str) -> Result<()> {
     let text = fs::read_to_string(file)
-        .map_err(|err| Error::new(format!("reading {}: {err}", file.display())))?;
+        .map_err(|err| Error::msg(format!("reading {}: {err:#}", file.display())))?;
     let updated = replace_between(&text, section).ok_or_else(|| {
-        Error::new(format!(
+        Error::msg(format!(
             "{} has no `{BEGIN}` ... `{END}` markers; add them under \"## Fault matrix\"",
             file.display()
         ))
     })?;
-    fs::write(file, updated).map_err(|err| Error::new(format!("writing {}: {err}", file.display())))
+    fs::write(file, updated)
+        .map_err(|err| Error::msg(format!("writing {}: {err:#}", file.display())))
 }
 
 /// `text` with the part between the markers replaced; `None` without both markers in order.

@@ -3,10 +3,10 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::error::Result;
 use crate::test;
 use crate::util::cmd;
 use crate::util::timing;
+use anyhow::Result;
 
 /// One check.
 enum Step {

@@ -13,11 +13,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{Context as _, Error, Result};
 use crate::util::cmd;
 use crate::util::install::Tool;
 use crate::util::interrupt;
 use crate::util::paths;
+use anyhow::{Context as _, Error, Result};
 
 /// The pinned cargo-fuzz release.
 const VERSION: &str = "0.13.2";
@@ -47,14 +47,14 @@ impl Options {
             if arg == "--secs" {
                 let value = args
                     .next()
-                    .ok_or_else(|| Error::new("fuzz: `--secs` needs a number of seconds"))?;
+                    .ok_or_else(|| Error::msg("fuzz: `--secs` needs a number of seconds"))?;
                 options.secs = value.parse().ok().filter(|secs| *secs > 0).ok_or_else(|| {
-                    Error::new(format!(
+                    Error::msg(format!(
                         "fuzz: `--secs {value}`: give a whole number of seconds above 0"
                     ))
                 })?;
             } else if arg.starts_with('-') {
-                return Err(Error::new(format!(
+                return Err(Error::msg(format!(
                     "fuzz: unknown option `{arg}`; usage: cargo xtask fuzz [--secs N] [TARGET ...]"
                 )));
             } else {
@@ -121,7 +121,7 @@ pub(crate) fn run(options: &Options) -> Result<u8> {
     } else {
         for target in &options.targets {
             if !all.contains(target) {
-                return Err(Error::new(format!(
+                return Err(Error::msg(format!(
                     "fuzz: unknown target `{target}`; the targets are: {}",
                     all.join(", ")
                 )));
@@ -129,11 +129,10 @@ pub(crate) fn run(options: &Options) -> Result<u8> {
         }
         options.targets.clone()
     };
-    cmd::run(&mut fuzz_command(&bin, "build"))
-        .map_err(|err| err.prefixed("fuzz: building the targets"))?;
+    cmd::run(&mut fuzz_command(&bin, "build")).context("fuzz: building the targets")?;
 
     let logs = fuzz_dir_in_target().join("logs");
-    fs::create_dir_all(&logs).context(|| format!("creating {}", paths::short(&logs)))?;
+    fs::create_dir_all(&logs).with_context(|| format!("creating {}", paths::short(&logs)))?;
     let mut failed = Vec::new();
     println!(
         "{:<20} {:>12} {:>9} {:>8}  result",
@@ -192,15 +191,15 @@ fn run_target(
     log: &Path,
 ) -> Result<(Stats, std::process::ExitStatus)> {
     let corpus = fuzz_dir_in_target().join("corpus").join(target);
-    fs::create_dir_all(&corpus).context(|| format!("creating {}", paths::short(&corpus)))?;
+    fs::create_dir_all(&corpus).with_context(|| format!("creating {}", paths::short(&corpus)))?;
     let seeds = paths::workspace_root()
         .join("fuzz")
         .join("seeds")
         .join(target);
-    let file = fs::File::create(log).context(|| format!("creating {}", paths::short(log)))?;
+    let file = fs::File::create(log).with_context(|| format!("creating {}", paths::short(log)))?;
     let file_err = file
         .try_clone()
-        .context(|| format!("opening {}", paths::short(log)))?;
+        .with_context(|| format!("opening {}", paths::short(log)))?;
     let mut command = fuzz_command(bin, "run");
     command.arg(target).arg(&corpus);
     if seeds.is_dir() {
@@ -215,7 +214,7 @@ fn run_target(
         .stderr(file_err);
     eprintln!("fuzz: {target} for {secs}s (log: {})", paths::short(log));
     let status = cmd::status(&mut command)?;
-    let text = fs::read_to_string(log).context(|| format!("reading {}", paths::short(log)))?;
+    let text = fs::read_to_string(log).with_context(|| format!("reading {}", paths::short(log)))?;
     Ok((Stats::from_log(&text), status))
 }
 
@@ -229,7 +228,7 @@ fn list(bin: &Path) -> Result<Vec<String>> {
         .map(str::to_owned)
         .collect();
     if targets.is_empty() {
-        return Err(Error::new(
+        return Err(Error::msg(
             "fuzz: `cargo fuzz list` names no target in fuzz/",
         ));
     }
@@ -305,7 +304,7 @@ mod tests {
             &["--jobs"],
         ] {
             let err = Options::parse(bad).unwrap_err().to_string();
-            assert!(err.starts_with("fuzz: "), "{err}");
+            assert!(err.starts_with("fuzz: "), "{err:#}");
         }
     }
 

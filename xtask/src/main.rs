@@ -16,7 +16,6 @@
 mod bench;
 mod chaos;
 mod ci;
-mod error;
 mod fuzz;
 mod services;
 mod test;
@@ -24,8 +23,8 @@ mod util;
 
 use std::process::ExitCode;
 
-use crate::error::{Error, Result};
 use crate::services::Service;
+use anyhow::{Error, Result};
 
 /// What `cargo xtask help` prints.
 const USAGE: &str = "\
@@ -82,7 +81,7 @@ fn main() -> ExitCode {
     match dispatch(&args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
@@ -114,7 +113,7 @@ fn dispatch(args: &[String]) -> Result<u8> {
         ["chaos"] => chaos::run(chaos::DEFAULT_MESSAGES),
         ["chaos", "--messages", n] => match n.parse() {
             Ok(n) if n > 0 => chaos::run(n),
-            _ => Err(Error::new(format!(
+            _ => Err(Error::msg(format!(
                 "chaos: `--messages {n}` is not a positive number of messages"
             ))),
         },
@@ -141,7 +140,7 @@ fn parse_services(names: &[&str]) -> Result<Vec<Service>> {
     for name in names {
         let service = Service::from_arg(name).ok_or_else(|| {
             let names: Vec<&str> = Service::ALL.iter().map(|service| service.name()).collect();
-            Error::new(format!(
+            Error::msg(format!(
                 "unknown service `{name}`; choose from: {}",
                 names.join(", ")
             ))

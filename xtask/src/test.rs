@@ -2,13 +2,13 @@
 
 use std::time::Instant;
 
-use crate::error::Result;
 use crate::services::state::State;
 use crate::services::{self, Guard, Service};
 use crate::util::cmd;
 use crate::util::interrupt;
 use crate::util::tally::Tally;
 use crate::util::timing;
+use anyhow::Result;
 
 /// Run the tests with the services up; `extra` goes to `cargo test` as is. Returns the tests'
 /// exit code. The services this run started are stopped whatever happens.

@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::error::{Context as _, Error, Result};
 use crate::services::state::State;
 use crate::services::{self, Guard, Service};
 use crate::util::cmd;
 use crate::util::interrupt;
 use crate::util::paths;
 use crate::util::timing;
+use anyhow::{Context as _, Error, Result};
 use report::Run;
 
 /// The benchmarks' bench target in the root package.
@@ -31,7 +31,7 @@ pub(crate) fn run((quick, report_only): (bool, bool)) -> Result<u8> {
         "cargo xtask bench"
     };
     let out_dir = paths::workspace_root().join("target").join("bench");
-    fs::create_dir_all(&out_dir).context(|| format!("creating {}", paths::short(&out_dir)))?;
+    fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", paths::short(&out_dir)))?;
     let results = out_dir.join(if quick {
         "results-quick.jsonl"
     } else {
@@ -57,7 +57,7 @@ pub(crate) fn run((quick, report_only): (bool, bool)) -> Result<u8> {
         )
     };
     let text = fs::read_to_string(&results)
-        .context(|| format!("reading the results {}", paths::short(&results)))?;
+        .with_context(|| format!("reading the results {}", paths::short(&results)))?;
     let parsed = report::parse(&text)?;
     let notes = fs::read_to_string(root.join("BENCHMARKS.md"))
         .map(|text| report::kept_notes(&text))
@@ -84,7 +84,7 @@ pub(crate) fn run((quick, report_only): (bool, bool)) -> Result<u8> {
 /// Builds the benchmarks and runs every group, each on fresh services; results go to `results`.
 fn measure(quick: bool, results: &Path) -> Result<u8> {
     if results.exists() {
-        fs::remove_file(results).context(|| format!("removing {}", paths::short(results)))?;
+        fs::remove_file(results).with_context(|| format!("removing {}", paths::short(results)))?;
     }
 
     let began = Instant::now();
@@ -150,9 +150,9 @@ fn run_group(group: &str, quick: bool, results: &Path) -> Result<u8> {
 
 fn write(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).context(|| format!("creating {}", paths::short(dir)))?;
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", paths::short(dir)))?;
     }
-    fs::write(path, text).context(|| format!("writing {}", paths::short(path)))
+    fs::write(path, text).with_context(|| format!("writing {}", paths::short(path)))
 }
 
 /// `path` relative to `base` (both inside the workspace), with `/` separators, for a link.
@@ -201,7 +201,7 @@ pub(crate) fn parse_args(args: &[&str]) -> Result<(bool, bool)> {
         ["--quick"] => Ok((true, false)),
         ["--report"] => Ok((false, true)),
         ["--quick", "--report"] | ["--report", "--quick"] => Ok((true, true)),
-        other => Err(Error::new(format!(
+        other => Err(Error::msg(format!(
             "bench: unknown arguments `{}`; the options are --quick and --report",
             other.join(" ")
         ))),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use anyhow::{Error, Result};
 
 /// Where the hand-written notes start in `BENCHMARKS.md`; everything after this line is kept
 /// when the file is written again.
@@ -103,7 +103,7 @@ pub(crate) fn parse(text: &str) -> Result<Results> {
             continue;
         }
         let bad = |why: &str| {
-            Error::new(format!(
+            Error::msg(format!(
                 "benchmark result line {}: {why}: {line}",
                 index + 1
             ))
@@ -145,7 +145,7 @@ pub(crate) fn parse(text: &str) -> Result<Results> {
         }
     }
     if results.figures.is_empty() {
-        return Err(Error::new("the benchmarks reported no figures"));
+        return Err(Error::msg("the benchmarks reported no figures"));
     }
     Ok(results)
 }
@@ -356,7 +356,7 @@ mod tests {
     #[test]
     fn a_malformed_line_is_named() {
         let err = parse("{\"kind\":\"figure\"}").unwrap_err().to_string();
-        assert!(err.contains("line 1") && err.contains("group"), "{err}");
+        assert!(err.contains("line 1") && err.contains("group"), "{err:#}");
         assert!(parse("").is_err());
     }
 

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
 use crate::services::launch::{self, Spec};
 use crate::services::state::Entry;
 use crate::util::cmd;
 use crate::util::net;
 use crate::util::paths;
 use crate::util::process::{self, Log};
+use anyhow::{Error, Result};
 
 /// The emulator's fixed account.
 pub(crate) const ACCOUNT: &str = "devstoreaccount1";
@@ -71,15 +71,15 @@ fn prepare() -> Result<PathBuf> {
     npm.args(["ci", "--no-audit", "--no-fund"])
         .current_dir(paths::xtask_dir());
     cmd::run(&mut npm).map_err(|err| {
-        Error::new(format!(
-            "azurite: installing with npm failed: {err}\n  \
+        Error::msg(format!(
+            "azurite: installing with npm failed: {err:#}\n  \
              (needs Node.js and npm on PATH, e.g. `apt-get install nodejs npm`, and the npm registry)"
         ))
     })?;
     if program.exists() {
         Ok(program)
     } else {
-        Err(Error::new(format!(
+        Err(Error::msg(format!(
             "azurite: `npm ci` succeeded but {} is missing; check xtask/package.json",
             program.display()
         )))

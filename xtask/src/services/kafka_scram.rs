@@ -9,7 +9,6 @@ use std::fs;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::error::Result;
 use crate::services::launch::{self, Failure, Launched, Spec};
 use crate::services::state::Entry;
 use crate::services::tansu::{self, Broker, Mechanism, Storage};
@@ -17,6 +16,7 @@ use crate::util::net;
 use crate::util::paths;
 use crate::util::process::{self, Log};
 use crate::util::random;
+use anyhow::Result;
 
 /// A SCRAM user made for the tests, with a random password.
 #[derive(Clone)]
@@ -98,7 +98,7 @@ pub(crate) fn start_broker(
             tansu::create_user(program, addr, user.name, &user.password, user.mechanism)
         {
             setup.stop();
-            return Err(Failure::Failed(err.prefixed(name)));
+            return Err(Failure::Failed(err.context(name.to_owned())));
         }
     }
     let created: Vec<String> = users

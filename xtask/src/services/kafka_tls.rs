@@ -11,7 +11,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::error::Result;
 use crate::services::kafka_scram::{self, User};
 use crate::services::launch::{self, Failure, Launched, Spec};
 use crate::services::state::{Entry, Process};
@@ -20,6 +19,7 @@ use crate::services::tansu::{self, Broker, Mechanism};
 use crate::services::tls::{self, Material};
 use crate::util::net;
 use crate::util::process::{self, Log};
+use anyhow::Result;
 
 /// The role of the broker process in the state file.
 const BROKER_ROLE: &str = "broker";

@@ -7,12 +7,12 @@ use std::process::{Child, Command};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
 use crate::util::interrupt;
 use crate::util::net;
 use crate::util::paths;
 use crate::util::process::{self, Log};
 use crate::util::timing;
+use anyhow::{Error, Result};
 
 /// How often readiness is polled.
 const POLL: Duration = Duration::from_millis(100);
@@ -91,7 +91,7 @@ pub(crate) fn launch(cmd: &mut Command, spec: &Spec<'_>) -> Result<Launched, Fai
     } = *spec;
     eprintln!("{name}: starting {label} on {addr}");
     let mut child = process::spawn(cmd, log, mode, &paths::services_dir())
-        .map_err(|err| Error::new(format!("{name}: {err}")))?;
+        .map_err(|err| Error::msg(format!("{name}: {err:#}")))?;
     let pid = child.id();
     let deadline = Instant::now() + ready_timeout;
     let failure = loop {
@@ -118,7 +118,7 @@ pub(crate) fn launch(cmd: &mut Command, spec: &Spec<'_>) -> Result<Launched, Fai
     let _ = process::stop(pid, addr.port());
     let _ = child.try_wait();
     let tail = process::log_tail(log, 20);
-    let error = Error::new(format!(
+    let error = Error::msg(format!(
         "{name}: {label} {failure}\n  command: {}\n  log: {}\n  last lines of the log:\n{tail}",
         crate::util::cmd::display(cmd),
         log.display(),
@@ -149,7 +149,7 @@ pub(crate) fn on_free_ports<T>(
             Err(Failure::PortTaken(err))
                 if attempt < PORT_ATTEMPTS && !interrupt::interrupted() =>
             {
-                eprintln!("{name}: a port was taken meanwhile; trying others\n{err}");
+                eprintln!("{name}: a port was taken meanwhile; trying others\n{err:#}");
             }
             Err(Failure::PortTaken(err) | Failure::Failed(err)) => return Err(err),
         }

@@ -11,10 +11,10 @@ pub(crate) mod tls;
 
 use std::time::Instant;
 
-use crate::error::Result;
 use crate::util::paths;
 use crate::util::process::{self, Stopped};
 use crate::util::timing;
+use anyhow::Result;
 use kafka_tls::Flavour;
 use state::{Entry, State};
 
@@ -187,7 +187,7 @@ pub(crate) fn down(names: Option<&[Service]>) -> Result<()> {
     let mut state = match State::load() {
         Ok(state) => state,
         Err(err) => {
-            eprintln!("warning: {err}; removing it");
+            eprintln!("warning: {err:#}; removing it");
             let _ = std::fs::remove_file(State::path());
             return Ok(());
         }
@@ -288,7 +288,7 @@ impl Drop for Guard {
         if !self.started.is_empty() {
             let started = std::mem::take(&mut self.started);
             if let Err(err) = down(Some(&started)) {
-                eprintln!("warning: stopping services: {err}");
+                eprintln!("warning: stopping services: {err:#}");
             }
         }
     }

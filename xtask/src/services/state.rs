@@ -16,8 +16,8 @@ use std::fs;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::error::{Context as _, Error, Result};
 use crate::util::paths;
+use anyhow::{Context as _, Error, Result};
 
 /// Marks the line that opens a service's section.
 const SECTION: &str = "#@service ";
@@ -67,13 +67,13 @@ impl State {
         let path = Self::path();
         match fs::read_to_string(&path) {
             Ok(text) => Self::parse(&text).map_err(|err| {
-                Error::new(format!(
-                    "{}: {err} (delete the file if it is stale)",
+                Error::msg(format!(
+                    "{}: {err:#} (delete the file if it is stale)",
                     path.display()
                 ))
             }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(err) => Err(Error::new(format!("reading {}: {err}", path.display()))),
+            Err(err) => Err(Error::msg(format!("reading {}: {err:#}", path.display()))),
         }
     }
 
@@ -83,16 +83,16 @@ impl State {
         if self.entries.is_empty() {
             return match fs::remove_file(&path) {
                 Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-                    Err(Error::new(format!("removing {}: {err}", path.display())))
+                    Err(Error::msg(format!("removing {}: {err:#}", path.display())))
                 }
                 _ => Ok(()),
             };
         }
         let dir = paths::services_dir();
-        fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let tmp = path.with_extension("env.tmp");
-        fs::write(&tmp, self.render()).context(|| format!("writing {}", tmp.display()))?;
-        fs::rename(&tmp, &path).context(|| format!("renaming {} into place", tmp.display()))
+        fs::write(&tmp, self.render()).with_context(|| format!("writing {}", tmp.display()))?;
+        fs::rename(&tmp, &path).with_context(|| format!("renaming {} into place", tmp.display()))
     }
 
     /// The recorded services.
@@ -158,14 +158,14 @@ impl State {
             let line = line.trim_end();
             if let Some(section) = line.strip_prefix(SECTION) {
                 let entry = parse_section(section)
-                    .map_err(|err| format!("line {number}: {err}: `{line}`"))?;
+                    .map_err(|err| format!("line {number}: {err:#}: `{line}`"))?;
                 state.entries.push(entry);
             } else if let Some(behind) = line.strip_prefix(BEHIND) {
                 let entry = state.entries.last_mut().ok_or_else(|| {
                     format!("line {number}: `{BEHIND}` before any `{SECTION}` line")
                 })?;
                 let (role, pid, addr) = parse_process(behind)
-                    .map_err(|err| format!("line {number}: {err}: `{line}`"))?;
+                    .map_err(|err| format!("line {number}: {err:#}: `{line}`"))?;
                 entry.behind.push(Process { role, pid, addr });
             } else if line.is_empty() || line.starts_with('#') {
             } else if let Some((key, value)) = line.split_once('=') {

@@ -11,12 +11,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::error::{Context as _, Result};
 use crate::services::tansu;
 use crate::services::tls::{self, Material};
 use crate::util::apt::Program;
 use crate::util::net;
 use crate::util::paths;
+use anyhow::{Context as _, Result};
 
 /// The stunnel program.
 pub(crate) const STUNNEL: Program = Program {
@@ -94,7 +94,7 @@ impl Front<'_> {
     pub(crate) fn command(&self, program: &Path) -> Result<Command> {
         remove_configs(self.name);
         let path = self.config_path();
-        fs::write(&path, self.config()).context(|| format!("writing {}", path.display()))?;
+        fs::write(&path, self.config()).with_context(|| format!("writing {}", path.display()))?;
         let mut cmd = Command::new(program);
         cmd.arg(path);
         Ok(cmd)

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
 use crate::services::launch::{self, Spec};
 use crate::services::state::Entry;
 use crate::util::cmd;
 use crate::util::install::Tool;
 use crate::util::net;
 use crate::util::process::{self, Log};
+use anyhow::{Error, Result};
 
 /// The pinned Tansu release.
 pub(crate) const VERSION: &str = "0.6.0";
@@ -30,7 +30,7 @@ pub(crate) fn prepare() -> Result<PathBuf> {
         return if bin.is_file() {
             Ok(bin)
         } else {
-            Err(Error::new(format!(
+            Err(Error::msg(format!(
                 "kafka: {BIN_VAR}={} is not a file; unset it to use the cached build",
                 bin.display()
             )))
@@ -155,7 +155,7 @@ pub(crate) fn create_user(
         .args(["--broker", &format!("tcp://{addr}")]);
     cmd::output(&mut cmd)
         .map(drop)
-        .map_err(|err| Error::new(format!("creating the SCRAM user {name}: {err}")))
+        .map_err(|err| Error::msg(format!("creating the SCRAM user {name}: {err:#}")))
 }
 
 /// The `ApiVersions` v0 request [`probe`] sends, framed (size first).

@@ -9,11 +9,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{Context as _, Error, Result};
 use crate::util::apt::Program;
 use crate::util::cmd;
 use crate::util::paths;
 use crate::util::random;
+use anyhow::{Context as _, Error, Result};
 
 /// The `openssl` command-line tool.
 pub(crate) const OPENSSL: Program = Program {
@@ -70,7 +70,7 @@ impl Material {
         let path = &self.client_key_password_file;
         fs::read_to_string(path)
             .map(|text| text.trim().to_owned())
-            .context(|| format!("reading {}", path.display()))
+            .with_context(|| format!("reading {}", path.display()))
     }
 
     fn files(&self) -> [&Path; 6] {
@@ -98,9 +98,9 @@ pub(crate) fn ensure() -> Result<Material> {
     );
     let _ = fs::remove_dir_all(&building.dir);
     generate(&openssl, &building)
-        .map_err(|err| Error::new(format!("tls: making the test certificates: {err}")))?;
+        .map_err(|err| Error::msg(format!("tls: making the test certificates: {err:#}")))?;
     let _ = fs::remove_dir_all(&material.dir);
-    fs::rename(&building.dir, &material.dir).context(|| {
+    fs::rename(&building.dir, &material.dir).with_context(|| {
         format!(
             "moving {} to {}",
             building.dir.display(),
@@ -138,7 +138,7 @@ fn usable(openssl: &Path, material: &Material) -> bool {
 /// Make the CA, the server and the client certificates in `material.dir`.
 fn generate(openssl: &Path, material: &Material) -> Result<()> {
     let dir = &material.dir;
-    fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let ca_key = dir.join("ca.key");
     let openssl = || {
         let mut cmd = Command::new(openssl);
@@ -186,7 +186,7 @@ fn generate(openssl: &Path, material: &Material) -> Result<()> {
     let password = random::hex(16)?;
     let password_file = &material.client_key_password_file;
     fs::write(password_file, format!("{password}\n"))
-        .context(|| format!("writing {}", password_file.display()))?;
+        .with_context(|| format!("writing {}", password_file.display()))?;
     let pass = format!("file:{}", password_file.display());
     cmd::output(
         openssl()
@@ -241,7 +241,7 @@ fn sign(
     let ext_file = cert.with_extension("ext");
     let text =
         format!("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n{extensions}");
-    fs::write(&ext_file, text).context(|| format!("writing {}", ext_file.display()))?;
+    fs::write(&ext_file, text).with_context(|| format!("writing {}", ext_file.display()))?;
     let signed = cmd::output(
         openssl
             .args(["x509", "-req", "-days", DAYS, "-set_serial", serial, "-in"])

@@ -6,8 +6,8 @@ use std::env;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::error::{Error, Result};
 use crate::util::cmd;
+use anyhow::{Error, Result};
 
 /// A program and the Debian package that provides it.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +30,7 @@ impl Program {
             return if bin.is_file() {
                 Ok(bin)
             } else {
-                Err(Error::new(format!(
+                Err(Error::msg(format!(
                     "{}: {}={} is not a file",
                     self.user,
                     self.override_var,
@@ -50,14 +50,14 @@ impl Program {
         let installed = install(self.package);
         match (installed, self.on_path()) {
             (Ok(()), Some(bin)) => Ok(bin),
-            (Ok(()), None) => Err(Error::new(format!(
+            (Ok(()), None) => Err(Error::msg(format!(
                 "{}: installed `{}` but found none of {} on PATH",
                 self.user,
                 self.package,
                 self.names.join(", ")
             ))),
-            (Err(err), _) => Err(Error::new(format!(
-                "{}: {} is required and could not be installed: {err}\n  \
+            (Err(err), _) => Err(Error::msg(format!(
+                "{}: {} is required and could not be installed: {err:#}\n  \
                  Install it yourself (Debian/Ubuntu: `apt-get install {}`) or set {} to the program",
                 self.user, self.names[0], self.package, self.override_var
             ))),
@@ -94,11 +94,11 @@ pub(crate) fn which(name: &str) -> Option<PathBuf> {
 /// know it yet; through `sudo -n` when not root.
 fn install(package: &str) -> Result<()> {
     if which("apt-get").is_none() {
-        return Err(Error::new("there is no apt-get on this machine"));
+        return Err(Error::msg("there is no apt-get on this machine"));
     }
     let root = is_root();
     if !root && which("sudo").is_none() {
-        return Err(Error::new(
+        return Err(Error::msg(
             "installing packages needs root, and there is no sudo",
         ));
     }

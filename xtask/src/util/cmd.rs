@@ -4,9 +4,9 @@ use std::ffi::OsStr;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, ExitStatus, Stdio};
 
-use crate::error::{Error, Result};
 use crate::util::interrupt;
 use crate::util::paths;
+use anyhow::{Error, Result};
 
 /// A `cargo` command run from the workspace root, using the `cargo` that runs `xtask`.
 pub(crate) fn cargo() -> Command {
@@ -56,7 +56,7 @@ pub(crate) fn status_observed(
 
 fn spawn_and_wait(cmd: &mut Command, observe: Option<&mut dyn FnMut(&str)>) -> Result<ExitStatus> {
     if interrupt::interrupted() {
-        return Err(Error::new(format!(
+        return Err(Error::msg(format!(
             "interrupted: not starting `{}`",
             display(cmd)
         )));
@@ -64,7 +64,7 @@ fn spawn_and_wait(cmd: &mut Command, observe: Option<&mut dyn FnMut(&str)>) -> R
     eprintln!("$ {}", display(cmd));
     let mut child = cmd
         .spawn()
-        .map_err(|err| Error::new(format!("cannot start `{}`: {err}", display(cmd))))?;
+        .map_err(|err| Error::msg(format!("cannot start `{}`: {err:#}", display(cmd))))?;
     interrupt::set_child(Some(child.id()));
     if let (Some(observe), Some(stdout)) = (observe, child.stdout.take()) {
         for line in BufReader::new(stdout)
@@ -77,7 +77,7 @@ fn spawn_and_wait(cmd: &mut Command, observe: Option<&mut dyn FnMut(&str)>) -> R
     }
     let waited = child.wait();
     interrupt::set_child(None);
-    waited.map_err(|err| Error::new(format!("waiting for `{}`: {err}", display(cmd))))
+    waited.map_err(|err| Error::msg(format!("waiting for `{}`: {err:#}", display(cmd))))
 }
 
 /// Run `cmd` and fail unless it exits with 0.
@@ -86,7 +86,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        Err(Error::new(format!(
+        Err(Error::msg(format!(
             "`{}` failed ({})",
             display(cmd),
             describe(status)
@@ -100,7 +100,7 @@ pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|err| Error::new(format!("cannot start `{}`: {err}", display(cmd))))?;
+        .map_err(|err| Error::msg(format!("cannot start `{}`: {err:#}", display(cmd))))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if out.status.success() {
         return Ok(stdout);
@@ -114,7 +114,7 @@ pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     .map(|text| format!("    {}", text.replace('\n', "\n    ")))
     .collect::<Vec<_>>()
     .join("\n");
-    Err(Error::new(format!(
+    Err(Error::msg(format!(
         "`{}` failed ({}):\n{printed}",
         display(cmd),
         describe(out.status),

@@ -4,10 +4,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
 use crate::util::cmd;
 use crate::util::interrupt;
 use crate::util::paths;
+use anyhow::{Error, Result};
 
 /// A pinned crate whose binary a command needs.
 pub(crate) struct Tool<'a> {
@@ -42,7 +42,7 @@ impl Tool<'_> {
         }
         let target = root.join("build");
         fs::create_dir_all(&root)
-            .map_err(|err| Error::new(format!("creating {}: {err}", root.display())))?;
+            .map_err(|err| Error::msg(format!("creating {}: {err:#}", root.display())))?;
         eprintln!(
             "{label}: building {name} {version} into {} (first time on this machine, {})",
             root.display(),
@@ -62,13 +62,13 @@ impl Tool<'_> {
         }
         cmd::run(&mut install).map_err(|err| {
             if interrupt::interrupted() {
-                Error::new(format!(
+                Error::msg(format!(
                     "{label}: building {name} was interrupted; the next run resumes it from {}",
                     target.display()
                 ))
             } else {
-                Error::new(format!(
-                    "{label}: building {name} failed: {err}\n  (needs crates.io; {})",
+                Error::msg(format!(
+                    "{label}: building {name} failed: {err:#}\n  (needs crates.io; {})",
                     self.instead
                 ))
             }
@@ -78,7 +78,7 @@ impl Tool<'_> {
         if bin.is_file() {
             Ok(bin)
         } else {
-            Err(Error::new(format!(
+            Err(Error::msg(format!(
                 "{label}: `cargo install {name}` succeeded but {} is missing",
                 bin.display()
             )))

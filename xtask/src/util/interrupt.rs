@@ -39,7 +39,7 @@ pub(crate) fn install() {
     });
     if let Err(err) = result {
         eprintln!(
-            "xtask: warning: cannot handle Ctrl-C ({err}); an interrupted run may leave services up"
+            "xtask: warning: cannot handle Ctrl-C ({err:#}); an interrupted run may leave services up"
         );
     }
 }

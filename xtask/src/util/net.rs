@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use crate::error::{Context as _, Result};
+use anyhow::{Context as _, Result};
 
 /// How long one probe may take before the service counts as not answering.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -15,7 +15,7 @@ pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>> {
     let listeners = (0..count)
         .map(|_| {
             TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .context(|| "binding 127.0.0.1:0 to find a free port".to_owned())
+                .with_context(|| "binding 127.0.0.1:0 to find a free port".to_owned())
         })
         .collect::<Result<Vec<_>>>()?;
     listeners
@@ -24,7 +24,7 @@ pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>> {
             listener
                 .local_addr()
                 .map(|addr| addr.port())
-                .context(|| "reading the free port".to_owned())
+                .with_context(|| "reading the free port".to_owned())
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use anyhow::{Error, Result};
 
 /// The workspace root: the parent of the `xtask` crate.
 pub(crate) fn workspace_root() -> &'static Path {
@@ -32,7 +32,7 @@ pub(crate) fn cache_dir() -> Result<PathBuf> {
     }
     match env::var_os("HOME") {
         Some(home) if !home.is_empty() => Ok(PathBuf::from(home).join(".cache").join("bindings")),
-        _ => Err(Error::new(
+        _ => Err(Error::msg(
             "cannot find a cache directory: neither XDG_CACHE_HOME (absolute) nor HOME is set",
         )),
     }

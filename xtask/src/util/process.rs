@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::error::{Context as _, Result};
 use crate::util::cmd;
 use crate::util::paths;
+use anyhow::{Context as _, Result};
 
 /// How long a service gets to exit after SIGTERM before it gets SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);
@@ -31,23 +31,24 @@ pub(crate) enum Log {
 /// Start `cmd` in the background, its output going to `log` (headed by the command line), in
 /// its own process group, with `dir` as working directory.
 pub(crate) fn spawn(cmd: &mut Command, log: &Path, mode: Log, dir: &Path) -> Result<Child> {
-    fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut out = match mode {
         Log::Fresh => File::create(log),
         Log::Append => OpenOptions::new().create(true).append(true).open(log),
     }
-    .context(|| format!("opening {}", log.display()))?;
-    writeln!(out, "$ {}", cmd::display(cmd)).context(|| format!("writing {}", log.display()))?;
+    .with_context(|| format!("opening {}", log.display()))?;
+    writeln!(out, "$ {}", cmd::display(cmd))
+        .with_context(|| format!("writing {}", log.display()))?;
     let err = out
         .try_clone()
-        .context(|| format!("opening {} twice", log.display()))?;
+        .with_context(|| format!("opening {} twice", log.display()))?;
     cmd.current_dir(dir)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
         .process_group(0);
     cmd.spawn()
-        .context(|| format!("cannot start `{}`", cmd::display(cmd)))
+        .with_context(|| format!("cannot start `{}`", cmd::display(cmd)))
 }
 
 /// Whether `pid` is a live (not zombie) process that is still the service listening on `port`.

@@ -5,14 +5,14 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Read as _;
 
-use crate::error::{Context as _, Result};
+use anyhow::{Context as _, Result};
 
 /// `bytes` random bytes from `/dev/urandom` as lower-case hex (`2 * bytes` characters).
 pub(crate) fn hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0_u8; bytes];
     File::open("/dev/urandom")
         .and_then(|mut urandom| urandom.read_exact(&mut buf))
-        .context(|| "reading /dev/urandom".to_owned())?;
+        .with_context(|| "reading /dev/urandom".to_owned())?;
     Ok(buf.iter().fold(String::new(), |mut text, byte| {
         let _ = write!(text, "{byte:02x}");
         text
