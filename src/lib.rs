@@ -55,6 +55,18 @@ pub use bindings_macros::kafka_output;
 pub use bindings_macros::manual_trigger;
 #[cfg(feature = "queue")]
 pub use bindings_macros::{queue_trigger, storage_account};
+// With a feature off, its attributes still exist and say which feature to enable.
+#[cfg(not(feature = "http"))]
+#[doc(hidden)]
+pub use bindings_macros::http_trigger_disabled as http_trigger;
+#[cfg(not(feature = "kafka"))]
+#[doc(hidden)]
+pub use bindings_macros::kafka_output_disabled as kafka_output;
+#[cfg(not(feature = "queue"))]
+#[doc(hidden)]
+pub use bindings_macros::{
+    queue_trigger_disabled as queue_trigger, storage_account_disabled as storage_account,
+};
 
 /// For writing triggers and output bindings of your own: the traits the provided ones implement.
 pub mod extend {
@@ -100,6 +112,16 @@ pub mod prelude {
         queue::{BatchOutcome, QueueMessage, QueueMetadata},
         queue_trigger, storage_account,
     };
+    // The stand-ins of a disabled feature's attributes, which say which feature to enable.
+    #[cfg(not(feature = "http"))]
+    #[doc(hidden)]
+    pub use crate::http_trigger;
+    #[cfg(not(feature = "kafka"))]
+    #[doc(hidden)]
+    pub use crate::kafka_output;
+    #[cfg(not(feature = "queue"))]
+    #[doc(hidden)]
+    pub use crate::{queue_trigger, storage_account};
 }
 
 /// What the macros' generated code calls. Not a public API: it changes without notice.

@@ -5,6 +5,7 @@
 //! `::bindings::__private` and `::core`. No runtime logic lives here.
 
 mod ctxt;
+mod disabled;
 mod function;
 mod http;
 mod kafka;
@@ -126,4 +127,32 @@ pub fn derive_outputs(item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn http_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
     function::expand::<http::HttpTrigger>(args.into(), item.into()).into()
+}
+
+/// `#[queue_trigger]` while the `queue` feature of `bindings` is off: an error naming the feature.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn queue_trigger_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
+    disabled::expand("queue_trigger", "queue", item.into()).into()
+}
+
+/// `#[storage_account]` while the `queue` feature of `bindings` is off: an error naming the feature.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn storage_account_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
+    disabled::expand("storage_account", "queue", item.into()).into()
+}
+
+/// `#[kafka_output]` while the `kafka` feature of `bindings` is off: an error naming the feature.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn kafka_output_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
+    disabled::expand("kafka_output", "kafka", item.into()).into()
+}
+
+/// `#[http_trigger]` while the `http` feature of `bindings` is off: an error naming the feature.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn http_trigger_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
+    disabled::expand("http_trigger", "http", item.into()).into()
 }

@@ -19,8 +19,18 @@ enum Step {
     Test,
 }
 
+/// `cargo check` of the facade's library with no default features.
+const FACADE_WITHOUT_FEATURES: [&str; 5] =
+    ["check", "-p", "bindings", "--lib", "--no-default-features"];
+
+/// [`FACADE_WITHOUT_FEATURES`] with one feature on.
+const fn facade_with(feature: &'static str) -> [&'static str; 7] {
+    let [check, p, bindings, lib, none] = FACADE_WITHOUT_FEATURES;
+    [check, p, bindings, lib, none, "--features", feature]
+}
+
 /// The steps, named as they are reported.
-const STEPS: [(&str, Step); 5] = [
+const STEPS: [(&str, Step); 9] = [
     ("fmt", Step::Cargo(&["fmt", "--all", "--", "--check"], &[])),
     // The fuzz targets are outside the workspace (cargo-fuzz builds them with its own flags).
     (
@@ -45,6 +55,12 @@ const STEPS: [(&str, Step); 5] = [
             &[],
         ),
     ),
+    // The facade with each feature alone and with none (the provider crates are the same builds
+    // as for clippy, so these are quick).
+    ("features none", Step::Cargo(&FACADE_WITHOUT_FEATURES, &[])),
+    ("features queue", Step::Cargo(&facade_with("queue"), &[])),
+    ("features kafka", Step::Cargo(&facade_with("kafka"), &[])),
+    ("features http", Step::Cargo(&facade_with("http"), &[])),
     (
         "doc",
         Step::Cargo(
@@ -97,6 +113,6 @@ pub(crate) fn run(with_tests: bool) -> Result<u8> {
 
 fn summary(done: &[(&str, Duration)]) {
     for (name, took) in done {
-        println!("  {name:<7} {}", timing::human(*took));
+        println!("  {name:<14} {}", timing::human(*took));
     }
 }
