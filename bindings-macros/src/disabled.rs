@@ -2,7 +2,6 @@
 //! to enable, and re-emits the item unchanged so the rest of the file still type-checks in an IDE.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
 
 /// `#[attribute]` used while feature `feature` of `bindings` is off.
 pub(crate) fn expand(attribute: &str, feature: &str, item: TokenStream) -> TokenStream {
@@ -11,13 +10,15 @@ pub(crate) fn expand(attribute: &str, feature: &str, item: TokenStream) -> Token
          bindings = {{ version = \"…\", features = [\"{feature}\"] }} (it is on by default unless \
          `default-features = false`)"
     );
-    let error = syn::Error::new(Span::call_site(), message).into_compile_error();
-    quote!(#error #item)
+    let mut out = syn::Error::new(Span::call_site(), message).into_compile_error();
+    out.extend(item);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
 
     #[test]
     fn names_the_feature_and_keeps_the_item() {
