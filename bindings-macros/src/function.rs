@@ -146,12 +146,16 @@ fn check_other_triggers<T: TriggerMacro>(cx: &Ctxt, function: &ItemFn) {
         };
         let name = last.ident.to_string();
         if TRIGGERS.contains(&name.as_str()) {
+            let has = if name == T::ATTRIBUTE {
+                format!("#[{name}] twice")
+            } else {
+                format!("#[{}] and also #[{name}]", T::ATTRIBUTE)
+            };
             cx.error_spanned_by(
                 attr,
                 format_args!(
-                    "a function has exactly one trigger, but this one also has #[{}]; remove one of them \
-                     (write a second function for the other trigger)",
-                    T::ATTRIBUTE
+                    "a function has exactly one trigger, but this one has {has}; remove one of \
+                     them (write a second function for the other trigger)"
                 ),
             );
         }
