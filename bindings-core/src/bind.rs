@@ -12,6 +12,7 @@ use crate::{Connection, HostConfig, Settings};
 
 /// One thing wrong with a function's configuration, found at `build()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Problem {
     /// The function, if the problem is a function's.
     pub function: Option<String>,
@@ -35,6 +36,7 @@ impl fmt::Display for Problem {
 
 /// Every problem found while building the host, reported together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("the host cannot start: {} problem(s):{}", problems.len(), problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
 pub struct BuildError {
     /// The problems, in the order found.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::trigger::BoxError;
-use crate::{BuildError, HostConfigError, SettingsError};
+use crate::{BuildError, CallError, HostConfigError, SettingsError};
 
 /// `Result` with the host's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,6 +56,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A call of a manually triggered function failed ([`HostHandle::call`](crate::HostHandle::call)).
+    #[error(transparent)]
+    Call(#[from] CallError),
     /// Listening for Ctrl-C / SIGTERM failed.
     #[error("cannot listen for shutdown signals: {0}")]
     Signal(#[source] std::io::Error),

@@ -152,6 +152,65 @@ impl fmt::Debug for FunctionError {
     }
 }
 
+/// A [`FunctionError`] as a `std::error::Error`, for code that collects errors in a
+/// `Box<dyn Error>`.
+///
+/// `FunctionError` itself does not implement `std::error::Error`: if it did, the conversion from
+/// every error type that makes `?` work in functions would overlap with `From<T> for T` (the choice
+/// `anyhow::Error` makes too). Its causes stay reachable through [`source`](StdError::source).
+struct StdFunctionError(FunctionError);
+
+impl fmt::Debug for StdFunctionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for StdFunctionError {
+    /// The message only: the causes are the [`source`](StdError::source) chain.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.0.source, self.0.message.is_empty()) {
+            (Some(source), true) => fmt::Display::fmt(source, f),
+            _ => f.write_str(&self.0.message),
+        }
+    }
+}
+
+impl StdError for StdFunctionError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.0.source {
+            // An error converted with `?` shows as itself (its message); its own causes follow.
+            Some(source) if self.0.message.is_empty() => source.source(),
+            Some(source) => Some(&**source),
+            None => None,
+        }
+    }
+}
+
+/// `?` from a `FunctionError` into `Box<dyn Error + Send + Sync>`.
+///
+/// ```
+/// use bindings_core::FunctionError;
+///
+/// fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+///     Err(FunctionError::poison("negative total"))?;
+///     Ok(())
+/// }
+/// assert_eq!(run().unwrap_err().to_string(), "negative total");
+/// ```
+impl From<FunctionError> for Box<dyn StdError + Send + Sync + 'static> {
+    fn from(err: FunctionError) -> Self {
+        Box::new(StdFunctionError(err))
+    }
+}
+
+/// `?` from a `FunctionError` into `Box<dyn Error>`.
+impl From<FunctionError> for Box<dyn StdError + 'static> {
+    fn from(err: FunctionError) -> Self {
+        Box::new(StdFunctionError(err))
+    }
+}
+
 impl<E: StdError + Send + Sync + 'static> From<E> for FunctionError {
     fn from(err: E) -> Self {
         Self {
@@ -180,6 +239,22 @@ mod tests {
         assert_eq!(err.to_string(), "sending to topic `t`: outer: refused");
         assert_eq!(err.message(), "sending to topic `t`");
         assert!(err.source().is_some());
+    }
+
+    #[test]
+    fn into_a_boxed_error_the_causes_are_the_source_chain() {
+        let boxed: Box<dyn StdError> =
+            FunctionError::with_source("sending", Outer(std::io::Error::other("refused"))).into();
+        assert_eq!(boxed.to_string(), "sending");
+        let outer = boxed.source().expect("the cause");
+        assert_eq!(outer.to_string(), "outer");
+        assert_eq!(outer.source().unwrap().to_string(), "refused");
+
+        // Converted with `?`: the error itself, then its causes.
+        let converted: FunctionError = Outer(std::io::Error::other("refused")).into();
+        let boxed: Box<dyn StdError + Send + Sync> = converted.into();
+        assert_eq!(boxed.to_string(), "outer");
+        assert_eq!(boxed.source().unwrap().to_string(), "refused");
     }
 
     #[test]

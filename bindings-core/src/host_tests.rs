@@ -606,3 +606,22 @@ async fn the_logger_writes_inside_the_invocation_span() {
         .unwrap_or_else(|| panic!("no outcome in {mine:#?}"));
     assert!(outcome.contains("elapsed_ms="), "{outcome}");
 }
+
+#[tokio::test]
+async fn a_call_error_converts_into_the_host_error() {
+    let handle = start(
+        vec![shout_function("shout", "t", Arc::default())],
+        Settings::new(),
+    )
+    .await;
+    let called = async {
+        handle.call("nope", "x").await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    assert!(
+        matches!(called, Err(Error::Call(CallError::UnknownFunction { ref name, .. })) if name == "nope"),
+        "{called:?}"
+    );
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
