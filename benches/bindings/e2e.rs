@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::prelude::*;
 use bindings::queue::QueueService;
 
-use crate::counting::{Counting, LatencyProbe};
+use crate::support::counting::{Counting, LatencyProbe};
 use crate::measure::{Better, Plan, Record, Report, quantile};
 use crate::{BenchResult, support};
 

@@ -9,7 +9,7 @@ use bindings::format_timespan;
 use bindings::prelude::*;
 use bindings::queue::QueueService;
 
-use crate::counting::Counting;
+use crate::support::counting::Counting;
 use crate::measure::{Better, Plan, Record, Report};
 use crate::{BenchResult, support};
 

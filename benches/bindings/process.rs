@@ -14,7 +14,7 @@ use bindings::prelude::*;
 use bindings::queue::QueueService;
 use tokio::sync::mpsc;
 
-use crate::counting::Counting;
+use crate::support::counting::Counting;
 use crate::measure::{Better, Plan, Record, Report, rate, rotate};
 use crate::{BenchResult, support};
 
