@@ -53,7 +53,11 @@ async fn act(body: String, meta: &QueueMetadata) -> Result<(), FunctionError> {
         .lock()
         .unwrap()
         .push((body.clone(), meta.dequeue_count));
-    script.seen_at.lock().unwrap().push(std::time::Instant::now());
+    script
+        .seen_at
+        .lock()
+        .unwrap()
+        .push(std::time::Instant::now());
     let now = script.running.fetch_add(1, Ordering::SeqCst) + 1;
     script.peak.fetch_max(now, Ordering::SeqCst);
     script.entered.notify_waiters();
@@ -803,7 +807,13 @@ async fn a_service_that_returns_more_than_batch_size_is_handled_not_a_panic() {
         gate.notify_one();
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut bodies: Vec<String> = script.seen.lock().unwrap().iter().map(|(b, _)| b.clone()).collect();
+    let mut bodies: Vec<String> = script
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(b, _)| b.clone())
+        .collect();
     bodies.sort();
     bodies.dedup();
     assert_eq!(bodies.len(), 20, "every message processed, once each");
@@ -822,11 +832,7 @@ async fn a_service_that_returns_more_than_batch_size_is_handled_not_a_panic() {
 }
 
 /// Fails every time: on a poison queue it is retried forever, never deleted.
-#[queue_trigger(
-    "%Queue%",
-    max_dequeue_count = 2,
-    max_polling_interval = "00:00:02"
-)]
+#[queue_trigger("%Queue%", max_dequeue_count = 2, max_polling_interval = "00:00:02")]
 async fn poison_queue_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
     act(body, &meta).await
 }
@@ -862,7 +868,11 @@ async fn a_poison_queue_s_undecodable_message_stays_and_nothing_spins() {
         (58..=62).contains(&operations),
         "{operations} storage operations in 60 s"
     );
-    assert_eq!(memory.peek_all(&queue), ["not base64"], "the message stays as it was");
+    assert_eq!(
+        memory.peek_all(&queue),
+        ["not base64"],
+        "the message stays as it was"
+    );
     assert!(
         !memory.queue_exists(&format!("{queue}-poison")),
         "a poison queue has no poison queue"
@@ -1151,7 +1161,8 @@ async fn on_azurite_with<F: bindings::extend::FunctionDef>(
     for m in messages {
         service.send(&queue, m).await.unwrap();
     }
-    let counted = counted.then(|| Arc::new(Counting::new(Arc::new(azurite_service(connection)), None)));
+    let counted =
+        counted.then(|| Arc::new(Counting::new(Arc::new(azurite_service(connection)), None)));
     let mut settings = Settings::new()
         .with("Queue", queue.clone())
         .with("AzureWebJobsStorage", connection);
@@ -1353,7 +1364,10 @@ async fn on_azurite_the_default_max_dequeue_count_is_5() {
         attempts,
         "five attempts, the first included, as the seed says"
     );
-    assert!(f.drain(&f.queue).await.is_empty(), "the original is deleted");
+    assert!(
+        f.drain(&f.queue).await.is_empty(),
+        "the original is deleted"
+    );
     assert_eq!(f.drain(&format!("{}-poison", f.queue)).await, [b64("fail")]);
 }
 
@@ -1378,8 +1392,7 @@ async fn on_azurite_a_failed_message_is_retried_after_visibility_timeout() {
     };
     let queue = support::unique("later");
     let mut f =
-        on_azurite_with::<retry_later>(&connection, queue, &[b64("again")], Setup::default())
-            .await;
+        on_azurite_with::<retry_later>(&connection, queue, &[b64("again")], Setup::default()).await;
     f.until(Duration::from_secs(30), |f| f.counts().succeeded == 1)
         .await;
     f.stop().await;
@@ -1396,7 +1409,10 @@ async fn on_azurite_a_failed_message_is_retried_after_visibility_timeout() {
         "retried {gap:?} after the first attempt"
     );
     eprintln!("retried {gap:?} after the first attempt");
-    assert!(f.drain(&f.queue).await.is_empty(), "deleted after the retry");
+    assert!(
+        f.drain(&f.queue).await.is_empty(),
+        "deleted after the retry"
+    );
 }
 
 #[tokio::test]
@@ -1488,7 +1504,10 @@ async fn on_azurite_bytes_and_queue_message_parameters_get_the_body_and_the_meta
     {
         assert_eq!(&*meta.queue, queue.as_str());
         assert_eq!(meta.dequeue_count, 1);
-        assert!(!meta.id.is_empty() && !meta.pop_receipt.is_empty(), "{meta:?}");
+        assert!(
+            !meta.id.is_empty() && !meta.pop_receipt.is_empty(),
+            "{meta:?}"
+        );
         assert!(
             meta.insertion_time >= started - Duration::from_secs(60)
                 && meta.insertion_time <= meta.next_visible_time
@@ -1496,15 +1515,24 @@ async fn on_azurite_bytes_and_queue_message_parameters_get_the_body_and_the_meta
             "{meta:?}"
         );
         // Not `Json<T>`: the body's properties are not binding data; `{id}` is the message id.
-        assert_eq!(binding_id.as_ref(), Some(&serde_json::json!(meta.id)), "{meta:?}");
+        assert_eq!(
+            binding_id.as_ref(),
+            Some(&serde_json::json!(meta.id)),
+            "{meta:?}"
+        );
     }
     for queue in [&bytes_queue, &message_queue] {
-        assert_eq!(service.approximate_count(queue).await.unwrap(), 0, "{queue} is empty");
+        assert_eq!(
+            service.approximate_count(queue).await.unwrap(),
+            0,
+            "{queue} is empty"
+        );
     }
 }
 
 #[tokio::test]
-async fn on_azurite_a_failing_function_on_a_poison_queue_runs_on_every_delivery_and_nothing_spins() {
+async fn on_azurite_a_failing_function_on_a_poison_queue_runs_on_every_delivery_and_nothing_spins()
+{
     let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
         return;
     };
@@ -1520,12 +1548,22 @@ async fn on_azurite_a_failing_function_on_a_poison_queue_runs_on_every_delivery_
     tokio::time::sleep(Duration::from_secs(20)).await;
     let requests = f.counted.as_ref().unwrap().request_count();
     f.stop().await;
-    let attempts: Vec<u32> = f.script.seen.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    let attempts: Vec<u32> = f
+        .script
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
     let every_delivery: Vec<u32> = (1..=attempts.len() as u32).collect();
-    assert_eq!(attempts, every_delivery, "the function ran on every delivery");
+    assert_eq!(
+        attempts, every_delivery,
+        "the function ran on every delivery"
+    );
     assert!(
         attempts.len() > 2,
-        "it ran past max_dequeue_count (2): {attempts:?}"
+        "it ran past max_dequeue_count (2): {attempts:?} ({requests} storage requests in 20 s)"
     );
     // Each delivery costs a receive and a release; after its max_dequeue_count attempts the message
     // is retried at the polling back-off's pace (up to the 2 s maximum): ~15 deliveries in 20 s.
@@ -1535,7 +1573,10 @@ async fn on_azurite_a_failing_function_on_a_poison_queue_runs_on_every_delivery_
         "{requests} storage requests in 20 s for {} deliveries",
         attempts.len()
     );
-    eprintln!("{requests} storage requests in 20 s for {} deliveries", attempts.len());
+    eprintln!(
+        "{requests} storage requests in 20 s for {} deliveries",
+        attempts.len()
+    );
     assert_eq!(
         f.drain(&f.queue).await,
         [b64("fail")],
@@ -1575,7 +1616,8 @@ async fn on_azurite_messages_interoperate_with_microsofts_python_sdk() {
     );
     // The poison queue holds the body as stored: the SDK decodes it back to the original text.
     let poison = format!("{}-poison", f.queue);
-    let read = support::python_queue_client(vec![connection.clone(), poison, "receive".to_owned()]).await;
+    let read =
+        support::python_queue_client(vec![connection.clone(), poison, "receive".to_owned()]).await;
     assert_eq!(read.trim(), "fail");
 }
 

@@ -226,9 +226,9 @@ impl QueueListener {
             prepared.into_iter().map(|p| vec![p]).collect()
         };
         for group in groups {
-            let slots = permits
-                .split(group.len())
-                .expect("one permit per message: the poll took batch_size and kept at most that many");
+            let slots = permits.split(group.len()).expect(
+                "one permit per message: the poll took batch_size and kept at most that many",
+            );
             let task = Arc::clone(shared).process(group, invoker.clone());
             invoker.spawn(async move {
                 task.await;

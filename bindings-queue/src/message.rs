@@ -186,7 +186,10 @@ mod tests {
         let data = binding_data(&message(body), false);
         assert_eq!(data.get("id"), Some(&json!("m-1")), "the message id");
         assert_eq!(data.get("region"), None);
-        assert_eq!(data.get("QueueTrigger"), Some(&json!(r#"{"id":"o-7","region":"eu"}"#)));
+        assert_eq!(
+            data.get("QueueTrigger"),
+            Some(&json!(r#"{"id":"o-7","region":"eu"}"#))
+        );
     }
 
     #[test]

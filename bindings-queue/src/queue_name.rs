@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn a_trigger_queue_name_is_lower_cased_like_azure_does() {
-        assert_eq!(trigger_queue_name("MyQueue-Items").unwrap(), "myqueue-items");
+        assert_eq!(
+            trigger_queue_name("MyQueue-Items").unwrap(),
+            "myqueue-items"
+        );
         assert_eq!(trigger_queue_name("orders").unwrap(), "orders");
         let err = trigger_queue_name("My_Queue").unwrap_err();
         assert_eq!(

@@ -227,13 +227,8 @@ impl TriggerAttribute for QueueTriggerAttribute {
             .resolve(cx, connection, chosen_by);
         let (queue, options, service) = (queue?, options?, service?);
         let development = cx.is_development();
-        let config = ListenerConfig::new(
-            &queue,
-            &options,
-            development,
-            self.batch,
-            self.json_payload,
-        );
+        let config =
+            ListenerConfig::new(&queue, &options, development, self.batch, self.json_payload);
         let function = Arc::new(QueueFunction::new(
             cx.function_name(),
             Arc::clone(&service),
