@@ -130,7 +130,38 @@ struct Fixture {
 
 /// A host running `F` on a fresh in-memory queue with `messages` already in it.
 async fn start<F: bindings::extend::FunctionDef>(messages: &[String], gate: bool) -> Fixture {
-    let queue = support::unique("q");
+    let setup = MemorySetup {
+        gate,
+        ..MemorySetup::default()
+    };
+    start_with::<F>(messages, setup).await
+}
+
+/// How [`start_with`] sets its host up.
+#[derive(Default)]
+struct MemorySetup {
+    /// The queue's name; a unique one if `None`.
+    queue: Option<String>,
+    /// The `Queue` setting the functions name their queue by; the queue's name if `None`.
+    setting: Option<String>,
+    /// Functions wait for the script's gate.
+    gate: bool,
+    /// Every receive asks the queue for this many messages, whatever the listener asked for.
+    receiving: Option<u32>,
+}
+
+/// [`start`], set up by `setup`.
+async fn start_with<F: bindings::extend::FunctionDef>(
+    messages: &[String],
+    setup: MemorySetup,
+) -> Fixture {
+    let MemorySetup {
+        queue,
+        setting,
+        gate,
+        receiving,
+    } = setup;
+    let queue = queue.unwrap_or_else(|| support::unique("q"));
     let script = Arc::new(Script {
         gate: gate.then(|| Arc::new(Notify::new())),
         ..Script::default()
@@ -144,11 +175,15 @@ async fn start<F: bindings::extend::FunctionDef>(messages: &[String], gate: bool
     for m in messages {
         memory.send(&queue, m).await.unwrap();
     }
+    let services = QueueServices::new();
+    let service: Arc<dyn QueueService> = match receiving {
+        Some(max) => Arc::new(Counting::new(Arc::new(memory.clone()), None).receiving(max)),
+        None => Arc::new(memory.clone()),
+    };
+    services.insert("Storage", service);
     let handle = Host::builder()
-        .settings(Settings::new().with("Queue", queue.clone()))
-        .resource(Arc::new(
-            QueueServices::new().with("Storage", memory.clone()),
-        ))
+        .settings(Settings::new().with("Queue", setting.unwrap_or_else(|| queue.clone())))
+        .resource(Arc::new(services))
         .function::<F>()
         .build()
         .await
@@ -674,33 +709,22 @@ async fn a_json_body_s_properties_are_binding_data_only_for_a_json_parameter() {
 #[tokio::test(start_paused = true)]
 async fn an_uppercase_queue_name_is_lower_cased_like_azure_does() {
     let queue = support::unique("upper");
-    scripts()
-        .lock()
-        .unwrap()
-        .insert(queue.clone(), Arc::default());
-    let memory = MemoryQueueService::new();
-    memory.create_queue(&queue).await.unwrap();
-    memory.send(&queue, &b64("shouted")).await.unwrap();
-    let handle = Host::builder()
-        .settings(Settings::new().with("Queue", queue.to_uppercase()))
-        .resource(Arc::new(
-            QueueServices::new().with("Storage", memory.clone()),
-        ))
-        .function::<text_worker>()
-        .build()
-        .await
-        .expect("an uppercase name is accepted")
-        .start();
-    support::until(Duration::from_secs(10), || {
-        !script_for(&queue).seen.lock().unwrap().is_empty()
+    let setup = MemorySetup {
+        setting: Some(queue.to_uppercase()),
+        queue: Some(queue),
+        ..MemorySetup::default()
+    };
+    let f = start_with::<text_worker>(&[b64("shouted")], setup).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("text_worker").succeeded == 1
     })
     .await;
     assert_eq!(
-        script_for(&queue).seen.lock().unwrap().clone(),
+        f.seen(),
         [("shouted".to_owned(), 1)],
         "the lower-cased queue was polled, and `QueueMetadata::queue` names it"
     );
-    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 #[tokio::test]
@@ -769,63 +793,41 @@ async fn a_connection_that_names_no_setting_fails_the_build_with_the_keys_tried(
 #[tokio::test(start_paused = true)]
 async fn a_service_that_returns_more_than_batch_size_is_handled_not_a_panic() {
     support::logs();
-    let queue = support::unique("more");
-    let script = Arc::new(Script {
-        gate: Some(Arc::new(Notify::new())),
-        ..Script::default()
-    });
-    scripts()
-        .lock()
-        .unwrap()
-        .insert(queue.clone(), Arc::clone(&script));
-    let memory = MemoryQueueService::new();
-    memory.create_queue(&queue).await.unwrap();
-    for i in 0..20 {
-        memory.send(&queue, &b64(&format!("m{i}"))).await.unwrap();
-    }
+    let messages: Vec<String> = (0..20).map(|i| b64(&format!("m{i}"))).collect();
     // `QueueService` is a public trait: this one returns up to 32 whatever the listener asks for.
-    let greedy = Counting::new(Arc::new(memory.clone()), None).receiving(32);
-    let handle = Host::builder()
-        .settings(Settings::new().with("Queue", queue.clone()))
-        .resource(Arc::new(QueueServices::new().with("Storage", greedy)))
-        .function::<narrow_worker>()
-        .build()
-        .await
-        .unwrap()
-        .start();
-    let running = || script.running.load(Ordering::SeqCst);
-    support::until(Duration::from_secs(10), || running() == 4).await;
+    let setup = MemorySetup {
+        gate: true,
+        receiving: Some(32),
+        ..MemorySetup::default()
+    };
+    let f = start_with::<narrow_worker>(&messages, setup).await;
+    let running = |f: &Fixture| f.script.running.load(Ordering::SeqCst);
+    f.until(Duration::from_secs(10), |f| running(f) == 4).await;
     // Let them finish one at a time until the queue is empty.
-    let gate = Arc::clone(script.gate.as_ref().unwrap());
+    let gate = Arc::clone(f.script.gate.as_ref().unwrap());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !memory.peek_all(&queue).is_empty() {
+    while !f.remaining().is_empty() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "{} of 20 messages processed within 30 s",
-            script.seen.lock().unwrap().len()
+            f.seen().len()
         );
         gate.notify_one();
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut bodies: Vec<String> = script
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(b, _)| b.clone())
-        .collect();
+    let mut bodies: Vec<String> = f.seen().into_iter().map(|(b, _)| b).collect();
     bodies.sort();
     bodies.dedup();
     assert_eq!(bodies.len(), 20, "every message processed, once each");
     assert_eq!(
-        script.peak.load(Ordering::SeqCst),
+        f.script.peak.load(Ordering::SeqCst),
         6,
         "still never above batch_size + new_batch_threshold"
     );
-    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
     let text = support::log_text();
     assert!(
-        text.lines().any(|l| l.contains(&format!("queue={queue}"))
+        text.lines().any(|l| l.contains(&format!("queue={}", f.queue))
             && l.contains("the queue service returned 20 messages for a receive of at most 4; handing the 16 extra back")),
         "the surplus is logged"
     );
@@ -841,44 +843,27 @@ async fn poison_queue_worker(body: String, meta: QueueMetadata) -> Result<(), Fu
 async fn a_poison_queue_s_undecodable_message_stays_and_nothing_spins() {
     // Not base64, on a queue without a poison queue: it cannot run and cannot be moved. It stays,
     // and the polls that find only it back off like empty ones.
-    let queue = format!("{}-poison", support::unique("undecodable"));
-    scripts()
-        .lock()
-        .unwrap()
-        .insert(queue.clone(), Arc::default());
-    let memory = MemoryQueueService::new();
-    memory.create_queue(&queue).await.unwrap();
-    memory.send(&queue, "not base64").await.unwrap();
-    let handle = Host::builder()
-        .settings(Settings::new().with("Queue", queue.clone()))
-        .resource(Arc::new(
-            QueueServices::new().with("Storage", memory.clone()),
-        ))
-        .function::<poison_queue_worker>()
-        .build()
-        .await
-        .unwrap()
-        .start();
+    let setup = MemorySetup {
+        queue: Some(format!("{}-poison", support::unique("undecodable"))),
+        ..MemorySetup::default()
+    };
+    let f = start_with::<poison_queue_worker>(&["not base64".to_owned()], setup).await;
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let before = memory.operation_count();
+    let before = f.memory.operation_count();
     tokio::time::sleep(Duration::from_secs(60)).await;
-    let operations = memory.operation_count() - before;
+    let operations = f.memory.operation_count() - before;
     // At the 2 s maximum: 30 polls in 60 s, each receiving the message and releasing it.
     assert!(
         (58..=62).contains(&operations),
         "{operations} storage operations in 60 s"
     );
-    assert_eq!(
-        memory.peek_all(&queue),
-        ["not base64"],
-        "the message stays as it was"
-    );
+    assert_eq!(f.remaining(), ["not base64"], "the message stays as it was");
     assert!(
-        !memory.queue_exists(&format!("{queue}-poison")),
+        !f.memory.queue_exists(&format!("{}-poison", f.queue)),
         "a poison queue has no poison queue"
     );
-    assert!(script_for(&queue).seen.lock().unwrap().is_empty());
-    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    assert!(f.seen().is_empty());
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 #[queue_trigger(
