@@ -9,8 +9,10 @@
 //! - `BrokerList`: the Kafka bootstrap servers;
 //! - `InputQueue`: the queue to read; `OutputTopic`: the topic to write (both must exist).
 //!
-//! Each message's text is sent to the topic as the value, keyed by `{id}` (the queue message's id,
-//! or the `id` property of a JSON body), with a `dequeue-count` header. A message whose text is
+//! Each message's text is sent to the topic as the value, keyed by `{id}`: the queue message's id,
+//! also for a JSON body with an `id` of its own, because the function takes the text as `String`
+//! (as in Azure, a body's properties are binding data only for a `Json<T>` parameter; the
+//! quickstart binds `Json<Order>` and so keys by the order's `id`). Each has a `dequeue-count` header. A message whose text is
 //! exactly `fail` fails (it is retried, then moved to `<InputQueue>-poison`); exactly `poison` goes
 //! to the poison queue at once. Every other message prints `processed id=<id> dequeue_count=<n>`
 //! on stdout when the function accepts it (its record is delivered right after; should that

@@ -14,11 +14,15 @@ use tokio::sync::Notify;
 
 mod support;
 
+use support::counting::Counting;
+
 /// What the test functions do with a message, per queue.
 #[derive(Default)]
 struct Script {
     /// Bodies seen, in order, with their dequeue counts.
     seen: Mutex<Vec<(String, u32)>>,
+    /// When each was seen (real time).
+    seen_at: Mutex<Vec<std::time::Instant>>,
     running: AtomicUsize,
     peak: AtomicUsize,
     /// When set, functions wait for it before finishing.
@@ -49,6 +53,11 @@ async fn act(body: String, meta: &QueueMetadata) -> Result<(), FunctionError> {
         .lock()
         .unwrap()
         .push((body.clone(), meta.dequeue_count));
+    script
+        .seen_at
+        .lock()
+        .unwrap()
+        .push(std::time::Instant::now());
     let now = script.running.fetch_add(1, Ordering::SeqCst) + 1;
     script.peak.fetch_max(now, Ordering::SeqCst);
     script.entered.notify_waiters();
@@ -121,7 +130,38 @@ struct Fixture {
 
 /// A host running `F` on a fresh in-memory queue with `messages` already in it.
 async fn start<F: bindings::extend::FunctionDef>(messages: &[String], gate: bool) -> Fixture {
-    let queue = support::unique("q");
+    let setup = MemorySetup {
+        gate,
+        ..MemorySetup::default()
+    };
+    start_with::<F>(messages, setup).await
+}
+
+/// How [`start_with`] sets its host up.
+#[derive(Default)]
+struct MemorySetup {
+    /// The queue's name; a unique one if `None`.
+    queue: Option<String>,
+    /// The `Queue` setting the functions name their queue by; the queue's name if `None`.
+    setting: Option<String>,
+    /// Functions wait for the script's gate.
+    gate: bool,
+    /// Every receive asks the queue for this many messages, whatever the listener asked for.
+    receiving: Option<u32>,
+}
+
+/// [`start`], set up by `setup`.
+async fn start_with<F: bindings::extend::FunctionDef>(
+    messages: &[String],
+    setup: MemorySetup,
+) -> Fixture {
+    let MemorySetup {
+        queue,
+        setting,
+        gate,
+        receiving,
+    } = setup;
+    let queue = queue.unwrap_or_else(|| support::unique("q"));
     let script = Arc::new(Script {
         gate: gate.then(|| Arc::new(Notify::new())),
         ..Script::default()
@@ -135,11 +175,15 @@ async fn start<F: bindings::extend::FunctionDef>(messages: &[String], gate: bool
     for m in messages {
         memory.send(&queue, m).await.unwrap();
     }
+    let services = QueueServices::new();
+    let service: Arc<dyn QueueService> = match receiving {
+        Some(max) => Arc::new(Counting::new(Arc::new(memory.clone()), None).receiving(max)),
+        None => Arc::new(memory.clone()),
+    };
+    services.insert("Storage", service);
     let handle = Host::builder()
-        .settings(Settings::new().with("Queue", queue.clone()))
-        .resource(Arc::new(
-            QueueServices::new().with("Storage", memory.clone()),
-        ))
+        .settings(Settings::new().with("Queue", setting.unwrap_or_else(|| queue.clone())))
+        .resource(Arc::new(services))
         .function::<F>()
         .build()
         .await
@@ -585,10 +629,241 @@ async fn settings_problems_are_reported_at_build() {
         .to_string();
     assert!(
         err.contains(
-            "queue name \"Bad_Name\" may contain only lowercase letters, digits and dashes"
+            "queue name \"Bad_Name\" (lower-cased: \"bad_name\") may contain only lowercase letters, digits and dashes"
         ),
         "{err}"
     );
+}
+
+/// A message as a function received it: the body, the binding data's `id`, the metadata.
+type Received = (Vec<u8>, Option<serde_json::Value>, QueueMetadata);
+
+/// What the functions below received, per queue.
+fn received() -> &'static Mutex<HashMap<String, Vec<Received>>> {
+    static RECEIVED: OnceLock<Mutex<HashMap<String, Vec<Received>>>> = OnceLock::new();
+    RECEIVED.get_or_init(Mutex::default)
+}
+
+fn note(body: Vec<u8>, context: &FunctionContext, meta: QueueMetadata) {
+    let id = context.binding_data().get("id").cloned();
+    received()
+        .lock()
+        .unwrap()
+        .entry(meta.queue.to_string())
+        .or_default()
+        .push((body, id, meta));
+}
+
+fn received_on(queue: &str) -> Vec<Received> {
+    received()
+        .lock()
+        .unwrap()
+        .get(queue)
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[queue_trigger("%Queue%")]
+async fn keyed_by_id(body: String, meta: QueueMetadata, context: FunctionContext) {
+    note(body.into_bytes(), &context, meta);
+}
+
+#[queue_trigger("%BytesQueue%")]
+async fn bytes_worker(body: Vec<u8>, meta: QueueMetadata, context: FunctionContext) {
+    note(body, &context, meta);
+}
+
+#[queue_trigger("%MessageQueue%")]
+async fn message_worker(message: QueueMessage, context: FunctionContext) {
+    note(message.body.to_vec(), &context, message.metadata);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_json_body_s_properties_are_binding_data_only_for_a_json_parameter() {
+    // As in Azure: for a `String` parameter `{id}` is the message id, whatever the body holds.
+    let f = start::<keyed_by_id>(&[b64(r#"{"id":"o-7","region":"eu"}"#)], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("keyed_by_id").succeeded == 1
+    })
+    .await;
+    let seen = received_on(&f.queue);
+    let [(_, binding_id, meta)] = seen.as_slice() else {
+        panic!("one invocation: {seen:?}");
+    };
+    assert_eq!(
+        binding_id.as_ref(),
+        Some(&serde_json::json!(meta.id)),
+        "`{{id}}` is the message id, not the body's `o-7`"
+    );
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    // With `Json<T>` the body's properties join and win (order_worker asserts `{id}` is the order's).
+    let f = start::<order_worker>(&[b64(r#"{"id":"o-8"}"#)], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("order_worker").succeeded == 1
+    })
+    .await;
+    assert_eq!(f.seen(), [("o-8".to_owned(), 1)]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_uppercase_queue_name_is_lower_cased_like_azure_does() {
+    let queue = support::unique("upper");
+    let setup = MemorySetup {
+        setting: Some(queue.to_uppercase()),
+        queue: Some(queue),
+        ..MemorySetup::default()
+    };
+    let f = start_with::<text_worker>(&[b64("shouted")], setup).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("text_worker").succeeded == 1
+    })
+    .await;
+    assert_eq!(
+        f.seen(),
+        [("shouted".to_owned(), 1)],
+        "the lower-cased queue was polled, and `QueueMetadata::queue` names it"
+    );
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_queue_name_whose_poison_queue_is_too_long_is_refused_at_build() {
+    let name = "q".repeat(57);
+    let err = Host::builder()
+        .settings(Settings::new().with("Queue", name.clone()))
+        .resource(Arc::new(
+            QueueServices::new().with("Storage", MemoryQueueService::new()),
+        ))
+        .function::<text_worker>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "function `text_worker`, #[queue_trigger]: queue name \"{name}\" has 57 characters, so its \
+             poison queue \"{name}-poison\" would have 64, over the limit of 63: use at most 56 characters"
+        )),
+        "{err}"
+    );
+}
+
+#[queue_trigger("%Queue%", connection = "")]
+async fn default_connection(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_connection_means_azure_web_jobs_storage() {
+    // `start` provides the queue service for connection `Storage`, i.e. `AzureWebJobsStorage`.
+    let f = start::<default_connection>(&[b64("default")], false).await;
+    f.until(Duration::from_secs(10), |f| {
+        f.counts("default_connection").succeeded == 1
+    })
+    .await;
+    assert_eq!(f.seen(), [("default".to_owned(), 1)]);
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[queue_trigger("%Queue%", connection = "StorageConnectionAppSetting")]
+async fn seed_connection(body: String) {
+    let _ = body;
+}
+
+#[tokio::test]
+async fn a_connection_that_names_no_setting_fails_the_build_with_the_keys_tried() {
+    let err = Host::builder()
+        .settings(Settings::new().with("Queue", "orders"))
+        .function::<seed_connection>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "function `seed_connection`, #[queue_trigger]: `connection`: connection \
+             `StorageConnectionAppSetting` is not set; looked for \
+             `AzureWebJobsStorageConnectionAppSetting`, then `StorageConnectionAppSetting`"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_that_returns_more_than_batch_size_is_handled_not_a_panic() {
+    support::logs();
+    let messages: Vec<String> = (0..20).map(|i| b64(&format!("m{i}"))).collect();
+    // `QueueService` is a public trait: this one returns up to 32 whatever the listener asks for.
+    let setup = MemorySetup {
+        gate: true,
+        receiving: Some(32),
+        ..MemorySetup::default()
+    };
+    let f = start_with::<narrow_worker>(&messages, setup).await;
+    let running = |f: &Fixture| f.script.running.load(Ordering::SeqCst);
+    f.until(Duration::from_secs(10), |f| running(f) == 4).await;
+    // Let them finish one at a time until the queue is empty.
+    let gate = Arc::clone(f.script.gate.as_ref().unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !f.remaining().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of 20 messages processed within 30 s",
+            f.seen().len()
+        );
+        gate.notify_one();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut bodies: Vec<String> = f.seen().into_iter().map(|(b, _)| b).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 20, "every message processed, once each");
+    assert_eq!(
+        f.script.peak.load(Ordering::SeqCst),
+        6,
+        "still never above batch_size + new_batch_threshold"
+    );
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
+    let text = support::log_text();
+    assert!(
+        text.lines().any(|l| l.contains(&format!("queue={}", f.queue))
+            && l.contains("the queue service returned 20 messages for a receive of at most 4; handing the 16 extra back")),
+        "the surplus is logged"
+    );
+}
+
+/// Fails every time: on a poison queue it is retried forever, never deleted.
+#[queue_trigger("%Queue%", max_dequeue_count = 2, max_polling_interval = "00:00:02")]
+async fn poison_queue_worker(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_poison_queue_s_undecodable_message_stays_and_nothing_spins() {
+    // Not base64, on a queue without a poison queue: it cannot run and cannot be moved. It stays,
+    // and the polls that find only it back off like empty ones.
+    let setup = MemorySetup {
+        queue: Some(format!("{}-poison", support::unique("undecodable"))),
+        ..MemorySetup::default()
+    };
+    let f = start_with::<poison_queue_worker>(&["not base64".to_owned()], setup).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let before = f.memory.operation_count();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let operations = f.memory.operation_count() - before;
+    // At the 2 s maximum: 30 polls in 60 s, each receiving the message and releasing it.
+    assert!(
+        (58..=62).contains(&operations),
+        "{operations} storage operations in 60 s"
+    );
+    assert_eq!(f.remaining(), ["not base64"], "the message stays as it was");
+    assert!(
+        !f.memory.queue_exists(&format!("{}-poison", f.queue)),
+        "a poison queue has no poison queue"
+    );
+    assert!(f.seen().is_empty());
+    f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 #[queue_trigger(
@@ -819,12 +1094,45 @@ struct OnAzurite {
     service: bindings::queue::AzureQueueService,
     handle: Option<HostHandle>,
     script: Arc<Script>,
+    function: String,
+    /// Every storage request the host made, when it was given a counted service.
+    counted: Option<Arc<Counting>>,
 }
 
 /// A host running `azurite_worker` on a fresh Azurite queue holding `messages`, connected through
 /// `AzureWebJobsStorage` like a deployed app.
 async fn on_azurite(connection: &str, messages: &[String], gate: bool) -> OnAzurite {
-    let queue = support::unique("az");
+    let setup = Setup {
+        gate,
+        ..Setup::default()
+    };
+    on_azurite_with::<azurite_worker>(connection, support::unique("az"), messages, setup).await
+}
+
+/// How [`on_azurite_with`] sets its host up.
+#[derive(Default)]
+struct Setup {
+    /// Functions wait for the script's gate.
+    gate: bool,
+    /// The host gets the service through a [`Counting`] wrapper (its requests are counted) instead
+    /// of connecting through `AzureWebJobsStorage` itself.
+    counted: bool,
+    /// More settings.
+    settings: Settings,
+}
+
+/// A host running `F` on Azurite queue `queue` (created, holding `messages`).
+async fn on_azurite_with<F: bindings::extend::FunctionDef>(
+    connection: &str,
+    queue: String,
+    messages: &[String],
+    setup: Setup,
+) -> OnAzurite {
+    let Setup {
+        gate,
+        counted,
+        settings: extra,
+    } = setup;
     let script = Arc::new(Script {
         gate: gate.then(|| Arc::new(Notify::new())),
         ..Script::default()
@@ -833,19 +1141,25 @@ async fn on_azurite(connection: &str, messages: &[String], gate: bool) -> OnAzur
         .lock()
         .unwrap()
         .insert(queue.clone(), Arc::clone(&script));
-    let account = bindings::queue::StorageAccount::from_connection_string(connection).unwrap();
-    let service = bindings::queue::AzureQueueService::new(account);
+    let service = azurite_service(connection);
     service.create_queue(&queue).await.unwrap();
     for m in messages {
         service.send(&queue, m).await.unwrap();
     }
-    let handle = Host::builder()
-        .settings(
-            Settings::new()
-                .with("Queue", queue.clone())
-                .with("AzureWebJobsStorage", connection),
-        )
-        .function::<azurite_worker>()
+    let counted =
+        counted.then(|| Arc::new(Counting::new(Arc::new(azurite_service(connection)), None)));
+    let mut settings = Settings::new()
+        .with("Queue", queue.clone())
+        .with("AzureWebJobsStorage", connection);
+    settings.merge(extra);
+    let mut builder = Host::builder().settings(settings);
+    if let Some(counted) = &counted {
+        let services = QueueServices::new();
+        services.insert("Storage", Arc::clone(counted) as Arc<dyn QueueService>);
+        builder = builder.resource(Arc::new(services));
+    }
+    let handle = builder
+        .function::<F>()
         .build()
         .await
         .expect("the host builds")
@@ -855,7 +1169,14 @@ async fn on_azurite(connection: &str, messages: &[String], gate: bool) -> OnAzur
         service,
         handle: Some(handle),
         script,
+        function: F::describe().name().to_owned(),
+        counted,
     }
+}
+
+fn azurite_service(connection: &str) -> bindings::queue::AzureQueueService {
+    let account = bindings::queue::StorageAccount::from_connection_string(connection).unwrap();
+    bindings::queue::AzureQueueService::new(account)
 }
 
 impl OnAzurite {
@@ -865,7 +1186,7 @@ impl OnAzurite {
             .resources()
             .get::<QueueFunctions>()
             .unwrap()
-            .get("azurite_worker")
+            .get(&self.function)
             .unwrap()
             .counts()
     }
@@ -1005,39 +1326,251 @@ async fn on_azurite_refused_credentials_stop_the_host_with_a_clear_error() {
     assert!(!err.contains(key), "no secret in the error: {err}");
 }
 
-/// Sends or reads messages with Microsoft's Python SDK (`azure-storage-queue`), base64 policies on.
-const PYTHON_CLIENT: &str = r#"
-import sys
-from azure.storage.queue import QueueClient, TextBase64EncodePolicy, TextBase64DecodePolicy
-connection, queue, mode, *texts = sys.argv[1:]
-if mode == "send":
-    client = QueueClient.from_connection_string(connection, queue, message_encode_policy=TextBase64EncodePolicy())
-    for text in texts:
-        client.send_message(text)
-else:
-    client = QueueClient.from_connection_string(connection, queue, message_decode_policy=TextBase64DecodePolicy())
-    for message in client.receive_messages(messages_per_page=32, visibility_timeout=5):
-        print(message.content)
-"#;
+#[queue_trigger("%Queue%")]
+async fn default_attempts(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await
+}
 
-async fn python_client(python: &std::path::Path, args: Vec<String>) -> String {
-    let python = python.to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python)
-            .arg("-c")
-            .arg(PYTHON_CLIENT)
-            .args(args)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs");
-    assert!(
-        output.status.success(),
-        "python client failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+#[tokio::test]
+async fn on_azurite_the_default_max_dequeue_count_is_5() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let queue = support::unique("five");
+    let mut f =
+        on_azurite_with::<default_attempts>(&connection, queue, &[b64("fail")], Setup::default())
+            .await;
+    f.until(Duration::from_secs(60), |f| f.counts().poisoned == 1)
+        .await;
+    f.stop().await;
+    let attempts: Vec<(String, u32)> = (1..=5).map(|n| ("fail".to_owned(), n)).collect();
+    assert_eq!(
+        f.script.seen.lock().unwrap().clone(),
+        attempts,
+        "five attempts, the first included, as the seed says"
     );
-    String::from_utf8(output.stdout).unwrap()
+    assert!(
+        f.drain(&f.queue).await.is_empty(),
+        "the original is deleted"
+    );
+    assert_eq!(f.drain(&format!("{}-poison", f.queue)).await, [b64("fail")]);
+}
+
+/// Fails its first attempt; the retry comes after `visibility_timeout`.
+#[queue_trigger(
+    "%Queue%",
+    visibility_timeout = "00:00:02",
+    max_polling_interval = "00:00:00.500"
+)]
+async fn retry_later(body: String, meta: QueueMetadata) -> Result<(), FunctionError> {
+    act(body, &meta).await?;
+    if meta.dequeue_count == 1 {
+        return Err(FunctionError::retry("the first attempt fails"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn on_azurite_a_failed_message_is_retried_after_visibility_timeout() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let queue = support::unique("later");
+    let mut f =
+        on_azurite_with::<retry_later>(&connection, queue, &[b64("again")], Setup::default()).await;
+    f.until(Duration::from_secs(30), |f| f.counts().succeeded == 1)
+        .await;
+    f.stop().await;
+    assert_eq!(
+        f.script.seen.lock().unwrap().clone(),
+        [("again".to_owned(), 1), ("again".to_owned(), 2)]
+    );
+    let at = f.script.seen_at.lock().unwrap().clone();
+    let gap = at[1] - at[0];
+    // Released after the first attempt started, visible 2 s after that: never sooner. The next
+    // poll after that comes within the 500 ms maximum polling interval.
+    assert!(
+        gap >= Duration::from_secs(2) && gap < Duration::from_secs(10),
+        "retried {gap:?} after the first attempt"
+    );
+    eprintln!("retried {gap:?} after the first attempt");
+    assert!(
+        f.drain(&f.queue).await.is_empty(),
+        "deleted after the retry"
+    );
+}
+
+#[tokio::test]
+async fn on_azurite_development_polls_an_idle_queue_at_most_every_2_seconds() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    // No max_polling_interval anywhere: the default is 1 minute, 2 s in Development.
+    let setup = Setup {
+        counted: true,
+        settings: Settings::new().with("AZURE_FUNCTIONS_ENVIRONMENT", "Development"),
+        ..Setup::default()
+    };
+    let mut f =
+        on_azurite_with::<default_attempts>(&connection, support::unique("dev"), &[], setup).await;
+    // Real time on purpose: the point is the pace of idle polling. The back-off reaches its
+    // maximum after about 4 s (100 ms, ~200, ~300, ~500, ~900 ms, ~1.7 s), then stays there.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    f.stop().await;
+    let times = f.counted.as_ref().unwrap().request_times();
+    let first = times[0];
+    let steady: Vec<Duration> = times
+        .windows(2)
+        .filter(|pair| pair[0] - first >= Duration::from_secs(5))
+        .map(|pair| pair[1] - pair[0])
+        .collect();
+    // With the 1-minute maximum the waits here would be ~3.3 s, then ~6.5 s.
+    assert!(steady.len() >= 4, "polls after the warm-up: {steady:?}");
+    assert!(
+        steady
+            .iter()
+            .all(|gap| *gap >= Duration::from_millis(1900) && *gap < Duration::from_secs(3)),
+        "an idle poll every 2 s: {steady:?}"
+    );
+}
+
+#[tokio::test]
+async fn on_azurite_bytes_and_queue_message_parameters_get_the_body_and_the_metadata() {
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let service = azurite_service(&connection);
+    let (bytes_queue, message_queue) = (support::unique("bytes"), support::unique("msg"));
+    let binary = [0xff_u8, 0x00, 0x7b, 0x80];
+    let json = br#"{"id":"body-id","region":"eu"}"#;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    for (queue, bodies) in [
+        (&bytes_queue, vec![&binary[..], &json[..]]),
+        (&message_queue, vec![&json[..]]),
+    ] {
+        service.create_queue(queue).await.unwrap();
+        for body in bodies {
+            service.send(queue, &encode(body)).await.unwrap();
+        }
+    }
+    let started = time::OffsetDateTime::now_utc();
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("BytesQueue", bytes_queue.clone())
+                .with("MessageQueue", message_queue.clone())
+                .with("AzureWebJobsStorage", connection.clone()),
+        )
+        .function::<bytes_worker>()
+        .function::<message_worker>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start();
+    support::until(Duration::from_secs(30), || {
+        received_on(&bytes_queue).len() == 2 && received_on(&message_queue).len() == 1
+    })
+    .await;
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
+
+    let mut bytes = received_on(&bytes_queue);
+    bytes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        bytes.iter().map(|r| r.0.as_slice()).collect::<Vec<_>>(),
+        [&json[..], &binary[..]],
+        "`Vec<u8>` gets the decoded bytes, binary or not"
+    );
+    let message = received_on(&message_queue);
+    assert_eq!(message[0].0, json, "`QueueMessage` has the decoded body");
+    for (queue, (_, binding_id, meta)) in bytes
+        .iter()
+        .map(|r| (&bytes_queue, r))
+        .chain(message.iter().map(|r| (&message_queue, r)))
+    {
+        assert_eq!(&*meta.queue, queue.as_str());
+        assert_eq!(meta.dequeue_count, 1);
+        assert!(
+            !meta.id.is_empty() && !meta.pop_receipt.is_empty(),
+            "{meta:?}"
+        );
+        assert!(
+            meta.insertion_time >= started - Duration::from_secs(60)
+                && meta.insertion_time <= meta.next_visible_time
+                && meta.next_visible_time < meta.expiration_time,
+            "{meta:?}"
+        );
+        // Not `Json<T>`: the body's properties are not binding data; `{id}` is the message id.
+        assert_eq!(
+            binding_id.as_ref(),
+            Some(&serde_json::json!(meta.id)),
+            "{meta:?}"
+        );
+    }
+    for queue in [&bytes_queue, &message_queue] {
+        assert_eq!(
+            service.approximate_count(queue).await.unwrap(),
+            0,
+            "{queue} is empty"
+        );
+    }
+}
+
+#[tokio::test]
+async fn on_azurite_a_failing_function_on_a_poison_queue_runs_on_every_delivery_and_nothing_spins()
+{
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let queue = format!("{}-poison", support::unique("pq"));
+    let setup = Setup {
+        counted: true,
+        ..Setup::default()
+    };
+    let mut f =
+        on_azurite_with::<poison_queue_worker>(&connection, queue, &[b64("fail")], setup).await;
+    // Real time on purpose: the point is what the host does over 20 s with a message that always
+    // fails on a queue that has no poison queue.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let requests = f.counted.as_ref().unwrap().request_count();
+    f.stop().await;
+    let attempts: Vec<u32> = f
+        .script
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
+    let every_delivery: Vec<u32> = (1..=attempts.len() as u32).collect();
+    assert_eq!(
+        attempts, every_delivery,
+        "the function ran on every delivery"
+    );
+    assert!(
+        attempts.len() > 2,
+        "it ran past max_dequeue_count (2): {attempts:?} ({requests} storage requests in 20 s)"
+    );
+    // Each delivery costs a receive and a release; after its max_dequeue_count attempts the message
+    // is retried at the polling back-off's pace (up to the 2 s maximum): ~15 deliveries in 20 s.
+    // A loop that re-receives and releases without backing off makes hundreds of requests a second.
+    assert!(
+        requests <= 60,
+        "{requests} storage requests in 20 s for {} deliveries",
+        attempts.len()
+    );
+    eprintln!(
+        "{requests} storage requests in 20 s for {} deliveries",
+        attempts.len()
+    );
+    assert_eq!(
+        f.drain(&f.queue).await,
+        [b64("fail")],
+        "the message stays, as it was sent"
+    );
+    assert!(
+        f.drain(&format!("{}-poison", f.queue)).await.is_empty(),
+        "a poison queue has no poison queue"
+    );
 }
 
 #[tokio::test]
@@ -1045,7 +1578,6 @@ async fn on_azurite_messages_interoperate_with_microsofts_python_sdk() {
     let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
         return;
     };
-    let python = support::python_with(&["azure-storage-queue==12.18.1"]);
     let mut f = on_azurite(&connection, &[], false).await;
     let send = |texts: &[&str]| {
         let mut args = vec![connection.clone(), f.queue.clone(), "send".to_owned()];
@@ -1053,7 +1585,7 @@ async fn on_azurite_messages_interoperate_with_microsofts_python_sdk() {
         args
     };
     // The SDK base64-encodes; the trigger decodes.
-    python_client(&python, send(&["héllo from python", "fail"])).await;
+    support::python_queue_client(send(&["héllo from python", "fail"])).await;
     f.until(Duration::from_secs(60), |f| {
         let c = f.counts();
         c.succeeded == 1 && c.poisoned == 1
@@ -1069,11 +1601,8 @@ async fn on_azurite_messages_interoperate_with_microsofts_python_sdk() {
     );
     // The poison queue holds the body as stored: the SDK decodes it back to the original text.
     let poison = format!("{}-poison", f.queue);
-    let read = python_client(
-        &python,
-        vec![connection.clone(), poison, "receive".to_owned()],
-    )
-    .await;
+    let read =
+        support::python_queue_client(vec![connection.clone(), poison, "receive".to_owned()]).await;
     assert_eq!(read.trim(), "fail");
 }
 

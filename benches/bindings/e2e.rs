@@ -11,8 +11,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::prelude::*;
 use bindings::queue::QueueService;
 
-use crate::counting::{Counting, LatencyProbe};
 use crate::measure::{Better, Plan, Record, Report, quantile};
+use crate::support::counting::{Counting, LatencyProbe};
 use crate::{BenchResult, support};
 
 /// How long after the last send every message must be through for the rate to count as sustained.

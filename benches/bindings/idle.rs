@@ -9,8 +9,8 @@ use bindings::format_timespan;
 use bindings::prelude::*;
 use bindings::queue::QueueService;
 
-use crate::counting::Counting;
 use crate::measure::{Better, Plan, Record, Report};
+use crate::support::counting::Counting;
 use crate::{BenchResult, support};
 
 /// The `maxPollingInterval` a host uses when none is configured (outside Development).

@@ -18,7 +18,6 @@
 //!
 //! The multi-process groups re-run this binary as `<exe> host <queue>...` (see `process.rs`).
 
-mod counting;
 mod e2e;
 mod idle;
 mod kafka;

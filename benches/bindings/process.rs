@@ -14,8 +14,8 @@ use bindings::prelude::*;
 use bindings::queue::QueueService;
 use tokio::sync::mpsc;
 
-use crate::counting::Counting;
 use crate::measure::{Better, Plan, Record, Report, rate, rotate};
+use crate::support::counting::Counting;
 use crate::{BenchResult, support};
 
 /// The first argument that runs this binary as a host.

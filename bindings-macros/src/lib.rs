@@ -44,9 +44,11 @@ pub fn manual_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Triggers a function on messages of an Azure Storage queue.
 ///
-/// The first argument is the queue's name, or `"%Setting%"` naming the app setting that holds it.
+/// The first argument is the queue's name, or `"%Setting%"` naming the app setting that holds it;
+/// like Azure, it is lower-cased, and `<name>-poison` must fit 63 characters.
 /// Options (each overrides host.json's `extensions.queues` for this function):
-/// `connection` (app setting of the storage connection; default `AzureWebJobsStorage`),
+/// `connection` (app setting of the storage connection; empty or left out: a `#[storage_account]`,
+/// else `AzureWebJobsStorage`),
 /// `batch_size` (1–32), `new_batch_threshold`, `max_polling_interval` (a `TimeSpan`, e.g. `"00:00:02"`),
 /// `visibility_timeout` (retry delay after a failure), `max_dequeue_count`, `message_encoding`
 /// (`"base64"` or `"none"`), `receive_visibility_timeout`, and `name` (the function's name).

@@ -7,7 +7,7 @@ use syn::{Attribute, Item, LitStr};
 use crate::ctxt::{Ctxt, item_with_errors};
 use crate::function::TriggerMacro;
 use crate::options::{Options, Spanned};
-use crate::queue_name::check_queue_name;
+use crate::queue_name::trigger_queue_name;
 use crate::timespan::parse_timespan;
 
 pub(crate) struct QueueTrigger;
@@ -41,6 +41,9 @@ impl TriggerMacro for QueueTrigger {
         let mut calls = Vec::new();
         if batch_mode(cx, signature) {
             calls.push(quote!(.batch()));
+        }
+        if binds_json(signature) {
+            calls.push(quote!(.json_payload()));
         }
         if let Some(connection) = options.string("connection") {
             let value = &connection.value;
@@ -133,6 +136,14 @@ fn batch_mode(cx: &Ctxt, signature: &syn::Signature) -> bool {
     true
 }
 
+/// Whether a parameter is `Json<T>` (written with any path): then a JSON body's properties are
+/// binding data, as for Azure's POCO parameters.
+fn binds_json(signature: &syn::Signature) -> bool {
+    signature.inputs.iter().any(|input| {
+        matches!(input, syn::FnArg::Typed(typed) if last_segment(&typed.ty).is_some_and(|s| s.ident == "Json"))
+    })
+}
+
 fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
     match ty {
         syn::Type::Path(path) => path.path.segments.last(),
@@ -152,6 +163,8 @@ fn is_batch(ty: &syn::Type) -> bool {
 }
 
 /// The positional queue name: a literal checked now, or a `%Setting%` reference checked at start-up.
+/// Either is lower-cased at start-up, as Azure does; stable Rust has no way for a macro to emit a
+/// note, so an uppercase literal is accepted silently (the runtime logs nothing either, like Azure).
 fn queue_name(cx: &Ctxt, options: &mut Options<'_>) -> Option<String> {
     let mut positional = options.take_positional().into_iter();
     let Some(first) = positional.next() else {
@@ -166,12 +179,9 @@ fn queue_name(cx: &Ctxt, options: &mut Options<'_>) -> Option<String> {
     }
     let name = options.expect_string("queue name", &first)?;
     if !name.value.contains('%')
-        && let Err(why) = check_queue_name(&name.value)
+        && let Err(problem) = trigger_queue_name(&name.value)
     {
-        cx.error_at(
-            name.span,
-            format_args!("queue name \"{}\" {why} (Azure's rule)", name.value),
-        );
+        cx.error_at(name.span, format_args!("{problem} (Azure's rule)"));
         return None;
     }
     Some(name.value)

@@ -23,8 +23,7 @@ pub use batch::BatchOutcome;
 pub use connection::{ConnectionError, Credential, StorageAccount};
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
-pub use poison::{POISON_SUFFIX, poison_queue_name};
-pub use queue_name::check_queue_name;
+pub use queue_name::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
 pub use service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
     ReceivedMessage, ServiceError, ServiceErrorKind,

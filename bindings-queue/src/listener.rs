@@ -9,13 +9,14 @@ use bindings_core::{
     BindingData, BoxError, Bytes, FunctionError, Invoker, Listener, QueuesOptions, TriggerEvent,
 };
 use futures_util::future::BoxFuture;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::backoff::Backoff;
 use crate::message::binding_data;
-use crate::poison::{Wakers, move_to_poison, poison_queue_name};
+use crate::poison::{Wakers, move_to_poison};
+use crate::queue_name::poison_queue_name;
 use crate::status::{Counters, QueueFunction};
 use crate::{
     BatchOutcome, QueueEvent, QueueMessage, QueueMetadata, QueueService, QueueTrigger,
@@ -36,6 +37,8 @@ pub(crate) struct ListenerConfig {
     pub(crate) receive_visibility: Duration,
     /// One invocation per poll with every message (`Vec<QueueMessage>`), instead of one per message.
     pub(crate) batch: bool,
+    /// The function binds `Json<T>`: a JSON body's properties join the binding data.
+    pub(crate) json_payload: bool,
 }
 
 impl ListenerConfig {
@@ -44,6 +47,7 @@ impl ListenerConfig {
         options: &QueuesOptions,
         development: bool,
         batch: bool,
+        json_payload: bool,
     ) -> Self {
         Self {
             queue: queue.into(),
@@ -56,6 +60,7 @@ impl ListenerConfig {
             base64: options.message_encoding == bindings_core::MessageEncoding::Base64,
             receive_visibility: options.receive_visibility_timeout,
             batch,
+            json_payload,
         }
     }
 }
@@ -132,36 +137,33 @@ impl QueueListener {
                 .receive(&config.queue, config.batch_size, config.receive_visibility)
                 .await
             {
-                Ok(messages) if !messages.is_empty() => {
+                Ok(mut messages) if !messages.is_empty() => {
                     reported_missing = false;
-                    backoff.reset();
+                    if messages.len() > config.batch_size as usize {
+                        let surplus = messages.split_off(config.batch_size as usize);
+                        tracing::warn!(
+                            service = %service.describe(),
+                            "the queue service returned {} messages for a receive of at most {}; handing the {} \
+                             extra back (they are received again by a later poll)",
+                            messages.len() + surplus.len(),
+                            config.batch_size,
+                            surplus.len()
+                        );
+                        self.release_all(&surplus).await;
+                    }
                     Counters::add(&shared.function.counters.received, messages.len() as u64);
                     if shutdown.is_cancelled() {
                         // Received while stopping: hand them back at once rather than hold them invisible.
                         self.release_all(&messages).await;
                         continue;
                     }
-                    // Each message holds one permit until it completes; the permits of a batch are held
-                    // by its one invocation.
-                    let mut permits = permits;
-                    let groups: Vec<Vec<ReceivedMessage>> = if config.batch {
-                        vec![messages]
-                    } else {
-                        messages.into_iter().map(|m| vec![m]).collect()
-                    };
-                    for group in groups {
-                        let count =
-                            u32::try_from(group.len()).expect("at most 32 messages per receive");
-                        let slots = permits
-                            .split(count as usize)
-                            .expect("one permit per received message, at most batch_size");
-                        let task = Arc::clone(&self.shared).process(group, invoker.clone());
-                        invoker.spawn(async move {
-                            task.await;
-                            drop(slots);
-                        });
+                    if self.start(messages, permits, &invoker) {
+                        backoff.reset();
+                        continue;
                     }
-                    continue;
+                    // Nothing new could run (undecodable, crash-looped, or past its attempts on a
+                    // queue without a poison queue): wait as after an empty poll, so nothing spins.
+                    backoff.next_delay()
                 }
                 Ok(_) => backoff.next_delay(),
                 Err(err) => match err.kind {
@@ -205,6 +207,38 @@ impl QueueListener {
 }
 
 impl QueueListener {
+    /// Spawns the processing of `messages` (at most `batch_size`, one of `permits` each). Whether the
+    /// poll found work: a message that runs within its `max_dequeue_count` attempts.
+    fn start(
+        &self,
+        messages: Vec<ReceivedMessage>,
+        mut permits: OwnedSemaphorePermit,
+        invoker: &Invoker<QueueTrigger>,
+    ) -> bool {
+        let shared = &self.shared;
+        let prepared: Vec<Prepared> = messages.into_iter().map(|m| shared.prepare(m)).collect();
+        let found_work = prepared.iter().any(|p| p.is_work(&shared.config));
+        // Each message holds one permit until it completes; the permits of a batch are held by its
+        // one invocation.
+        let groups: Vec<Vec<Prepared>> = if shared.config.batch {
+            vec![prepared]
+        } else {
+            prepared.into_iter().map(|p| vec![p]).collect()
+        };
+        for group in groups {
+            let slots = permits.split(group.len()).expect(
+                "one permit per message: the poll took batch_size and kept at most that many",
+            );
+            let task = Arc::clone(shared).process(group, invoker.clone());
+            invoker.spawn(async move {
+                task.await;
+                drop(slots);
+            });
+        }
+        found_work
+    }
+
+    /// Makes `messages` visible again at once, unprocessed.
     async fn release_all(&self, messages: &[ReceivedMessage]) {
         let config = &self.shared.config;
         for message in messages {
@@ -215,10 +249,31 @@ impl QueueListener {
                 Duration::ZERO,
             );
             if let Err(err) = released.await {
-                tracing::warn!(message_id = %message.id, error = %err, "could not release a message at shutdown; it reappears after its visibility timeout");
+                tracing::warn!(message_id = %message.id, error = %err, "could not hand a message back; it reappears after its visibility timeout");
             }
         }
     }
+}
+
+/// A received message, decoded if it can run.
+struct Prepared {
+    message: ReceivedMessage,
+    decoded: Result<QueueMessage, Refusal>,
+}
+
+impl Prepared {
+    /// Runs, and within its attempts: only such a message makes the listener poll again at once.
+    fn is_work(&self, config: &ListenerConfig) -> bool {
+        self.decoded.is_ok() && self.message.dequeue_count <= config.max_dequeue_count
+    }
+}
+
+/// Why a received message does not run.
+enum Refusal {
+    /// Received more than `max_dequeue_count` times (hosts stopped while running it).
+    CrashLoop,
+    /// Not valid base64 under the base64 encoding.
+    Undecodable(base64::DecodeError),
 }
 
 /// One message's outcome, for the counters.
@@ -231,18 +286,14 @@ enum Outcome {
 
 impl Shared {
     /// Runs the function on `received` (one message, or a batch) and completes each message.
-    async fn process(
-        self: Arc<Self>,
-        received: Vec<ReceivedMessage>,
-        invoker: Invoker<QueueTrigger>,
-    ) {
+    async fn process(self: Arc<Self>, received: Vec<Prepared>, invoker: Invoker<QueueTrigger>) {
         let span = match received.as_slice() {
             [one] if !self.config.batch => tracing::info_span!(
                 "queue_message",
                 function = %self.function.name(),
                 queue = %self.config.queue,
-                message_id = %one.id,
-                dequeue_count = one.dequeue_count
+                message_id = %one.message.id,
+                dequeue_count = one.message.dequeue_count
             ),
             many => tracing::info_span!(
                 "queue_batch",
@@ -253,10 +304,13 @@ impl Shared {
         };
         async {
             let mut ready = Vec::with_capacity(received.len());
-            for message in received {
-                match self.prepare(&message).await {
+            for Prepared { message, decoded } in received {
+                match decoded {
                     Ok(decoded) => ready.push((message, decoded)),
-                    Err(outcome) => self.count(&outcome),
+                    Err(refusal) => {
+                        let outcome = self.refuse(&message, refusal).await;
+                        self.count(&outcome);
+                    }
                 }
             }
             if ready.is_empty() {
@@ -267,7 +321,7 @@ impl Shared {
                 TriggerEvent::new(QueueEvent::batch(messages), BindingData::new())
             } else {
                 let decoded = ready[0].1.clone();
-                let data = binding_data(&decoded);
+                let data = binding_data(&decoded, self.config.json_payload);
                 TriggerEvent::new(QueueEvent::single(decoded), data)
             };
             let run = invoker.invoke(event);
@@ -299,34 +353,23 @@ impl Shared {
         }
     }
 
-    /// Checks the dequeue count and decodes the body; a message that cannot run is poisoned here.
-    async fn prepare(&self, message: &ReceivedMessage) -> Result<QueueMessage, Outcome> {
+    /// Checks the dequeue count and decodes the body, without any request. A queue without a poison
+    /// queue has no crash-loop check: its function runs on every delivery.
+    fn prepare(&self, message: ReceivedMessage) -> Prepared {
+        let decoded = self.decode(&message);
+        Prepared { message, decoded }
+    }
+
+    fn decode(&self, message: &ReceivedMessage) -> Result<QueueMessage, Refusal> {
         let config = &self.config;
-        if message.dequeue_count > config.max_dequeue_count {
-            tracing::warn!(
-                message_id = %message.id,
-                "received {} times, more than max_dequeue_count {} (the host stopped while processing it before?); \
-                 moving it to the poison queue without running the function",
-                message.dequeue_count,
-                config.max_dequeue_count
-            );
-            return Err(self.poison(message, &message.pop_receipt).await);
+        if config.poison_queue.is_some() && message.dequeue_count > config.max_dequeue_count {
+            return Err(Refusal::CrashLoop);
         }
         let body = if config.base64 {
-            match base64::engine::general_purpose::STANDARD.decode(message.text.trim()) {
-                Ok(bytes) => Bytes::from(bytes),
-                Err(err) => {
-                    tracing::error!(
-                        message_id = %message.id,
-                        "message decoding failed; check messageEncoding: message `{}` is not valid base64 ({err}), \
-                         but the trigger expects base64 (set message_encoding = \"none\" in the attribute or \
-                         \"messageEncoding\": \"none\" in host.json if the producer sends plain text). Moving its raw \
-                         text to the poison queue",
-                        message.id
-                    );
-                    return Err(self.poison(message, &message.pop_receipt).await);
-                }
-            }
+            base64::engine::general_purpose::STANDARD
+                .decode(message.text.trim())
+                .map(Bytes::from)
+                .map_err(Refusal::Undecodable)?
         } else {
             Bytes::from(message.text.clone())
         };
@@ -342,6 +385,33 @@ impl Shared {
                 pop_receipt: message.pop_receipt.clone(),
             },
         })
+    }
+
+    /// Says why `message` does not run, and poisons it (on a queue without a poison queue: releases it
+    /// for a retry).
+    async fn refuse(&self, message: &ReceivedMessage, refusal: Refusal) -> Outcome {
+        match refusal {
+            Refusal::CrashLoop => tracing::warn!(
+                message_id = %message.id,
+                "received {} times, more than max_dequeue_count {} (the host stopped while processing it before?); \
+                 moving it to the poison queue without running the function",
+                message.dequeue_count,
+                self.config.max_dequeue_count
+            ),
+            Refusal::Undecodable(err) => tracing::error!(
+                message_id = %message.id,
+                "message decoding failed; check messageEncoding: message `{}` is not valid base64 ({err}), \
+                 but the trigger expects base64 (set message_encoding = \"none\" in the attribute or \
+                 \"messageEncoding\": \"none\" in host.json if the producer sends plain text). {}",
+                message.id,
+                if self.config.poison_queue.is_some() {
+                    "Moving its raw text to the poison queue"
+                } else {
+                    "It stays (this queue has no poison queue) and will be retried"
+                }
+            ),
+        }
+        self.poison(message, &message.pop_receipt).await
     }
 
     /// Deletes, releases or poisons one message after the function ran.
@@ -366,6 +436,15 @@ impl Shared {
                 self.delete(message, &receipt).await;
                 Outcome::Succeeded
             }
+            Some(err) if self.config.poison_queue.is_none() => {
+                tracing::warn!(
+                    error = %err,
+                    retry_in = ?self.config.retry_delay,
+                    "failed; `{}` is itself a poison queue, so the message stays and will be retried",
+                    self.config.queue
+                );
+                self.release(message, &receipt).await
+            }
             Some(err) if err.is_poison() => {
                 tracing::warn!(error = %err, "the function asked for this message to be poisoned");
                 self.poison(message, &receipt).await
@@ -379,7 +458,10 @@ impl Shared {
                 );
                 self.poison(message, &receipt).await
             }
-            Some(err) => self.release(message, &receipt, err).await,
+            Some(err) => {
+                tracing::warn!(error = %err, retry_in = ?self.config.retry_delay, "failed; the message will be retried");
+                self.release(message, &receipt).await
+            }
         }
     }
 
@@ -462,14 +544,9 @@ impl Shared {
         }
     }
 
-    async fn release(
-        &self,
-        message: &ReceivedMessage,
-        receipt: &str,
-        err: &FunctionError,
-    ) -> Outcome {
+    /// Makes the message visible again after `visibility_timeout`, the retry delay.
+    async fn release(&self, message: &ReceivedMessage, receipt: &str) -> Outcome {
         let config = &self.config;
-        tracing::warn!(error = %err, retry_in = ?config.retry_delay, "failed; the message will be retried");
         if let Err(update) = self
             .service
             .update_visibility(&config.queue, &message.id, receipt, config.retry_delay)
@@ -483,15 +560,12 @@ impl Shared {
     async fn poison(&self, message: &ReceivedMessage, receipt: &str) -> Outcome {
         let config = &self.config;
         let Some(poison) = &config.poison_queue else {
-            tracing::error!(
-                "the message is poison but `{}` is itself a poison queue; leaving it there",
+            tracing::warn!(
+                retry_in = ?config.retry_delay,
+                "`{}` is itself a poison queue and has none of its own: the message stays and will be retried",
                 config.queue
             );
-            let _ = self
-                .service
-                .update_visibility(&config.queue, &message.id, receipt, config.retry_delay)
-                .await;
-            return Outcome::Released;
+            return self.release(message, receipt).await;
         };
         match move_to_poison(
             &*self.service,

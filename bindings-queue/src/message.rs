@@ -115,9 +115,10 @@ impl FromInvocation<QueueTrigger> for Vec<QueueMessage> {
 }
 
 /// The binding data of a message: `QueueTrigger` (the text, if UTF-8), `DequeueCount`, `ExpirationTime`,
-/// `Id`, `InsertionTime`, `NextVisibleTime`, `PopReceipt`, then the top-level properties of a JSON object
-/// body (which win on a name clash, so `{id}` is an order's own id).
-pub(crate) fn binding_data(message: &QueueMessage) -> BindingData {
+/// `Id`, `InsertionTime`, `NextVisibleTime`, `PopReceipt`; with `json_payload` (the function binds
+/// `Json<T>`, Azure's POCO case) also the top-level properties of a JSON object body, which win on a
+/// name clash, so `{id}` is an order's own id. Otherwise `{id}` is the message id, as in Azure.
+pub(crate) fn binding_data(message: &QueueMessage, json_payload: bool) -> BindingData {
     let m = &message.metadata;
     let mut data = BindingData::new();
     if let Some(text) = message.text() {
@@ -129,7 +130,8 @@ pub(crate) fn binding_data(message: &QueueMessage) -> BindingData {
     data.insert("InsertionTime", rfc3339(m.insertion_time));
     data.insert("NextVisibleTime", rfc3339(m.next_visible_time));
     data.insert("PopReceipt", m.pop_receipt.clone());
-    if message.body.first() == Some(&b'{')
+    if json_payload
+        && message.body.first() == Some(&b'{')
         && let Ok(json) = serde_json::from_slice::<serde_json::Value>(&message.body)
     {
         data.extend_from_json(&json);
@@ -163,7 +165,7 @@ mod tests {
 
     #[test]
     fn offers_the_message_metadata_under_azure_s_names() {
-        let data = binding_data(&message(b"hello"));
+        let data = binding_data(&message(b"hello"), false);
         assert_eq!(data.get("queuetrigger"), Some(&json!("hello")));
         assert_eq!(data.get("DequeueCount"), Some(&json!(2)));
         assert_eq!(data.get("id"), Some(&json!("m-1")));
@@ -176,11 +178,23 @@ mod tests {
     }
 
     #[test]
-    fn json_properties_join_and_win_and_binary_bodies_have_no_text() {
-        let data = binding_data(&message(br#"{"id":"o-7","region":"eu"}"#));
+    fn json_properties_join_and_win_for_a_json_payload_only() {
+        let body = br#"{"id":"o-7","region":"eu"}"#;
+        let data = binding_data(&message(body), true);
         assert_eq!(data.get("id"), Some(&json!("o-7")));
         assert_eq!(data.get("region"), Some(&json!("eu")));
-        let data = binding_data(&message(&[0xff, 0x00]));
+        let data = binding_data(&message(body), false);
+        assert_eq!(data.get("id"), Some(&json!("m-1")), "the message id");
+        assert_eq!(data.get("region"), None);
+        assert_eq!(
+            data.get("QueueTrigger"),
+            Some(&json!(r#"{"id":"o-7","region":"eu"}"#))
+        );
+    }
+
+    #[test]
+    fn binary_bodies_have_no_text() {
+        let data = binding_data(&message(&[0xff, 0x00]), true);
         assert_eq!(data.get("QueueTrigger"), None);
         assert_eq!(data.get("id"), Some(&json!("m-1")));
     }

@@ -8,16 +8,8 @@ use tokio::sync::Notify;
 
 use crate::{QueueService, ReceivedMessage, ServiceError, ServiceErrorKind};
 
-/// Suffix of poison queues.
-pub const POISON_SUFFIX: &str = "-poison";
-
 /// Wake-up signals of this host's listeners, by queue name.
 pub(crate) type Wakers = Registry<Arc<Notify>>;
-
-/// The poison queue of `queue`; none for a queue that is itself a poison queue.
-pub fn poison_queue_name(queue: &str) -> Option<String> {
-    (!queue.ends_with(POISON_SUFFIX)).then(|| format!("{queue}{POISON_SUFFIX}"))
-}
 
 /// Copies the message's body (as stored, same encoding) to `poison`, creating that queue if needed,
 /// then deletes the original. If the copy fails the original stays, so nothing is lost.
@@ -40,18 +32,4 @@ pub(crate) async fn move_to_poison(
         waker.notify_one();
     }
     service.delete(queue, &message.id, pop_receipt).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn poison_queues_have_no_poison_queue() {
-        assert_eq!(
-            poison_queue_name("orders").as_deref(),
-            Some("orders-poison")
-        );
-        assert_eq!(poison_queue_name("orders-poison"), None);
-    }
 }

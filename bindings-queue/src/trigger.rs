@@ -8,7 +8,7 @@ use bindings_core::{
 };
 
 use crate::listener::{ListenerConfig, QueueListener};
-use crate::queue_name::check_queue_name;
+use crate::queue_name::trigger_queue_name;
 use crate::services::QueueServices;
 use crate::status::{QueueFunction, QueueFunctions};
 
@@ -54,10 +54,13 @@ pub struct QueueTriggerAttribute {
     message_encoding: Option<MessageEncoding>,
     receive_visibility_timeout: Option<Duration>,
     batch: bool,
+    json_payload: bool,
 }
 
 impl QueueTriggerAttribute {
-    /// Triggers on `queue`: a name, or `%Setting%` naming the setting that holds it.
+    /// Triggers on `queue`: a name, or `%Setting%` naming the setting that holds it. Like Azure, the
+    /// name is lower-cased (`MyQueue` polls `myqueue`); it and its poison queue `<name>-poison` must
+    /// be valid queue names (checked at `build()`, and at compile time for a literal in the macro).
     pub fn new(queue: impl Into<String>) -> Self {
         Self {
             queue: queue.into(),
@@ -66,6 +69,8 @@ impl QueueTriggerAttribute {
     }
 
     /// The connection setting (`X`: looked up as `AzureWebJobsX`, then `X`). Wins over `storage_account`.
+    /// An empty name is the same as none, as in Azure: with no `storage_account`, that is
+    /// `AzureWebJobsStorage`.
     pub fn connection(mut self, name: impl Into<String>) -> Self {
         self.connection = Some(name.into());
         self
@@ -132,6 +137,15 @@ impl QueueTriggerAttribute {
         self
     }
 
+    /// The function binds the payload as `Json<T>` (Azure's POCO case): the top-level properties of a
+    /// JSON object body join the binding data, winning on a name clash (`{id}` is then the body's
+    /// `id`). Without it, as for `String`, bytes and `QueueMessage` parameters, `{id}` is the message
+    /// id. The macro sets this when a parameter is `Json<..>`.
+    pub fn json_payload(mut self) -> Self {
+        self.json_payload = true;
+        self
+    }
+
     /// host.json's options with this function's overrides, checked.
     fn options(&self, cx: &mut BindContext<'_>) -> Option<QueuesOptions> {
         let mut options = cx.host_config().queues.clone();
@@ -184,7 +198,7 @@ impl QueueTriggerAttribute {
 
     /// The connection setting's name and which option chose it, in the documented order.
     fn connection_name(&self) -> (&str, &'static str) {
-        if let Some(name) = &self.connection {
+        if let Some(name) = self.connection.as_deref().filter(|name| !name.is_empty()) {
             (name, "connection")
         } else if let Some(name) = &self.storage_account {
             (name, "storage_account")
@@ -202,10 +216,9 @@ impl TriggerAttribute for QueueTriggerAttribute {
 
     fn bind(self, cx: &mut BindContext<'_>) -> Option<Box<dyn Listener<QueueTrigger>>> {
         let queue = cx.expand("queue_name", &self.queue).and_then(|queue| {
-            check_queue_name(&queue)
-                .map_err(|why| cx.problem(format!("queue name \"{queue}\" {why}")))
-                .ok()?;
-            Some(queue)
+            trigger_queue_name(&queue)
+                .map_err(|problem| cx.problem(problem))
+                .ok()
         });
         let options = self.options(cx);
         let (connection, chosen_by) = self.connection_name();
@@ -214,7 +227,8 @@ impl TriggerAttribute for QueueTriggerAttribute {
             .resolve(cx, connection, chosen_by);
         let (queue, options, service) = (queue?, options?, service?);
         let development = cx.is_development();
-        let config = ListenerConfig::new(&queue, &options, development, self.batch);
+        let config =
+            ListenerConfig::new(&queue, &options, development, self.batch, self.json_payload);
         let function = Arc::new(QueueFunction::new(
             cx.function_name(),
             Arc::clone(&service),

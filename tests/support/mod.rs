@@ -11,6 +11,7 @@
 // Each test file uses the helpers it needs.
 #![allow(dead_code)]
 
+pub(crate) mod counting;
 pub(crate) mod kafka;
 pub(crate) mod process;
 
@@ -254,6 +255,47 @@ pub(crate) fn python_with(packages: &[&str]) -> PathBuf {
     }
     assert!(python.is_file(), "no interpreter at {}", python.display());
     python
+}
+
+/// Microsoft's Python SDK for Queue storage, pinned.
+pub(crate) const AZURE_STORAGE_QUEUE: &str = "azure-storage-queue==12.18.1";
+
+/// Sends or reads messages with Microsoft's Python SDK (`azure-storage-queue`), base64 policies on
+/// (`TextBase64EncodePolicy` / `TextBase64DecodePolicy`; the SDK's own default is no encoding).
+/// Arguments: connection string, queue, then `send` and the texts, or `receive` (prints each text).
+const PYTHON_QUEUE_CLIENT: &str = r#"
+import sys
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy, TextBase64DecodePolicy
+connection, queue, mode, *texts = sys.argv[1:]
+if mode == "send":
+    client = QueueClient.from_connection_string(connection, queue, message_encode_policy=TextBase64EncodePolicy())
+    for text in texts:
+        client.send_message(text)
+else:
+    client = QueueClient.from_connection_string(connection, queue, message_decode_policy=TextBase64DecodePolicy())
+    for message in client.receive_messages(messages_per_page=32, visibility_timeout=5):
+        print(message.content)
+"#;
+
+/// Runs [`PYTHON_QUEUE_CLIENT`] with `args` in a venv holding [`AZURE_STORAGE_QUEUE`]; its stdout.
+/// Fails the test, with the client's stderr, if it fails.
+pub(crate) async fn python_queue_client(args: Vec<String>) -> String {
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python_with(&[AZURE_STORAGE_QUEUE]))
+            .arg("-c")
+            .arg(PYTHON_QUEUE_CLIENT)
+            .args(args)
+            .output()
+    })
+    .await
+    .expect("the python client's thread")
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "python client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the client prints UTF-8")
 }
 
 /// Everything this test binary logs, through one global `tracing` subscriber (a per-test

@@ -102,6 +102,17 @@ impl Running {
         self.lines.recv_timeout(left).ok()
     }
 
+    /// Sends it SIGTERM (what a service manager does to stop it), then [`wait`](Self::wait)s.
+    pub(crate) fn terminate(&mut self, limit: Duration) -> (ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let kill = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success(), "kill -TERM {pid} failed");
+        self.wait(limit)
+    }
+
     /// Waits for the process to exit, at most `limit`; then all of its stdout.
     pub(crate) fn wait(&mut self, limit: Duration) -> (ExitStatus, String) {
         let deadline = Instant::now() + limit;

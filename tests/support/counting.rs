@@ -1,6 +1,8 @@
 //! A [`QueueService`] decorator that counts and timestamps every storage request the trigger
 //! makes, given to the host through the `QueueServices` resource: the honest way to count an idle
-//! function's requests, see a host's first poll, and time messages from enqueue to completion.
+//! function's requests, see a host's first poll, and time messages from enqueue to completion
+//! (benchmarks and tests share it). Each call is one request of the inner service: for
+//! `AzureQueueService`, one HTTP request unless its client retries a failed one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -68,6 +70,7 @@ pub(crate) struct Counting {
     polled: Mutex<HashSet<String>>,
     polled_count: watch::Sender<usize>,
     probe: Option<Arc<LatencyProbe>>,
+    receive_max: Option<u32>,
 }
 
 impl Counting {
@@ -78,7 +81,21 @@ impl Counting {
             polled: Mutex::default(),
             polled_count: watch::Sender::new(0),
             probe,
+            receive_max: None,
         }
+    }
+
+    /// Asks the inner service for `max` messages per receive, whatever the listener asked for: a
+    /// service that returns more than asked (`QueueService` is a public trait; the listener must
+    /// cope).
+    pub(crate) fn receiving(mut self, max: u32) -> Self {
+        self.receive_max = Some(max);
+        self
+    }
+
+    /// How many requests were made so far.
+    pub(crate) fn request_count(&self) -> usize {
+        lock(&self.requests).len()
     }
 
     /// When each request so far started.
@@ -111,6 +128,7 @@ impl QueueService for Counting {
             self.polled_count.send_modify(|count| *count += 1);
         }
         Box::pin(async move {
+            let max = self.receive_max.unwrap_or(max);
             let messages = self.inner.receive(queue, max, visibility).await?;
             if let Some(probe) = &self.probe {
                 probe.received(&messages);
