@@ -3,6 +3,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -144,6 +145,35 @@ impl<'a> BindContext<'a> {
             .resolve(option, text)
             .map_err(|e| self.problem(e.to_string()))
             .ok()
+    }
+
+    /// [`Settings::resolve_or_literal`]: a setting's name, `%Setting%`, or a literal that `literal`
+    /// accepts; records a problem (and returns `None`) otherwise.
+    pub fn resolve_or_literal(
+        &mut self,
+        option: &str,
+        text: &str,
+        literal: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Option<String> {
+        self.settings
+            .resolve_or_literal(option, text, literal)
+            .map_err(|e| self.problem(e.to_string()))
+            .ok()
+    }
+
+    /// [`Settings::resolve_secret`]: a credential from the app setting it names; records a problem
+    /// (and returns `None`) when that setting is not set or the text cannot name one.
+    pub fn resolve_secret(&mut self, option: &str, text: &str) -> Option<String> {
+        self.settings
+            .resolve_secret(option, text)
+            .map_err(|e| self.problem(e.to_string()))
+            .ok()
+    }
+
+    /// The app root: relative file paths in options are read from here. It is the directory of the
+    /// host.json the host was configured with ([`HostConfig::from_file`]), else the current directory.
+    pub fn app_root(&self) -> PathBuf {
+        self.host_config.app_root()
     }
 
     /// [`Settings::expand`] (`%Name%` only), recording a problem on failure.

@@ -215,7 +215,11 @@ fn files_are_read_from_disk_and_a_missing_optional_file_gives_defaults() {
         r#"{ "version": "2.0", "extensions": { "queues": { "batchSize": 2 } } }"#,
     )
     .unwrap();
-    assert_eq!(HostConfig::from_file(&file).unwrap().queues.batch_size, 2);
+    let config = HostConfig::from_file(&file).unwrap();
+    assert_eq!(config.queues.batch_size, 2);
+    // The app root is the directory holding host.json (relative SSL paths are read from there).
+    assert_eq!(config.app_root(), dir);
+    assert_eq!(HostConfig::from_json_str("{}").unwrap().directory, None);
     let missing = dir.join("nope.json");
     assert_eq!(
         HostConfig::from_file_or_default(&missing).unwrap(),
