@@ -387,12 +387,23 @@ impl Reader {
             Partitioner::parse,
         );
         out.protocol = self.choice(&mut o, "protocol", Protocol::VALID, Protocol::parse);
-        out.authentication_mode = self.choice(
-            &mut o,
-            "authenticationMode",
-            AuthenticationMode::VALID,
-            AuthenticationMode::parse,
-        );
+        let unsupported = o
+            .entries
+            .get("authenticationmode")
+            .and_then(|(_, v)| v.as_str())
+            .and_then(AuthenticationMode::unsupported);
+        if let Some(why) = unsupported {
+            if let Some((path, _)) = o.take("authenticationMode") {
+                self.problem(&path, why);
+            }
+        } else {
+            out.authentication_mode = self.choice(
+                &mut o,
+                "authenticationMode",
+                AuthenticationMode::VALID,
+                AuthenticationMode::parse,
+            );
+        }
         out.username = self.string(&mut o, "username");
         out.password = self.string(&mut o, "password");
         out.ssl_ca_location = self.string(&mut o, "sslCaLocation");
