@@ -94,6 +94,18 @@ fn reads_kafka_and_http_sections() {
 }
 
 #[test]
+fn gssapi_and_oauthbearer_in_host_json_are_refused_with_the_reason() {
+    for (mode, reason) in [("Gssapi", "Cyrus SASL"), ("OAuthBearer", "libcurl")] {
+        let problems = invalid(&format!(
+            r#"{{ "version": "2.0", "extensions": {{ "kafka": {{ "authenticationMode": "{mode}" }} }} }}"#
+        ));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "$.extensions.kafka.authenticationMode");
+        assert!(problems[0].message.contains(reason), "{problems:?}");
+    }
+}
+
+#[test]
 fn every_invalid_value_is_reported_at_once_with_its_path() {
     let problems = invalid(
         r#"{ "version": "2.0", "extensions": {
