@@ -1050,7 +1050,7 @@ async fn confluent_java(text: String) -> String {
 
 #[tokio::test]
 async fn the_seeds_credential_forms_resolve_at_build_and_a_missing_setting_is_named_with_a_suggestion()
-{
+ {
     let handle = Host::builder()
         .settings(
             Settings::new()
@@ -1101,7 +1101,10 @@ async fn the_seeds_credential_forms_resolve_at_build_and_a_missing_setting_is_na
             "{err}"
         );
     }
-    assert!(!err.contains("api-secret-1") && !err.contains("api-key-1"), "{err}");
+    assert!(
+        !err.contains("api-secret-1") && !err.contains("api-key-1"),
+        "{err}"
+    );
     assert!(
         !err.contains("needs `username` and `password`"),
         "one problem per mistake: {err}"
@@ -1160,8 +1163,14 @@ async fn tls_options_that_plaintext_would_drop_are_build_problems() {
         .settings(
             Settings::new()
                 .with("Brokers", "127.0.0.1:1")
-                .with("CertPem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
-                .with("KeyPem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----")
+                .with(
+                    "CertPem",
+                    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+                )
+                .with(
+                    "KeyPem",
+                    "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+                )
                 .with("KeyPassword", "key-secret"),
         )
         .function::<plaintext_with_pems>()
@@ -1176,7 +1185,10 @@ async fn tls_options_that_plaintext_would_drop_are_build_problems() {
         ),
         "{err}"
     );
-    assert!(!err.contains("key-secret") && !err.contains("MIIE"), "{err}");
+    assert!(
+        !err.contains("key-secret") && !err.contains("MIIE"),
+        "{err}"
+    );
 }
 
 /// The C# sample's credential forms against the SCRAM broker behind TLS (Tansu has no PLAIN).
@@ -1275,7 +1287,7 @@ async fn combined_pem(text: String) -> String {
 
 #[tokio::test]
 async fn on_tansu_relative_ssl_paths_are_read_from_the_app_root_and_one_pem_can_hold_certificate_and_key()
-{
+ {
     let Some(brokers) = support::require("BINDINGS_KAFKA_TLS_BROKERS") else {
         return;
     };
@@ -1301,8 +1313,7 @@ async fn on_tansu_relative_ssl_paths_are_read_from_the_app_root_and_one_pem_can_
     std::fs::write(root.join("host.json"), r#"{ "version": "2.0" }"#).unwrap();
     let host_config = HostConfig::from_file(root.join("host.json")).unwrap();
     let settings = Settings::new().with("KeyPassword", key_password.clone());
-    round_trip_in::<relative_tls>("relative_tls", settings, host_config, &brokers, &security)
-        .await;
+    round_trip_in::<relative_tls>("relative_tls", settings, host_config, &brokers, &security).await;
     // Without that app root the same relative paths name nothing: a build problem naming the path.
     let err = Host::builder()
         .settings(
@@ -1328,7 +1339,10 @@ async fn on_tansu_relative_ssl_paths_are_read_from_the_app_root_and_one_pem_can_
     let read = |path: &str| std::fs::read_to_string(path).expect("a PEM file");
     let settings = Settings::new()
         .with("CaFile", ca.clone())
-        .with("CertificateAndKey", format!("{}\n{}", read(&key), read(&cert)))
+        .with(
+            "CertificateAndKey",
+            format!("{}\n{}", read(&key), read(&cert)),
+        )
         .with("KeyPassword", key_password.clone());
     round_trip::<combined_pem>("combined_pem", settings, &brokers, &security).await;
 }
@@ -1434,6 +1448,103 @@ async fn with_a_schema_registry_the_schema_is_registered_once_and_its_id_is_used
     );
     let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
     assert_eq!(&bytes[..5], &[0, 0, 0, 0, 42], "the registry's id");
+}
+
+/// A schema registry over HTTPS, with the `kafka-tls` service's server certificate (signed by its
+/// throwaway CA): Python's standard library, answering every registration with id 7. Its URL.
+fn https_registry(ca: &str) -> (support::process::Running, String) {
+    let tls = std::path::Path::new(ca)
+        .parent()
+        .expect("the CA lives in target/services/tls");
+    let script = r#"
+import http.server, ssl, sys
+class Registry(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"id":7}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Registry)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+    let running = support::process::Running::spawn(
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(tls.join("server.pem"))
+            .arg(tls.join("server.key")),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let port = running
+        .next_line(deadline)
+        .unwrap_or_else(|| panic!("the HTTPS registry did not start:\n{}", running.output()));
+    (running, format!("https://127.0.0.1:{port}"))
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = "%OrderSchema%",
+    schema_registry_url = "%RegistryUrl%",
+    https_ca_location = "%RegistryCa%"
+)]
+async fn https_registered(id: String) -> Avro<AvroOrder> {
+    Avro(AvroOrder { id, total: 1 })
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = "%OrderSchema%",
+    schema_registry_url = "%RegistryUrl%"
+)]
+async fn https_registered_untrusted(id: String) -> Avro<AvroOrder> {
+    Avro(AvroOrder { id, total: 1 })
+}
+
+#[tokio::test]
+async fn an_https_schema_registry_is_trusted_through_https_ca_location() {
+    let Some(ca) = support::require("BINDINGS_KAFKA_TLS_CA") else {
+        return;
+    };
+    let (_registry, url) = https_registry(&ca);
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let settings = Settings::new()
+        .with("Brokers", cluster.bootstrap_servers())
+        .with("Topic", topic.clone())
+        .with("OrderSchema", ORDER_SCHEMA)
+        .with("RegistryUrl", url)
+        .with("RegistryCa", ca);
+    let handle = Host::builder()
+        .settings(settings)
+        .function::<https_registered>()
+        .function::<https_registered_untrusted>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle.call("https_registered", "o-1").await.unwrap();
+    let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
+    assert_eq!(&bytes[..5], &[0, 0, 0, 0, 7], "the HTTPS registry's id");
+    // Without the CA, the registry's certificate is not trusted.
+    let err = failure(handle.call("https_registered_untrusted", "o-2").await).to_string();
+    assert!(
+        err.contains("schema registry https://127.0.0.1:") && err.contains("certificate"),
+        "{err}"
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
 }
 
 const KEY_SCHEMA: &str =

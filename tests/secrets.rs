@@ -139,7 +139,9 @@ fn debug_of_settings_connections_accounts_and_producer_options_hides_every_secre
     options.username = Some(SASL_USERNAME.to_owned());
     options.password = Some(SASL_PASSWORD.to_owned());
     options.ssl_key_password = Some(KEY_PASSWORD.to_owned());
-    options.ssl_key_pem = Some(format!("-----BEGIN PRIVATE KEY-----\n{CLIENT_SECRET}\n-----END PRIVATE KEY-----"));
+    options.ssl_key_pem = Some(format!(
+        "-----BEGIN PRIVATE KEY-----\n{CLIENT_SECRET}\n-----END PRIVATE KEY-----"
+    ));
     let options_debug = format!("{options:?}");
     assert!(options_debug.contains("127.0.0.1:9092"), "{options_debug}");
     assert_no_secret("ProducerOptions' Debug", &options_debug);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use bindings_core::FunctionError;
 use serde::Deserialize;
 
 /// How long one request to the registry may take, connecting included (Confluent's clients' default).
@@ -74,7 +75,7 @@ impl Registry {
 
     /// The id of `schema` under `subject`, registering it the first time (registering an existing
     /// schema returns its id).
-    pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, String> {
+    pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, FunctionError> {
         if let Some(id) = self
             .ids
             .lock()
@@ -92,9 +93,10 @@ impl Registry {
         if let Some(user) = &self.username {
             request = request.basic_auth(user, self.password.as_deref());
         }
-        // reqwest's errors name the URL, user information included: leave it out.
+        // reqwest's errors name the URL, user information included: leave it out. Their causes
+        // (refused connection, unknown certificate issuer) follow the message.
         let unreachable = |e: reqwest::Error| {
-            if e.is_timeout() {
+            let message = if e.is_timeout() {
                 format!(
                     "schema registry {}: no answer within {} s (the registry request timeout); check \
                      `schema_registry_url` and that the registry is up",
@@ -103,27 +105,27 @@ impl Registry {
                 )
             } else {
                 format!(
-                    "schema registry {}: {}; check `schema_registry_url` and that the registry is up",
-                    self.shown,
-                    e.without_url()
+                    "schema registry {}: check `schema_registry_url` and that the registry is up",
+                    self.shown
                 )
-            }
+            };
+            FunctionError::with_source(message, e.without_url())
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let body = response.text().await.map_err(unreachable)?;
         if !status.is_success() {
             let detail: String = body.chars().take(200).collect();
-            return Err(format!(
+            return Err(FunctionError::retry(format!(
                 "schema registry {} refused subject `{subject}`: {status}: {detail}",
                 self.shown
-            ));
+            )));
         }
         let registered: Registered = serde_json::from_str(&body).map_err(|e| {
-            format!(
+            FunctionError::retry(format!(
                 "schema registry {}: unexpected answer for subject `{subject}`: {e}",
                 self.shown
-            )
+            ))
         })?;
         self.ids
             .lock()
@@ -188,7 +190,8 @@ mod tests {
         let err = tokio::time::timeout(REQUEST_TIMEOUT * 2, registry.id("t-value", "\"string\""))
             .await
             .expect("the registry request is bounded")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("no answer within 30 s (the registry request timeout)"),
             "{err}"
