@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::{Connection, HostConfig, Settings};
+use crate::{Connection, HostConfig, Settings, SettingsError};
 
 /// One thing wrong with a function's configuration, found at `build()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,10 +141,8 @@ impl<'a> BindContext<'a> {
 
     /// [`Settings::resolve`], recording a problem (and returning `None`) on failure.
     pub fn resolve(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings
-            .resolve(option, text)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let resolved = self.settings.resolve(option, text);
+        self.recorded(resolved)
     }
 
     /// [`Settings::resolve_or_literal`]: a setting's name, `%Setting%`, or a literal that `literal`
@@ -155,19 +153,15 @@ impl<'a> BindContext<'a> {
         text: &str,
         literal: impl FnOnce(&str) -> Result<(), String>,
     ) -> Option<String> {
-        self.settings
-            .resolve_or_literal(option, text, literal)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let resolved = self.settings.resolve_or_literal(option, text, literal);
+        self.recorded(resolved)
     }
 
     /// [`Settings::resolve_secret`]: a credential from the app setting it names; records a problem
     /// (and returns `None`) when that setting is not set or the text cannot name one.
     pub fn resolve_secret(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings
-            .resolve_secret(option, text)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let resolved = self.settings.resolve_secret(option, text);
+        self.recorded(resolved)
     }
 
     /// The app root: relative file paths in options are read from here. It is the directory of the
@@ -178,18 +172,19 @@ impl<'a> BindContext<'a> {
 
     /// [`Settings::expand`] (`%Name%` only), recording a problem on failure.
     pub fn expand(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings
-            .expand(option, text)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let expanded = self.settings.expand(option, text);
+        self.recorded(expanded)
     }
 
     /// [`Settings::connection`], recording a problem on failure.
     pub fn connection(&mut self, option: &str, name: &str) -> Option<Connection> {
-        self.settings
-            .connection(option, name)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let connection = self.settings.connection(option, name);
+        self.recorded(connection)
+    }
+
+    /// The value, or `None` after recording the error as a problem.
+    fn recorded<T>(&mut self, result: Result<T, SettingsError>) -> Option<T> {
+        result.map_err(|e| self.problem(e.to_string())).ok()
     }
 
     /// The host-wide resource of type `R` (created on first use).

@@ -47,17 +47,6 @@ const OPTIONS: &[&str] = &[
     "metadata_max_age_ms",
     "socket_keepalive_enable",
     "librdkafka_debug",
-    // The extension's OAUTHBEARER options, refused with the reason (see `OAUTH_BEARER`).
-    "oauth_bearer_method",
-    "oauth_bearer_client_id",
-    "oauth_bearer_client_secret",
-    "oauth_bearer_scope",
-    "oauth_bearer_token_endpoint_url",
-    "oauth_bearer_extensions",
-    "oauth_client_id",
-    "oauth_client_secret",
-    "oauth_scope",
-    "oauth_token_endpoint_url",
 ];
 
 /// The options of OAUTHBEARER, which this build cannot do: the extension's spellings and the short
@@ -195,9 +184,7 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
         AuthenticationMode::unsupported
     );
     if let Some(why) = AuthenticationMode::unsupported("OAuthBearer") {
-        for key in OAUTH_BEARER {
-            options.refuse(key, why);
-        }
+        options.refuse(OAUTH_BEARER, why);
     }
     options.finish();
     let span = attr

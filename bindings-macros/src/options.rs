@@ -245,13 +245,17 @@ impl Options<'_> {
         Some(strings)
     }
 
-    /// Refuses option `key`, if it is set, with `why` at its name (an option Azure has and this
-    /// build cannot do).
-    pub(crate) fn refuse(&mut self, key: &str, why: &str) {
-        if let Some((name, _)) = self.take(key) {
-            self.cx
-                .error_spanned_by(&name, format_args!("`{key}`: {why}"));
-        }
+    /// Refuses each option named in `keys` that is set, with `why` at its name: options Azure has and
+    /// this build cannot do (they are not in the known list, so typos of them get no suggestion).
+    pub(crate) fn refuse(&mut self, keys: &[&str], why: &str) {
+        let cx = self.cx;
+        self.named.retain(|(name, _)| {
+            let refused = keys.iter().any(|key| name == key);
+            if refused {
+                cx.error_spanned_by(name, format_args!("`{name}`: {why}"));
+            }
+            !refused
+        });
     }
 
     /// A credential: the name of the app setting that holds it, bare (`"ConfluentCloudPassword"`, as
