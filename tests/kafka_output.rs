@@ -342,7 +342,7 @@ async fn settings_problems_are_reported_at_build_without_secrets() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("`password` refers to app setting `KafkaPassword`, which is not set"),
+        err.contains("`password` names app setting `KafkaPassword`, which is not set"),
         "{err}"
     );
     // With every setting there, the producer is created (brokers need not answer at start-up).
@@ -869,6 +869,17 @@ async fn round_trip<F: FunctionDef>(
     brokers: &str,
     security: &[(&str, &str)],
 ) {
+    round_trip_in::<F>(function, settings, HostConfig::default(), brokers, security).await;
+}
+
+/// [`round_trip`] on a host configured with `host_config`.
+async fn round_trip_in<F: FunctionDef>(
+    function: &str,
+    settings: Settings,
+    host_config: HostConfig,
+    brokers: &str,
+    security: &[(&str, &str)],
+) {
     let topic = tansu_topic_with(brokers, 1, security).await;
     let handle = Host::builder()
         .settings(
@@ -876,6 +887,7 @@ async fn round_trip<F: FunctionDef>(
                 .with("Brokers", brokers)
                 .with("Topic", topic.clone()),
         )
+        .host_config(host_config)
         .function::<F>()
         .build()
         .await
@@ -1014,6 +1026,337 @@ async fn on_tansu_sasl_ssl_works() {
     round_trip::<sasl_ssl>("sasl_ssl", settings, &brokers, &security).await;
 }
 
+// ---- The seed's credential forms, verbatim: setting names, bare or as `%Name%`. ----
+
+/// The seed's C# Confluent sample: `Username = "ConfluentCloudUserName"`, `Password =
+/// "ConfluentCloudPassword"`, `Protocol = BrokerProtocol.SaslSsl`, `AuthenticationMode = Plain`.
+#[manual_trigger]
+#[kafka_output(
+    topic = "topic",
+    broker_list = "BrokerList",
+    username = "ConfluentCloudUserName",
+    password = "ConfluentCloudPassword",
+    protocol = "SaslSsl",
+    authentication_mode = "Plain"
+)]
+async fn confluent_csharp(text: String) -> String {
+    text
+}
+
+/// The seed's Java sample: `username = "%ConfluentCloudUsername%"`, `password =
+/// "ConfluentCloudPassword"`, `authenticationMode = PLAIN`, `protocol = SASLSSL`.
+#[manual_trigger]
+#[kafka_output(
+    topic = "topic",
+    broker_list = "BrokerList",
+    username = "%ConfluentCloudUsername%",
+    password = "ConfluentCloudPassword",
+    authentication_mode = "PLAIN",
+    protocol = "SASLSSL"
+)]
+async fn confluent_java(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn the_seeds_credential_forms_resolve_at_build_and_a_missing_setting_is_named_with_a_suggestion()
+ {
+    let handle = Host::builder()
+        .settings(
+            Settings::new()
+                .with("BrokerList", "127.0.0.1:1")
+                .with("ConfluentCloudUserName", "api-key-1")
+                .with("ConfluentCloudPassword", "api-secret-1"),
+        )
+        .function::<confluent_csharp>()
+        .function::<confluent_java>()
+        .build()
+        .await
+        .expect("both forms name existing settings")
+        .start();
+    let producers = handle
+        .resources()
+        .get::<bindings::kafka::Producers>()
+        .unwrap();
+    let configurations = producers.configurations();
+    // Both forms resolve to the same credentials, hence one producer.
+    assert_eq!(configurations.len(), 1, "{configurations:?}");
+    let options = &configurations[0];
+    assert_eq!(options.username.as_deref(), Some("api-key-1"));
+    assert_eq!(options.password.as_deref(), Some("api-secret-1"));
+    assert_eq!(options.protocol, bindings::Protocol::SaslSsl);
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+
+    // A misspelt setting: a build problem naming the option and the setting, with a suggestion,
+    // never a value; the credential is not used as written.
+    let err = Host::builder()
+        .settings(
+            Settings::new()
+                .with("BrokerList", "127.0.0.1:1")
+                .with("ConfluentCloudUserName", "api-key-1")
+                .with("ConfluentCloudPasword", "api-secret-1"),
+        )
+        .function::<confluent_csharp>()
+        .function::<confluent_java>()
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    for function in ["confluent_csharp", "confluent_java"] {
+        assert!(
+            err.contains(&format!(
+                "function `{function}`, #[kafka_output]: `password` names app setting \
+                 `ConfluentCloudPassword`, which is not set (did you mean `ConfluentCloudPasword`?)"
+            )),
+            "{err}"
+        );
+    }
+    assert!(
+        !err.contains("api-secret-1") && !err.contains("api-key-1"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("needs `username` and `password`"),
+        "one problem per mistake: {err}"
+    );
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "t", broker_list = "BrokerLsit")]
+async fn misspelt_brokers(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn a_broker_list_that_names_no_setting_must_be_a_host_port_list() {
+    let err = Host::builder()
+        .settings(Settings::new().with("BrokerList", "127.0.0.1:1"))
+        .function::<misspelt_brokers>()
+        .build()
+        .await
+        .expect_err("\"BrokerLsit\" is neither a setting nor brokers")
+        .to_string();
+    assert!(
+        err.contains(
+            "function `misspelt_brokers`, #[kafka_output]: `broker_list` = \"BrokerLsit\" names no app \
+             setting or connection string (did you mean `BrokerList`?), and it is not a \
+             host:port[,host:port…] list either"
+        ),
+        "{err}"
+    );
+    // Written as brokers, the same name would be used as it is.
+    let handle = Host::builder()
+        .settings(Settings::new().with("BrokerLsit", "127.0.0.1:1"))
+        .function::<misspelt_brokers>()
+        .build()
+        .await
+        .expect("a setting of that name is used")
+        .start();
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "t",
+    broker_list = "Brokers",
+    ssl_certificate_pem = "CertPem",
+    ssl_key_pem = "KeyPem",
+    ssl_key_password = "KeyPassword"
+)]
+async fn plaintext_with_pems(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn tls_options_that_plaintext_would_drop_are_build_problems() {
+    let err = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", "127.0.0.1:1")
+                .with(
+                    "CertPem",
+                    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+                )
+                .with(
+                    "KeyPem",
+                    "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+                )
+                .with("KeyPassword", "key-secret"),
+        )
+        .function::<plaintext_with_pems>()
+        .build()
+        .await
+        .expect_err("librdkafka would ignore them under plaintext")
+        .to_string();
+    assert!(
+        err.contains(
+            "`ssl_key_password`, `ssl_certificate_pem`, `ssl_key_pem` set, but protocol plaintext does not \
+             use TLS, so librdkafka would ignore them"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("key-secret") && !err.contains("MIIE"),
+        "{err}"
+    );
+}
+
+/// The C# sample's credential forms against the SCRAM broker behind TLS (Tansu has no PLAIN).
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    username = "ConfluentCloudUserName",
+    password = "ConfluentCloudPassword",
+    protocol = "SaslSsl",
+    authentication_mode = "ScramSha512",
+    ssl_ca_location = "%CaFile%",
+    message_timeout_ms = 3000
+)]
+async fn seed_csharp_scram(text: String) -> String {
+    text
+}
+
+/// The Java sample's mix against the same broker.
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    username = "%ConfluentCloudUsername%",
+    password = "ConfluentCloudPassword",
+    protocol = "SASLSSL",
+    authentication_mode = "SCRAM-SHA-512",
+    ssl_ca_location = "%CaFile%",
+    message_timeout_ms = 3000
+)]
+async fn seed_java_scram(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn on_tansu_the_seeds_credential_forms_authenticate_over_sasl_ssl() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS") else {
+        return;
+    };
+    let (ca, user, password) = (
+        service("BINDINGS_KAFKA_SASL_SSL_CA"),
+        service("BINDINGS_KAFKA_SASL_SSL_USER"),
+        service("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
+    );
+    assert_eq!(
+        service("BINDINGS_KAFKA_SASL_SSL_MECHANISM"),
+        "SCRAM-SHA-512",
+        "the functions above are written for this mechanism"
+    );
+    let security = [
+        ("security.protocol", "sasl_ssl"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", user.as_str()),
+        ("sasl.password", password.as_str()),
+        ("ssl.ca.location", ca.as_str()),
+    ];
+    // The seed's table: "the app setting named ConfluentCloudUsername contains the API access key".
+    let settings = || {
+        Settings::new()
+            .with("ConfluentCloudUsername", user.clone())
+            .with("ConfluentCloudPassword", password.clone())
+            .with("CaFile", ca.clone())
+    };
+    round_trip::<seed_csharp_scram>("seed_csharp_scram", settings(), &brokers, &security).await;
+    round_trip::<seed_java_scram>("seed_java_scram", settings(), &brokers, &security).await;
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "Ssl",
+    ssl_ca_location = "certs/ca.pem",
+    ssl_certificate_location = "certs/client.pem",
+    ssl_key_location = "certs/client.key",
+    ssl_key_password = "KeyPassword",
+    message_timeout_ms = 3000
+)]
+async fn relative_tls(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    protocol = "Ssl",
+    ssl_ca_location = "%CaFile%",
+    ssl_certificate_and_key_pem = "CertificateAndKey",
+    ssl_key_password = "KeyPassword",
+    message_timeout_ms = 3000
+)]
+async fn combined_pem(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn on_tansu_relative_ssl_paths_are_read_from_the_app_root_and_one_pem_can_hold_certificate_and_key()
+ {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_TLS_BROKERS") else {
+        return;
+    };
+    let (ca, cert, key, key_password) = (
+        service("BINDINGS_KAFKA_TLS_CA"),
+        service("BINDINGS_KAFKA_TLS_CLIENT_CERT"),
+        service("BINDINGS_KAFKA_TLS_CLIENT_KEY"),
+        service("BINDINGS_KAFKA_TLS_CLIENT_KEY_PASSWORD"),
+    );
+    let security = [
+        ("security.protocol", "ssl"),
+        ("ssl.ca.location", ca.as_str()),
+        ("ssl.certificate.location", cert.as_str()),
+        ("ssl.key.location", key.as_str()),
+        ("ssl.key.password", key_password.as_str()),
+    ];
+    // An app root elsewhere than the current directory: host.json and the certificates below it.
+    let root = std::env::temp_dir().join(support::unique("app-root"));
+    std::fs::create_dir_all(root.join("certs")).unwrap();
+    for (from, to) in [(&ca, "ca.pem"), (&cert, "client.pem"), (&key, "client.key")] {
+        std::fs::copy(from, root.join("certs").join(to)).unwrap();
+    }
+    std::fs::write(root.join("host.json"), r#"{ "version": "2.0" }"#).unwrap();
+    let host_config = HostConfig::from_file(root.join("host.json")).unwrap();
+    let settings = Settings::new().with("KeyPassword", key_password.clone());
+    round_trip_in::<relative_tls>("relative_tls", settings, host_config, &brokers, &security).await;
+    // Without that app root the same relative paths name nothing: a build problem naming the path.
+    let err = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", brokers.clone())
+                .with("Topic", "t")
+                .with("KeyPassword", key_password.clone()),
+        )
+        .function::<relative_tls>()
+        .build()
+        .await
+        .expect_err("certs/ca.pem is not below the current directory")
+        .to_string();
+    let looked_for = std::env::current_dir().unwrap().join("certs/ca.pem");
+    assert!(
+        err.contains("`ssl_ca_location` = \"certs/ca.pem\" names no app setting")
+            && err.contains(&looked_for.display().to_string()),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+
+    // The extension's SslCertificateandKeyPEM: certificate and (encrypted) key in one setting.
+    let read = |path: &str| std::fs::read_to_string(path).expect("a PEM file");
+    let settings = Settings::new()
+        .with("CaFile", ca.clone())
+        .with(
+            "CertificateAndKey",
+            format!("{}\n{}", read(&key), read(&cert)),
+        )
+        .with("KeyPassword", key_password.clone());
+    round_trip::<combined_pem>("combined_pem", settings, &brokers, &security).await;
+}
+
 #[manual_trigger]
 #[kafka_output(
     topic = "%Topic%",
@@ -1115,6 +1458,103 @@ async fn with_a_schema_registry_the_schema_is_registered_once_and_its_id_is_used
     );
     let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
     assert_eq!(&bytes[..5], &[0, 0, 0, 0, 42], "the registry's id");
+}
+
+/// A schema registry over HTTPS, with the `kafka-tls` service's server certificate (signed by its
+/// throwaway CA): Python's standard library, answering every registration with id 7. Its URL.
+fn https_registry(ca: &str) -> (support::process::Running, String) {
+    let tls = std::path::Path::new(ca)
+        .parent()
+        .expect("the CA lives in target/services/tls");
+    let script = r#"
+import http.server, ssl, sys
+class Registry(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"id":7}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Registry)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+    let running = support::process::Running::spawn(
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(tls.join("server.pem"))
+            .arg(tls.join("server.key")),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let port = running
+        .next_line(deadline)
+        .unwrap_or_else(|| panic!("the HTTPS registry did not start:\n{}", running.output()));
+    (running, format!("https://127.0.0.1:{port}"))
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = "%OrderSchema%",
+    schema_registry_url = "%RegistryUrl%",
+    https_ca_location = "%RegistryCa%"
+)]
+async fn https_registered(id: String) -> Avro<AvroOrder> {
+    Avro(AvroOrder { id, total: 1 })
+}
+
+#[manual_trigger]
+#[kafka_output(
+    topic = "%Topic%",
+    broker_list = "Brokers",
+    avro_schema = "%OrderSchema%",
+    schema_registry_url = "%RegistryUrl%"
+)]
+async fn https_registered_untrusted(id: String) -> Avro<AvroOrder> {
+    Avro(AvroOrder { id, total: 1 })
+}
+
+#[tokio::test]
+async fn an_https_schema_registry_is_trusted_through_https_ca_location() {
+    let Some(ca) = support::require("BINDINGS_KAFKA_TLS_CA") else {
+        return;
+    };
+    let (_registry, url) = https_registry(&ca);
+    let topic = support::unique("t");
+    let cluster = mock(&topic, 1);
+    let settings = Settings::new()
+        .with("Brokers", cluster.bootstrap_servers())
+        .with("Topic", topic.clone())
+        .with("OrderSchema", ORDER_SCHEMA)
+        .with("RegistryUrl", url)
+        .with("RegistryCa", ca);
+    let handle = Host::builder()
+        .settings(settings)
+        .function::<https_registered>()
+        .function::<https_registered_untrusted>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle.call("https_registered", "o-1").await.unwrap();
+    let bytes = first_value(&cluster.bootstrap_servers(), &topic).await;
+    assert_eq!(&bytes[..5], &[0, 0, 0, 0, 7], "the HTTPS registry's id");
+    // Without the CA, the registry's certificate is not trusted.
+    let err = failure(handle.call("https_registered_untrusted", "o-2").await).to_string();
+    assert!(
+        err.contains("schema registry https://127.0.0.1:") && err.contains("certificate"),
+        "{err}"
+    );
+    handle.shutdown(Duration::from_secs(10)).await.unwrap();
 }
 
 const KEY_SCHEMA: &str =

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bindings::HostHandle;
 use bindings::Protocol;
-use bindings::kafka::{ProducerOptions, client_config};
+use bindings::kafka::{KafkaOutputAttribute, ProducerOptions, client_config};
 use bindings::prelude::*;
 use bindings::queue::StorageAccount;
 use tracing_subscriber::filter::LevelFilter;
@@ -22,6 +22,8 @@ const ACCOUNT_KEY: &str =
     "U2VjcmV0QWNjb3VudEtleTAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5eg==";
 /// A shared access signature's signature (URL-encoded base64).
 const SAS_SIGNATURE: &str = "S3cr3tSASs1gnatureXYZ%2Bq%2Fw%3D";
+/// A SASL username (Confluent Cloud's is its API key).
+const SASL_USERNAME: &str = "sasl-User-2b7c4e";
 /// A SASL password.
 const SASL_PASSWORD: &str = "sasl-Pa55word-7f3e1d";
 /// A TLS client key's password.
@@ -55,6 +57,7 @@ fn secrets() -> Vec<(&'static str, String)> {
         ("account key", ACCOUNT_KEY.trim_end_matches('=').to_owned()),
         ("SAS signature", SAS_SIGNATURE.to_owned()),
         ("SAS token", sas_token()),
+        ("SASL username", SASL_USERNAME.to_owned()),
         ("SASL password", SASL_PASSWORD.to_owned()),
         ("key password", KEY_PASSWORD.to_owned()),
         ("schema registry password", REGISTRY_PASSWORD.to_owned()),
@@ -109,7 +112,7 @@ fn secret_settings() -> Settings {
         .with("Identity__tenantId", "72f988bf-86f1-41af-91ab-2d7cd011db47")
         .with("Identity__clientId", "00000000-0000-0000-0000-000000000001")
         .with("Identity__clientSecret", CLIENT_SECRET)
-        .with("KafkaUser", "alice")
+        .with("KafkaUser", SASL_USERNAME)
         .with("KafkaPassword", SASL_PASSWORD)
         .with("KeyPassword", KEY_PASSWORD)
         .with("RegistryPassword", REGISTRY_PASSWORD)
@@ -133,16 +136,47 @@ fn debug_of_settings_connections_accounts_and_producer_options_hides_every_secre
 
     let mut options = ProducerOptions::new("127.0.0.1:9092");
     options.protocol = Protocol::SaslSsl;
-    options.username = Some("alice".to_owned());
+    options.username = Some(SASL_USERNAME.to_owned());
     options.password = Some(SASL_PASSWORD.to_owned());
     options.ssl_key_password = Some(KEY_PASSWORD.to_owned());
-    options.oauth_client_secret = Some(CLIENT_SECRET.to_owned());
+    options.ssl_key_pem = Some(format!(
+        "-----BEGIN PRIVATE KEY-----\n{CLIENT_SECRET}\n-----END PRIVATE KEY-----"
+    ));
     let options_debug = format!("{options:?}");
-    assert!(options_debug.contains("alice"), "{options_debug}");
+    assert!(options_debug.contains("127.0.0.1:9092"), "{options_debug}");
     assert_no_secret("ProducerOptions' Debug", &options_debug);
+
+    // host.json's extensions.kafka: the credentials as written there are not shown either.
+    let host = HostConfig::from_json_str(&format!(
+        r#"{{ "version": "2.0", "extensions": {{ "kafka": {{
+              "username": "{SASL_USERNAME}", "password": "{SASL_PASSWORD}", "sslKeyPassword": "{KEY_PASSWORD}" }} }} }}"#
+    ))
+    .unwrap();
+    assert_no_secret("KafkaOptions' Debug", &format!("{:?}", host.kafka));
+    assert_no_secret("HostConfig's Debug", &format!("{host:?}"));
+
+    // The attribute: its credential options (setting names, or whatever someone wrote) are not shown.
+    let attribute = KafkaOutputAttribute::new("orders", "BrokerList")
+        .username(SASL_USERNAME)
+        .password(SASL_PASSWORD)
+        .ssl_key_password(KEY_PASSWORD)
+        .ssl_key_pem(CLIENT_SECRET)
+        .ssl_certificate_and_key_pem(CLIENT_SECRET)
+        .schema_registry_password(REGISTRY_PASSWORD);
+    let attribute_debug = format!("{attribute:?}");
+    assert!(
+        attribute_debug.contains("\"orders\"") && attribute_debug.contains("\"password\""),
+        "it says which credentials are set: {attribute_debug}"
+    );
+    assert_no_secret("KafkaOutputAttribute's Debug", &attribute_debug);
+    // rdkafka's own `Debug` of a `ClientConfig` hides the passwords only: it shows `sasl.username`
+    // and `ssl.key.pem`. This library never formats one; its passwords are checked here.
     let config = client_config(&options);
     assert_eq!(config.get("sasl.password"), Some(SASL_PASSWORD));
-    assert_no_secret("rdkafka's ClientConfig Debug", &format!("{config:?}"));
+    let config_debug = format!("{config:?}");
+    for secret in [SASL_PASSWORD, KEY_PASSWORD] {
+        assert!(!config_debug.contains(secret), "{config_debug}");
+    }
 }
 
 #[test]

@@ -3,12 +3,13 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::{Connection, HostConfig, Settings};
+use crate::{Connection, HostConfig, Settings, SettingsError};
 
 /// One thing wrong with a function's configuration, found at `build()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,26 +143,50 @@ impl<'a> BindContext<'a> {
 
     /// [`Settings::resolve`], recording a problem (and returning `None`) on failure.
     pub fn resolve(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings
-            .resolve(option, text)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let resolved = self.settings.resolve(option, text);
+        self.recorded(resolved)
+    }
+
+    /// [`Settings::resolve_or_literal`]: a setting's name, `%Setting%`, or a literal that `literal`
+    /// accepts; records a problem (and returns `None`) otherwise.
+    pub fn resolve_or_literal(
+        &mut self,
+        option: &str,
+        text: &str,
+        literal: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Option<String> {
+        let resolved = self.settings.resolve_or_literal(option, text, literal);
+        self.recorded(resolved)
+    }
+
+    /// [`Settings::resolve_secret`]: a credential from the app setting it names; records a problem
+    /// (and returns `None`) when that setting is not set or the text cannot name one.
+    pub fn resolve_secret(&mut self, option: &str, text: &str) -> Option<String> {
+        let resolved = self.settings.resolve_secret(option, text);
+        self.recorded(resolved)
+    }
+
+    /// The app root: relative file paths in options are read from here. It is the directory of the
+    /// host.json the host was configured with ([`HostConfig::from_file`]), else the current directory.
+    pub fn app_root(&self) -> PathBuf {
+        self.host_config.app_root()
     }
 
     /// [`Settings::expand`] (`%Name%` only), recording a problem on failure.
     pub fn expand(&mut self, option: &str, text: &str) -> Option<String> {
-        self.settings
-            .expand(option, text)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let expanded = self.settings.expand(option, text);
+        self.recorded(expanded)
     }
 
     /// [`Settings::connection`], recording a problem on failure.
     pub fn connection(&mut self, option: &str, name: &str) -> Option<Connection> {
-        self.settings
-            .connection(option, name)
-            .map_err(|e| self.problem(e.to_string()))
-            .ok()
+        let connection = self.settings.connection(option, name);
+        self.recorded(connection)
+    }
+
+    /// The value, or `None` after recording the error as a problem.
+    fn recorded<T>(&mut self, result: Result<T, SettingsError>) -> Option<T> {
+        result.map_err(|e| self.problem(e.to_string())).ok()
     }
 
     /// The host-wide resource of type `R` (created on first use).

@@ -22,6 +22,7 @@ mod invocation;
 mod manual;
 mod output;
 mod payload;
+mod setting_name;
 mod settings;
 mod suggest;
 mod template;

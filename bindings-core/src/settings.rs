@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::setting_name::named_setting;
+use crate::suggest::did_you_mean;
+
 /// The app setting that names the environment (`Development`, `Staging`, `Production`, …).
 pub const ENVIRONMENT_SETTING: &str = "AZURE_FUNCTIONS_ENVIRONMENT";
 /// The file the Functions tools keep local app settings in.
@@ -18,14 +21,58 @@ pub const LOCAL_SETTINGS_FILE: &str = "local.settings.json";
 pub enum SettingsError {
     /// A `%Name%` reference names a setting that is not set.
     #[error(
-        "`{option}` refers to app setting `{name}`, which is not set; set `{name}` in the environment \
-         or in the \"Values\" of local.settings.json"
+        "`{option}` refers to app setting `{name}`, which is not set{}; set `{name}` in the environment \
+         or in the \"Values\" of local.settings.json",
+        hint(suggestion)
     )]
     UnknownSetting {
         /// The option whose value holds the reference.
         option: String,
         /// The setting it names.
         name: String,
+        /// The name of an existing setting close to `name`, if there is one.
+        suggestion: Option<String>,
+    },
+    /// A value that names no app setting and is not a valid literal for its option either
+    /// ([`Settings::resolve_or_literal`]).
+    #[error("{}", not_a_setting(option, text, *expanded, expected, suggestion.as_deref()))]
+    NotASettingOrLiteral {
+        /// The option.
+        option: String,
+        /// The option's text as written (an attribute or host.json value, never a resolved setting).
+        text: String,
+        /// Whether `%Name%` references in `text` were replaced before the lookup (then the value
+        /// looked up is not shown: it comes from settings).
+        expanded: bool,
+        /// What a literal of this option must be (`a host:port[,host:port…] list`).
+        expected: String,
+        /// The name of an existing setting close to `text`, if there is one.
+        suggestion: Option<String>,
+    },
+    /// A credential names an app setting that is not set ([`Settings::resolve_secret`]).
+    #[error(
+        "`{option}` names app setting `{name}`, which is not set{}; a credential is read from its app \
+         setting, never used as written: set `{name}` in the environment or in the \"Values\" of \
+         local.settings.json",
+        hint(suggestion)
+    )]
+    MissingSecret {
+        /// The credential option.
+        option: String,
+        /// The setting it names.
+        name: String,
+        /// The name of an existing setting close to `name`, if there is one.
+        suggestion: Option<String>,
+    },
+    /// A credential's value cannot be the name of an app setting ([`Settings::resolve_secret`]).
+    /// The value is not shown: it may be the secret itself.
+    #[error(
+        "`{option}` must name the app setting that holds it, as `Name` or `%Name%` (ASCII letters, digits, \
+         `_`, `-`, `.`, `:`); a credential is never written in code or host.json"
+    )]
+    NotASettingName {
+        /// The credential option.
+        option: String,
     },
     /// A `%` without its closing `%`.
     #[error(
@@ -48,7 +95,8 @@ pub enum SettingsError {
     /// A connection named by an option was found nowhere.
     #[error(
         "`{option}`: connection `{name}` is not set; looked for {tried} (in ConnectionStrings, then Values) \
-         and for a section `{name}__*`"
+         and for a section `{name}__*`{}",
+        hint(suggestion)
     )]
     MissingConnection {
         /// The option naming the connection.
@@ -57,6 +105,8 @@ pub enum SettingsError {
         name: String,
         /// Every key looked up, in order, joined for display.
         tried: String,
+        /// The name of an existing setting close to one of the keys tried, if there is one.
+        suggestion: Option<String>,
     },
     /// `local.settings.json` could not be read.
     #[error("cannot read {}: {source}", path.display())]
@@ -85,6 +135,35 @@ pub enum SettingsError {
         /// The file.
         path: PathBuf,
     },
+}
+
+/// ` (did you mean `X`?)`, or nothing.
+fn hint(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map_or_else(String::new, |near| format!(" (did you mean `{near}`?)"))
+}
+
+fn not_a_setting(
+    option: &str,
+    text: &str,
+    expanded: bool,
+    expected: &str,
+    suggestion: Option<&str>,
+) -> String {
+    if expanded {
+        format!(
+            "`{option}` = \"{text}\": with its `%references%` replaced, the value names no app setting or \
+             connection string, and it is not {expected} either"
+        )
+    } else {
+        format!(
+            "`{option}` = \"{text}\" names no app setting or connection string{}, and it is not {expected} \
+             either; set app setting `{text}` in the environment or in the \"Values\" of local.settings.json, \
+             or write {expected}",
+            hint(&suggestion.map(str::to_owned))
+        )
+    }
 }
 
 /// Where a setting came from.
@@ -354,6 +433,7 @@ impl Settings {
                 .ok_or_else(|| SettingsError::UnknownSetting {
                     option: option.to_owned(),
                     name: name.to_owned(),
+                    suggestion: self.suggest(name).map(str::to_owned),
                 })?;
             out.push_str(value);
             rest = &after[end + 1..];
@@ -363,13 +443,133 @@ impl Settings {
     }
 
     /// [`expand`](Self::expand), then: if the whole result names an app setting or a connection string,
-    /// that value. So `"BrokerList"`, `"%BrokerList%"` and a literal `"host:9092"` all resolve.
+    /// that value; otherwise the result as it is. So `"BrokerList"`, `"%BrokerList%"` and a literal
+    /// `"host:9092"` all resolve — and so does a misspelt setting name, as itself. Use it only for
+    /// options every text is a valid value of; otherwise [`resolve_or_literal`](Self::resolve_or_literal).
     pub fn resolve(&self, option: &str, text: &str) -> Result<String, SettingsError> {
+        self.resolve_or_literal(option, text, |_| Ok(()))
+    }
+
+    /// Resolves an option whose value is an app setting's name or a literal of the option's own kind.
+    ///
+    /// Each `%Name%` is replaced first (an unknown name is an error). Then, if the whole result names
+    /// an app setting or a connection string, that setting's value is used. Otherwise the result is a
+    /// literal, used only if `literal` accepts it; `literal` returns `Err` with what a literal of this
+    /// option must be (`"a host:port[,host:port…] list"`, never a value), and the error names the option
+    /// and the setting it would have named, with a "did you mean" over the settings that exist.
+    ///
+    /// The same rule serves every option that names a setting or holds a literal: `broker_list` (a
+    /// `host:port` list), a queue trigger's `connection` (a connection string), file paths, URLs.
+    ///
+    /// ```
+    /// use bindings_core::Settings;
+    ///
+    /// fn host_port_list(text: &str) -> Result<(), String> {
+    ///     let valid = text.split(',').all(|item| {
+    ///         item.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+    ///     });
+    ///     if valid { Ok(()) } else { Err("a host:port[,host:port…] list".to_owned()) }
+    /// }
+    ///
+    /// let settings = Settings::new().with("BrokerList", "broker:9092");
+    /// // A setting's name, a reference, or a valid literal:
+    /// assert_eq!(settings.resolve_or_literal("broker_list", "BrokerList", host_port_list).unwrap(), "broker:9092");
+    /// assert_eq!(settings.resolve_or_literal("broker_list", "%BrokerList%", host_port_list).unwrap(), "broker:9092");
+    /// assert_eq!(settings.resolve_or_literal("broker_list", "a:9092,b:9092", host_port_list).unwrap(), "a:9092,b:9092");
+    /// // A misspelt setting name is neither a setting nor a literal:
+    /// let err = settings.resolve_or_literal("broker_list", "BrokerLsit", host_port_list).unwrap_err();
+    /// assert!(err.to_string().contains("did you mean `BrokerList`?"), "{err}");
+    /// ```
+    pub fn resolve_or_literal(
+        &self,
+        option: &str,
+        text: &str,
+        literal: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Result<String, SettingsError> {
         let expanded = self.expand(option, text)?;
-        Ok(self
+        if let Some(value) = self
             .get(&expanded)
             .or_else(|| self.connection_string(&expanded))
-            .map_or(expanded, str::to_owned))
+        {
+            return Ok(value.to_owned());
+        }
+        match literal(&expanded) {
+            Ok(()) => Ok(expanded),
+            Err(expected) => {
+                let from_settings = expanded != text;
+                Err(SettingsError::NotASettingOrLiteral {
+                    option: option.to_owned(),
+                    text: text.to_owned(),
+                    expanded: from_settings,
+                    expected,
+                    suggestion: if from_settings {
+                        None
+                    } else {
+                        self.suggest(text).map(str::to_owned)
+                    },
+                })
+            }
+        }
+    }
+
+    /// Resolves a credential (a password, a key, a secret): `Name` or `%Name%` names the app setting
+    /// (or connection string) that holds it, which must be set. A credential is never taken literally,
+    /// and errors never show the text when it cannot be a setting's name (it may be the secret itself).
+    /// Unlike [`resolve`](Self::resolve), the setting's value is not looked up again as a name.
+    ///
+    /// ```
+    /// use bindings_core::Settings;
+    ///
+    /// let settings = Settings::new().with("ConfluentCloudPassword", "s3cret");
+    /// // As the seed's C# samples write it, and as its function.json samples do:
+    /// assert_eq!(settings.resolve_secret("password", "ConfluentCloudPassword").unwrap(), "s3cret");
+    /// assert_eq!(settings.resolve_secret("password", "%ConfluentCloudPassword%").unwrap(), "s3cret");
+    /// // A setting that is not set is an error, with a suggestion; a literal never passes:
+    /// let err = settings.resolve_secret("password", "ConfluentCloudPasword").unwrap_err();
+    /// assert!(err.to_string().contains("did you mean `ConfluentCloudPassword`?"), "{err}");
+    /// let err = settings.resolve_secret("password", "hunter 2").unwrap_err();
+    /// assert!(!err.to_string().contains("hunter"), "{err}");
+    /// ```
+    pub fn resolve_secret(&self, option: &str, text: &str) -> Result<String, SettingsError> {
+        let name = named_setting(text).ok_or_else(|| SettingsError::NotASettingName {
+            option: option.to_owned(),
+        })?;
+        self.get(name)
+            .or_else(|| self.connection_string(name))
+            .map(str::to_owned)
+            .ok_or_else(|| SettingsError::MissingSecret {
+                option: option.to_owned(),
+                name: name.to_owned(),
+                suggestion: self.suggest(name).map(str::to_owned),
+            })
+    }
+
+    /// The name of the app setting or connection string closest to `name`, if one is close enough to
+    /// be a likely typo: the "did you mean" of errors about a setting that is not set (names are
+    /// case-insensitive, so `name` itself, in any case, would have been found).
+    ///
+    /// ```
+    /// use bindings_core::Settings;
+    ///
+    /// let settings = Settings::new().with("BrokerList", "b:9092").with("ConnectionStrings:Storage", "…");
+    /// assert_eq!(settings.suggest("BrokerLsit"), Some("BrokerList"));
+    /// assert_eq!(settings.suggest("Storag"), Some("Storage"));
+    /// assert_eq!(settings.suggest("Unrelated"), None);
+    /// ```
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        let connection_strings = self.connection_strings.values().map(|entry| {
+            // `ConnectionStrings:X` or `ConnectionStrings__X`, as it was set: suggest `X`.
+            let name = entry.name.as_str();
+            name.split_once("__")
+                .or_else(|| name.split_once(':'))
+                .map_or(name, |(_, rest)| rest)
+        });
+        let names = self
+            .values
+            .values()
+            .map(|entry| entry.name.as_str())
+            .chain(connection_strings);
+        did_you_mean(name, names)
     }
 
     /// Every key of section `name` (`name__key` / `name:key`), lower-cased, with its value.
@@ -411,6 +611,10 @@ impl Settings {
         Err(SettingsError::MissingConnection {
             option: option.to_owned(),
             name: name.to_owned(),
+            suggestion: candidates
+                .iter()
+                .find_map(|candidate| self.suggest(candidate))
+                .map(str::to_owned),
             tried: candidates
                 .iter()
                 .map(|c| format!("`{c}`"))
@@ -474,6 +678,132 @@ mod tests {
         // One level only: the value of `Indirect` is not looked up again.
         assert_eq!(s.resolve("broker_list", "Indirect").unwrap(), "BrokerList");
         assert_eq!(s.resolve("broker_list", "host:9092").unwrap(), "host:9092");
+    }
+
+    fn host_port(text: &str) -> Result<(), String> {
+        if text.contains(':') {
+            Ok(())
+        } else {
+            Err("a host:port list".to_owned())
+        }
+    }
+
+    #[test]
+    fn a_value_naming_no_setting_must_be_a_valid_literal() {
+        let s = Settings::new()
+            .with("BrokerList", "b:9092")
+            .with("Host", "kafka-1")
+            .with("ConnectionStrings:Kafka", "k:9092");
+        let resolve = |text| s.resolve_or_literal("broker_list", text, host_port);
+        assert_eq!(resolve("BrokerList").unwrap(), "b:9092");
+        assert_eq!(resolve("brokerlist").unwrap(), "b:9092");
+        assert_eq!(resolve("%BrokerList%").unwrap(), "b:9092");
+        assert_eq!(resolve("Kafka").unwrap(), "k:9092");
+        assert_eq!(resolve("%Host%:9092").unwrap(), "kafka-1:9092");
+        assert_eq!(resolve("literal:9092").unwrap(), "literal:9092");
+        let err = resolve("BrokerLsit").unwrap_err();
+        assert!(matches!(err, SettingsError::NotASettingOrLiteral { .. }));
+        assert_eq!(
+            err.to_string(),
+            "`broker_list` = \"BrokerLsit\" names no app setting or connection string (did you mean \
+             `BrokerList`?), and it is not a host:port list either; set app setting `BrokerLsit` in the \
+             environment or in the \"Values\" of local.settings.json, or write a host:port list"
+        );
+        // A value made from references is not shown (it comes from settings).
+        let err = resolve("%Host%").unwrap_err().to_string();
+        assert!(
+            err.contains("`broker_list` = \"%Host%\": with its `%references%` replaced"),
+            "{err}"
+        );
+        assert!(!err.contains("kafka-1"), "{err}");
+        let err = resolve("%BrokerLsit%").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "refers to app setting `BrokerLsit`, which is not set (did you mean `BrokerList`?)"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_credential_is_a_setting_that_exists_never_a_literal() {
+        let s = Settings::new()
+            .with("ConfluentCloudUserName", "api-key")
+            .with("ConfluentCloudPassword", "api-secret")
+            .with("Indirect", "ConfluentCloudPassword")
+            .with(
+                "ConnectionStrings:EventHub",
+                "Endpoint=sb://x/;SharedAccessKey=k",
+            );
+        // The seed's forms: bare (C#) and `%Name%` (function.json, Java), in any case.
+        assert_eq!(
+            s.resolve_secret("username", "ConfluentCloudUserName")
+                .unwrap(),
+            "api-key"
+        );
+        assert_eq!(
+            s.resolve_secret("username", "%ConfluentCloudUsername%")
+                .unwrap(),
+            "api-key"
+        );
+        assert_eq!(
+            s.resolve_secret("password", "ConfluentCloudPassword")
+                .unwrap(),
+            "api-secret"
+        );
+        assert_eq!(
+            s.resolve_secret("password", "EventHub").unwrap(),
+            "Endpoint=sb://x/;SharedAccessKey=k"
+        );
+        // One level only: a value is never taken as another setting's name.
+        assert_eq!(
+            s.resolve_secret("password", "Indirect").unwrap(),
+            "ConfluentCloudPassword"
+        );
+        let err = s
+            .resolve_secret("password", "ConfluentCloudPasword")
+            .unwrap_err();
+        assert!(matches!(err, SettingsError::MissingSecret { .. }));
+        assert_eq!(
+            err.to_string(),
+            "`password` names app setting `ConfluentCloudPasword`, which is not set (did you mean \
+             `ConfluentCloudPassword`?); a credential is read from its app setting, never used as written: \
+             set `ConfluentCloudPasword` in the environment or in the \"Values\" of local.settings.json"
+        );
+        for literal in ["hunter 2", "a;b=c", "pre%ConfluentCloudPassword%", "%%", ""] {
+            let err = s.resolve_secret("password", literal).unwrap_err();
+            assert!(
+                matches!(err, SettingsError::NotASettingName { .. }),
+                "{literal:?}"
+            );
+            let shown = err.to_string();
+            assert!(
+                shown.starts_with("`password` must name the app setting"),
+                "{shown}"
+            );
+            assert!(literal.is_empty() || !shown.contains(literal), "{shown}");
+        }
+        // Values are never suggested or shown.
+        let err = s
+            .resolve_secret("password", "api-secre")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("api-secret"), "{err}");
+    }
+
+    #[test]
+    fn suggestions_come_from_setting_and_connection_string_names() {
+        let s = Settings::new()
+            .with("BrokerList", "b:9092")
+            .with("ConnectionStrings__Storage", "UseDevelopmentStorage=true");
+        assert_eq!(s.suggest("BrokerLst"), Some("BrokerList"));
+        assert_eq!(s.suggest("Storag"), Some("Storage"));
+        assert_eq!(s.suggest("Elsewhere"), None);
+        let err = s
+            .connection("connection", "Storge")
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("(did you mean `Storage`?)"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Resolved options -> librdkafka configuration: the one place that maps them.
 
-use bindings_core::{AuthenticationMode, Protocol};
+use bindings_core::Protocol;
 use rdkafka::ClientConfig;
 
 use crate::ProducerOptions;
@@ -43,24 +43,6 @@ pub fn librdkafka_properties(options: &ProducerOptions) -> Vec<(&'static str, St
         );
         optional("sasl.username", options.username.clone());
         optional("sasl.password", options.password.clone());
-        if options.authentication_mode == AuthenticationMode::OAuthBearer
-            && options.oauth_token_endpoint_url.is_some()
-        {
-            optional("sasl.oauthbearer.method", Some("oidc".to_owned()));
-            optional(
-                "sasl.oauthbearer.token.endpoint.url",
-                options.oauth_token_endpoint_url.clone(),
-            );
-            optional(
-                "sasl.oauthbearer.client.id",
-                options.oauth_client_id.clone(),
-            );
-            optional(
-                "sasl.oauthbearer.client.secret",
-                options.oauth_client_secret.clone(),
-            );
-            optional("sasl.oauthbearer.scope", options.oauth_scope.clone());
-        }
     }
     if matches!(options.protocol, Protocol::Ssl | Protocol::SaslSsl) {
         optional("ssl.ca.location", options.ssl_ca_location.clone());
@@ -98,7 +80,7 @@ pub fn client_config(options: &ProducerOptions) -> ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bindings_core::{Acks, Compression, Partitioner};
+    use bindings_core::{Acks, AuthenticationMode, Compression, Partitioner};
 
     fn props(options: &ProducerOptions) -> Vec<(String, String)> {
         librdkafka_properties(options)
@@ -188,27 +170,6 @@ mod tests {
             ("metadata.max.age.ms", "60000"),
             ("socket.keepalive.enable", "true"),
             ("debug", "broker,msg"),
-        ] {
-            assert_eq!(get(&o, key).as_deref(), Some(value), "{key}");
-        }
-    }
-
-    #[test]
-    fn oauth_bearer_client_credentials_use_oidc() {
-        let mut o = ProducerOptions::new("b:9092");
-        o.protocol = Protocol::SaslSsl;
-        o.authentication_mode = AuthenticationMode::OAuthBearer;
-        o.oauth_token_endpoint_url = Some("https://login/token".into());
-        o.oauth_client_id = Some("id".into());
-        o.oauth_client_secret = Some("s".into());
-        o.oauth_scope = Some("kafka".into());
-        for (key, value) in [
-            ("sasl.mechanism", "OAUTHBEARER"),
-            ("sasl.oauthbearer.method", "oidc"),
-            ("sasl.oauthbearer.token.endpoint.url", "https://login/token"),
-            ("sasl.oauthbearer.client.id", "id"),
-            ("sasl.oauthbearer.client.secret", "s"),
-            ("sasl.oauthbearer.scope", "kafka"),
         ] {
             assert_eq!(get(&o, key).as_deref(), Some(value), "{key}");
         }

@@ -4,6 +4,7 @@
 //! retries it; nothing is lost silently.
 
 mod config;
+mod literals;
 mod options;
 mod output;
 mod producer;

@@ -22,7 +22,7 @@ pub mod defaults {
 }
 
 /// Everything that makes a producer: two outputs with equal options share one producer.
-/// `Debug` hides the secrets; equality and hashing include them (a different password is a
+/// `Debug` hides the credentials (the SASL username too: Confluent Cloud's is its API key); equality and hashing include them (a different password is a
 /// different producer).
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -71,14 +71,6 @@ pub struct ProducerOptions {
     pub ssl_certificate_pem: Option<String>,
     /// `ssl.key.pem`.
     pub ssl_key_pem: Option<String>,
-    /// OAuth bearer (OIDC client credentials): `sasl.oauthbearer.token.endpoint.url`.
-    pub oauth_token_endpoint_url: Option<String>,
-    /// `sasl.oauthbearer.client.id`.
-    pub oauth_client_id: Option<String>,
-    /// `sasl.oauthbearer.client.secret`.
-    pub oauth_client_secret: Option<String>,
-    /// `sasl.oauthbearer.scope`.
-    pub oauth_scope: Option<String>,
     /// `metadata.max.age.ms`.
     pub metadata_max_age_ms: Option<u32>,
     /// `socket.keepalive.enable`.
@@ -113,10 +105,6 @@ impl ProducerOptions {
             ssl_ca_pem: None,
             ssl_certificate_pem: None,
             ssl_key_pem: None,
-            oauth_token_endpoint_url: None,
-            oauth_client_id: None,
-            oauth_client_secret: None,
-            oauth_scope: None,
             metadata_max_age_ms: None,
             socket_keepalive_enable: None,
             debug: None,
@@ -141,11 +129,10 @@ impl fmt::Debug for ProducerOptions {
             .field("brokers", &self.brokers)
             .field("protocol", &self.protocol)
             .field("authentication_mode", &self.authentication_mode)
-            .field("username", &self.username)
+            .field("username", &hidden(&self.username))
             .field("password", &hidden(&self.password))
             .field("ssl_key_password", &hidden(&self.ssl_key_password))
             .field("ssl_key_pem", &hidden(&self.ssl_key_pem))
-            .field("oauth_client_secret", &hidden(&self.oauth_client_secret))
             .field("enable_idempotence", &self.enable_idempotence)
             .field("acks", &self.acks)
             .field("max_message_bytes", &self.max_message_bytes)

@@ -14,6 +14,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message as _, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 
+use crate::literals;
 use crate::options::defaults;
 use crate::producer::{Producer, Producers};
 use crate::{KafkaRecord, ProducerOptions};
@@ -33,9 +34,17 @@ macro_rules! setters {
     };
 }
 
-/// `#[kafka_output(...)]` as a value. The macro builds it; it can be built by hand too. String
-/// options may hold `%Setting%` references; `username`, `password`, `ssl_key_password` and the OAuth
-/// secret should always be references.
+/// `#[kafka_output(...)]` as a value. The macro builds it; it can be built by hand too.
+///
+/// String options may hold `%Setting%` references. A value that names an app setting (or connection
+/// string) as a whole is that setting's value; one that names none must be a valid literal of its
+/// option (a `host:port` list for `broker_list`, an existing file for the `*_location` options, PEM
+/// text, a URL), else `build()` fails naming the option and the setting, with a "did you mean".
+/// The credentials — `username`, `password`, `ssl_key_password`, `ssl_key_pem`,
+/// `ssl_certificate_and_key_pem`, `schema_registry_password` — name the app
+/// setting that holds them, bare (`"ConfluentCloudPassword"`, as the seed's C# samples write it) or as
+/// `"%ConfluentCloudPassword%"`; they are never taken literally. The one literal is Event Hubs'
+/// `username("$ConnectionString")`. `Debug` shows which credentials are set, not their text.
 ///
 /// ```
 /// use bindings_kafka::KafkaOutputAttribute;
@@ -43,10 +52,12 @@ macro_rules! setters {
 /// let output = KafkaOutputAttribute::new("orders", "BrokerList")
 ///     .key("{id}")
 ///     .enable_idempotence(true)
-///     .username("%KafkaUser%")
-///     .password("%KafkaPassword%");
+///     .username("ConfluentCloudUserName")
+///     .password("%ConfluentCloudPassword%");
+/// let debug = format!("{output:?}");
+/// assert!(debug.contains("\"orders\"") && !debug.contains("ConfluentCloud"));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct KafkaOutputAttribute {
     topic: String,
@@ -78,13 +89,39 @@ pub struct KafkaOutputAttribute {
     ssl_ca_pem: Option<String>,
     ssl_certificate_pem: Option<String>,
     ssl_key_pem: Option<String>,
-    oauth_token_endpoint_url: Option<String>,
-    oauth_client_id: Option<String>,
-    oauth_client_secret: Option<String>,
-    oauth_scope: Option<String>,
+    ssl_certificate_and_key_pem: Option<String>,
+    https_ca_location: Option<String>,
+    https_ca_pem: Option<String>,
     metadata_max_age_ms: Option<u32>,
     socket_keepalive_enable: Option<bool>,
     librdkafka_debug: Option<String>,
+}
+
+impl std::fmt::Debug for KafkaOutputAttribute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let credentials: Vec<&str> = [
+            ("username", &self.username),
+            ("password", &self.password),
+            ("ssl_key_password", &self.ssl_key_password),
+            ("ssl_key_pem", &self.ssl_key_pem),
+            (
+                "ssl_certificate_and_key_pem",
+                &self.ssl_certificate_and_key_pem,
+            ),
+            ("schema_registry_password", &self.schema_registry_password),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|_| name))
+        .collect();
+        f.debug_struct("KafkaOutputAttribute")
+            .field("topic", &self.topic)
+            .field("broker_list", &self.broker_list)
+            .field("key", &self.key)
+            .field("protocol", &self.protocol)
+            .field("authentication_mode", &self.authentication_mode)
+            .field("credentials_set", &credentials)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KafkaOutputAttribute {
@@ -111,7 +148,7 @@ impl KafkaOutputAttribute {
         schema_registry_url: &str,
         /// The registry's user (basic auth).
         schema_registry_username: &str,
-        /// The registry's password (basic auth).
+        /// The registry's password (basic auth): the app setting holding it.
         schema_registry_password: &str,
         /// `message.max.bytes`, 1000 to 1 000 000 000. Default 1 000 000.
         max_message_bytes: u32,
@@ -137,9 +174,10 @@ impl KafkaOutputAttribute {
         protocol: Protocol,
         /// `sasl.mechanism`. Default PLAIN.
         authentication_mode: AuthenticationMode,
-        /// `sasl.username`.
+        /// `sasl.username`: the app setting holding it (`Name` or `%Name%`), or Event Hubs'
+        /// `$ConnectionString`.
         username: &str,
-        /// `sasl.password`.
+        /// `sasl.password`: the app setting holding it (`Name` or `%Name%`).
         password: &str,
         /// `ssl.ca.location`.
         ssl_ca_location: &str,
@@ -147,22 +185,23 @@ impl KafkaOutputAttribute {
         ssl_certificate_location: &str,
         /// `ssl.key.location`.
         ssl_key_location: &str,
-        /// `ssl.key.password`.
+        /// `ssl.key.password`: the app setting holding it.
         ssl_key_password: &str,
         /// `ssl.ca.pem`.
         ssl_ca_pem: &str,
         /// `ssl.certificate.pem`.
         ssl_certificate_pem: &str,
-        /// `ssl.key.pem`.
+        /// `ssl.key.pem`: the app setting holding it.
         ssl_key_pem: &str,
-        /// OAuth bearer token endpoint (client credentials).
-        oauth_token_endpoint_url: &str,
-        /// OAuth client id.
-        oauth_client_id: &str,
-        /// OAuth client secret.
-        oauth_client_secret: &str,
-        /// OAuth scope.
-        oauth_scope: &str,
+        /// The client certificate (with its chain) and its private key in one PEM, split into
+        /// `ssl.certificate.pem` and `ssl.key.pem` (the extension's `SslCertificateandKeyPEM`): the app
+        /// setting holding it.
+        ssl_certificate_and_key_pem: &str,
+        /// A PEM file with the CA certificate(s) that sign the schema registry's HTTPS certificate
+        /// (trusted besides the built-in roots). The extension's `HttpsCaLocation`.
+        https_ca_location: &str,
+        /// The same as PEM text (the extension's `HttpsCaPem`).
+        https_ca_pem: &str,
         /// `metadata.max.age.ms`.
         metadata_max_age_ms: u32,
         /// `socket.keepalive.enable`.
@@ -222,55 +261,148 @@ impl KafkaOutputAttribute {
         o.socket_keepalive_enable = self
             .socket_keepalive_enable
             .or(host.socket_keepalive_enable);
-        let mut text = |option: &str, own: &Option<String>, host: Option<String>| {
-            own.clone()
-                .or(host)
-                .and_then(|value| cx.resolve(option, &value))
+        let mut text = |option: &str, own: &Option<String>, host: Option<String>, how: How| {
+            let value = own.clone().or(host)?;
+            how.resolve(cx, option, &value)
         };
-        o.username = text("username", &self.username, host.username.clone());
-        o.password = text("password", &self.password, host.password.clone());
+        o.username = text(
+            "username",
+            &self.username,
+            host.username.clone(),
+            How::Username,
+        );
+        o.password = text(
+            "password",
+            &self.password,
+            host.password.clone(),
+            How::Secret,
+        );
         o.ssl_ca_location = text(
             "ssl_ca_location",
             &self.ssl_ca_location,
             host.ssl_ca_location.clone(),
+            How::Path { ca: true },
         );
         o.ssl_certificate_location = text(
             "ssl_certificate_location",
             &self.ssl_certificate_location,
             host.ssl_certificate_location.clone(),
+            How::Path { ca: false },
         );
         o.ssl_key_location = text(
             "ssl_key_location",
             &self.ssl_key_location,
             host.ssl_key_location.clone(),
+            How::Path { ca: false },
         );
         o.ssl_key_password = text(
             "ssl_key_password",
             &self.ssl_key_password,
             host.ssl_key_password.clone(),
+            How::Secret,
         );
-        o.ssl_ca_pem = text("ssl_ca_pem", &self.ssl_ca_pem, None);
-        o.ssl_certificate_pem = text("ssl_certificate_pem", &self.ssl_certificate_pem, None);
-        o.ssl_key_pem = text("ssl_key_pem", &self.ssl_key_pem, None);
-        o.oauth_token_endpoint_url = text(
-            "oauth_token_endpoint_url",
-            &self.oauth_token_endpoint_url,
+        let pem = How::Literal(literals::pem);
+        o.ssl_ca_pem = text("ssl_ca_pem", &self.ssl_ca_pem, None, pem);
+        o.ssl_certificate_pem = text("ssl_certificate_pem", &self.ssl_certificate_pem, None, pem);
+        o.ssl_key_pem = text("ssl_key_pem", &self.ssl_key_pem, None, How::Secret);
+        let certificate_and_key = text(
+            "ssl_certificate_and_key_pem",
+            &self.ssl_certificate_and_key_pem,
             None,
+            How::Secret,
         );
-        o.oauth_client_id = text("oauth_client_id", &self.oauth_client_id, None);
-        o.oauth_client_secret = text("oauth_client_secret", &self.oauth_client_secret, None);
-        o.oauth_scope = text("oauth_scope", &self.oauth_scope, None);
         o.debug = text(
             "librdkafka_debug",
             &self.librdkafka_debug,
             host.librdkafka_debug.clone(),
+            How::Any,
         );
-        check(cx, &o).then_some(o)
+        if let Some(both) = certificate_and_key {
+            split_certificate_and_key(cx, &both, &mut o);
+        }
+        let credentials_given = (self.username.is_some() || host.username.is_some())
+            && (self.password.is_some() || host.password.is_some());
+        check(cx, &o, credentials_given).then_some(o)
     }
 }
 
-/// Combinations librdkafka would reject late or that lose messages silently.
-fn check(cx: &mut BindContext<'_>, o: &ProducerOptions) -> bool {
+/// How an option's text becomes its value.
+#[derive(Clone, Copy)]
+enum How {
+    /// A setting's name, `%Setting%`, or any literal.
+    Any,
+    /// A setting's name, `%Setting%`, or a literal the check accepts.
+    Literal(fn(&str) -> Result<(), String>),
+    /// A file path (a CA may also be a directory or `probe`), relative to the app root.
+    Path { ca: bool },
+    /// A credential: the app setting it names, never a literal.
+    Secret,
+    /// A credential, or Event Hubs' literal `$ConnectionString`.
+    Username,
+}
+
+impl How {
+    fn resolve(self, cx: &mut BindContext<'_>, option: &str, text: &str) -> Option<String> {
+        match self {
+            Self::Any => cx.resolve(option, text),
+            Self::Literal(check) => cx.resolve_or_literal(option, text, check),
+            Self::Path { ca } => {
+                let root = cx.app_root();
+                let path = cx.resolve_or_literal(option, text, |path| {
+                    literals::existing_path(&root, path, ca)
+                })?;
+                Some(literals::from_app_root(&root, &path, ca))
+            }
+            Self::Username if text == literals::EVENT_HUBS_USERNAME => Some(text.to_owned()),
+            Self::Secret | Self::Username => cx.resolve_secret(option, text),
+        }
+    }
+}
+
+/// `ssl_certificate_and_key_pem` into `ssl_certificate_pem` and `ssl_key_pem`, which it must not
+/// be combined with.
+fn split_certificate_and_key(cx: &mut BindContext<'_>, both: &str, o: &mut ProducerOptions) {
+    let set = names_of_set(&[
+        ("ssl_certificate_pem", o.ssl_certificate_pem.is_some()),
+        ("ssl_key_pem", o.ssl_key_pem.is_some()),
+        (
+            "ssl_certificate_location",
+            o.ssl_certificate_location.is_some(),
+        ),
+        ("ssl_key_location", o.ssl_key_location.is_some()),
+    ]);
+    if !set.is_empty() {
+        cx.problem(format!(
+            "`ssl_certificate_and_key_pem` holds the client certificate and key, so `{}` must not be set \
+             too; set one or the other",
+            set.join("`, `")
+        ));
+        return;
+    }
+    match literals::certificate_and_key(both) {
+        Ok((certificate, key)) => {
+            o.ssl_certificate_pem = Some(certificate);
+            o.ssl_key_pem = Some(key);
+        }
+        Err(missing) => cx.problem(format!(
+            "`ssl_certificate_and_key_pem`: the app setting {missing}; it must hold the client's \
+             certificate (with its chain) and its private key, in PEM"
+        )),
+    }
+}
+
+/// The names of the options that are set.
+fn names_of_set(options: &[(&'static str, bool)]) -> Vec<&'static str> {
+    options
+        .iter()
+        .filter_map(|(name, set)| set.then_some(*name))
+        .collect()
+}
+
+/// Combinations librdkafka would reject late, or in which options would be dropped silently.
+/// `credentials_given` says whether `username` and `password` were written at all (one that was
+/// written and not resolved is already a problem of its own).
+fn check(cx: &mut BindContext<'_>, o: &ProducerOptions, credentials_given: bool) -> bool {
     let mut ok = true;
     let mut problem = |message: String| {
         cx.problem(message);
@@ -282,15 +414,10 @@ fn check(cx: &mut BindContext<'_>, o: &ProducerOptions) -> bool {
             o.max_message_bytes
         ));
     }
-    let needs_password = matches!(
-        o.authentication_mode,
-        AuthenticationMode::Plain
-            | AuthenticationMode::ScramSha256
-            | AuthenticationMode::ScramSha512
-    );
-    if o.uses_sasl() && needs_password && (o.username.is_none() || o.password.is_none()) {
+    if o.uses_sasl() && !credentials_given {
         problem(format!(
-            "protocol {} with {} needs `username` and `password` (as \"%AppSetting%\" references)",
+            "protocol {} with {} needs `username` and `password` (each the name of the app setting that \
+             holds it)",
             o.protocol, o.authentication_mode
         ));
     }
@@ -300,15 +427,23 @@ fn check(cx: &mut BindContext<'_>, o: &ProducerOptions) -> bool {
             o.protocol
         ));
     }
-    let tls_options = [
-        &o.ssl_ca_location,
-        &o.ssl_certificate_location,
-        &o.ssl_key_location,
-        &o.ssl_ca_pem,
-    ];
-    if !o.uses_tls() && tls_options.iter().any(|v| v.is_some()) {
+    let tls = names_of_set(&[
+        ("ssl_ca_location", o.ssl_ca_location.is_some()),
+        (
+            "ssl_certificate_location",
+            o.ssl_certificate_location.is_some(),
+        ),
+        ("ssl_key_location", o.ssl_key_location.is_some()),
+        ("ssl_key_password", o.ssl_key_password.is_some()),
+        ("ssl_ca_pem", o.ssl_ca_pem.is_some()),
+        ("ssl_certificate_pem", o.ssl_certificate_pem.is_some()),
+        ("ssl_key_pem", o.ssl_key_pem.is_some()),
+    ]);
+    if !o.uses_tls() && !tls.is_empty() {
         problem(format!(
-            "ssl_* options are set but protocol {} does not use TLS; set protocol = \"Ssl\" or \"SaslSsl\"",
+            "`{}` set, but protocol {} does not use TLS, so librdkafka would ignore them; set protocol = \
+             \"Ssl\" or \"SaslSsl\", or remove them",
+            tls.join("`, `"),
             o.protocol
         ));
     }
@@ -325,25 +460,13 @@ impl OutputAttribute for KafkaOutputAttribute {
     fn bind(self, cx: &mut BindContext<'_>) -> Option<KafkaOutput> {
         let topic = template(cx, "topic", &self.topic);
         let key = self.key.as_ref().map(|k| template(cx, "key", k));
-        let brokers = cx.resolve("broker_list", &self.broker_list);
-        let options = brokers.and_then(|brokers| self.producer_options(cx, brokers));
-        let (topic, options) = (topic?, options?);
+        let brokers =
+            cx.resolve_or_literal("broker_list", &self.broker_list, literals::broker_list);
+        // Resolve every option even when the brokers are wrong, so `build()` reports all problems.
+        let options = self.producer_options(cx, brokers.clone().unwrap_or_default());
+        let (topic, _, options) = (topic?, brokers?, options?);
         let key = key.map_or(Some(None), |k| k.map(Some))?;
-        let registry = match &self.schema_registry_url {
-            None => None,
-            Some(url) => {
-                let url = cx.resolve("schema_registry_url", url)?;
-                let user = self
-                    .schema_registry_username
-                    .as_ref()
-                    .and_then(|u| cx.resolve("schema_registry_username", u));
-                let password = self
-                    .schema_registry_password
-                    .as_ref()
-                    .and_then(|p| cx.resolve("schema_registry_password", p));
-                Some(crate::registry::Registry::new(&url, user, password))
-            }
-        };
+        let registry = self.registry(cx);
         let avro_schema = self
             .avro_schema
             .as_ref()
@@ -352,7 +475,8 @@ impl OutputAttribute for KafkaOutputAttribute {
             .avro_key_schema
             .as_ref()
             .map(|raw| parse_schema(cx, "avro_key_schema", raw));
-        let (avro_schema, avro_key_schema) = (
+        let (registry, avro_schema, avro_key_schema) = (
+            registry?,
             avro_schema.map_or(Some(None), |s| s.map(Some))?,
             avro_key_schema.map_or(Some(None), |s| s.map(Some))?,
         );
@@ -388,9 +512,72 @@ impl OutputAttribute for KafkaOutputAttribute {
     }
 }
 
+impl KafkaOutputAttribute {
+    /// The schema registry client, if `schema_registry_url` is set (`Some(None)`: none); `None` after
+    /// recording a problem.
+    fn registry(&self, cx: &mut BindContext<'_>) -> Option<Option<crate::registry::Registry>> {
+        let Some(url) = &self.schema_registry_url else {
+            if self.schema_registry_username.is_some() || self.schema_registry_password.is_some() {
+                cx.problem(
+                    "`schema_registry_username`/`schema_registry_password` are set but \
+                     `schema_registry_url` is not, so they would be ignored; set the registry's URL",
+                );
+                return None;
+            }
+            if self.https_ca_location.is_some() || self.https_ca_pem.is_some() {
+                cx.problem(
+                    "`https_ca_location`/`https_ca_pem` are set but `schema_registry_url` is not, so they \
+                     would be ignored (they are the CA of the schema registry's HTTPS certificate)",
+                );
+                return None;
+            }
+            return Some(None);
+        };
+        let url = cx.resolve_or_literal("schema_registry_url", url, literals::http_url);
+        let user = self
+            .schema_registry_username
+            .as_ref()
+            .and_then(|u| cx.resolve("schema_registry_username", u));
+        let password = self
+            .schema_registry_password
+            .as_ref()
+            .map(|p| cx.resolve_secret("schema_registry_password", p));
+        let password = match password {
+            None => None,
+            Some(resolved) => Some(resolved?),
+        };
+        let ca = match (&self.https_ca_location, &self.https_ca_pem) {
+            (Some(_), Some(_)) => {
+                cx.problem("set `https_ca_location` or `https_ca_pem`, not both");
+                return None;
+            }
+            (Some(location), None) => {
+                let path = How::Path { ca: false }.resolve(cx, "https_ca_location", location)?;
+                match std::fs::read(&path) {
+                    Ok(pem) => Some(pem),
+                    Err(e) => {
+                        cx.problem(format!("`https_ca_location`: cannot read {path}: {e}"));
+                        return None;
+                    }
+                }
+            }
+            (None, Some(pem)) => Some(
+                How::Literal(literals::pem)
+                    .resolve(cx, "https_ca_pem", pem)?
+                    .into_bytes(),
+            ),
+            (None, None) => None,
+        };
+        crate::registry::Registry::new(&url?, user, password, ca.as_deref())
+            .map(Some)
+            .map_err(|e| cx.problem(e))
+            .ok()
+    }
+}
+
 /// An Avro schema option (JSON text or `%Setting%`), or `None` after recording the problem.
 fn parse_schema(cx: &mut BindContext<'_>, option: &str, raw: &str) -> Option<apache_avro::Schema> {
-    let text = cx.resolve(option, raw)?;
+    let text = cx.resolve_or_literal(option, raw, literals::json)?;
     apache_avro::Schema::parse_str(&text)
         .map_err(|e| cx.problem(format!("`{option}` is not a valid Avro schema: {e}")))
         .ok()

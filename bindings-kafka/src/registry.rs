@@ -3,8 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
+use bindings_core::FunctionError;
 use serde::Deserialize;
+
+/// How long one request to the registry may take, connecting included (Confluent's clients' default).
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where to register schemas, and how to authenticate.
 pub(crate) struct Registry {
@@ -33,21 +38,44 @@ struct Registered {
 }
 
 impl Registry {
-    pub(crate) fn new(url: &str, username: Option<String>, password: Option<String>) -> Self {
+    /// A client for the registry at `url`; `ca` (PEM) is trusted besides the built-in roots. Fails
+    /// with a message naming the option when `ca` holds no certificate.
+    pub(crate) fn new(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+        ca: Option<&[u8]>,
+    ) -> Result<Self, String> {
         let url = url.trim_end_matches('/');
-        Self {
+        let mut client = reqwest::Client::builder().timeout(REQUEST_TIMEOUT);
+        if let Some(pem) = ca {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|certificates| !certificates.is_empty())
+                .ok_or("`https_ca_location`/`https_ca_pem` holds no PEM certificate")?;
+            for certificate in certificates {
+                client = client.add_root_certificate(certificate);
+            }
+        }
+        let client = client.build().map_err(|e| {
+            format!(
+                "cannot create the schema registry client: {}",
+                e.without_url()
+            )
+        })?;
+        Ok(Self {
             url: url.to_owned(),
             shown: without_user_info(url),
             username,
             password,
-            client: reqwest::Client::new(),
+            client,
             ids: Mutex::default(),
-        }
+        })
     }
 
     /// The id of `schema` under `subject`, registering it the first time (registering an existing
     /// schema returns its id).
-    pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, String> {
+    pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, FunctionError> {
         if let Some(id) = self
             .ids
             .lock()
@@ -65,29 +93,39 @@ impl Registry {
         if let Some(user) = &self.username {
             request = request.basic_auth(user, self.password.as_deref());
         }
-        // reqwest's errors name the URL, user information included: leave it out.
+        // reqwest's errors name the URL, user information included: leave it out. Their causes
+        // (refused connection, unknown certificate issuer) follow the message.
         let unreachable = |e: reqwest::Error| {
-            format!(
-                "schema registry {}: {}; check `schema_registry_url` and that the registry is up",
-                self.shown,
-                e.without_url()
-            )
+            let message = if e.is_timeout() {
+                format!(
+                    "schema registry {}: no answer within {} s (the registry request timeout); check \
+                     `schema_registry_url` and that the registry is up",
+                    self.shown,
+                    REQUEST_TIMEOUT.as_secs()
+                )
+            } else {
+                format!(
+                    "schema registry {}: check `schema_registry_url` and that the registry is up",
+                    self.shown
+                )
+            };
+            FunctionError::with_source(message, e.without_url())
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let body = response.text().await.map_err(unreachable)?;
         if !status.is_success() {
             let detail: String = body.chars().take(200).collect();
-            return Err(format!(
+            return Err(FunctionError::retry(format!(
                 "schema registry {} refused subject `{subject}`: {status}: {detail}",
                 self.shown
-            ));
+            )));
         }
         let registered: Registered = serde_json::from_str(&body).map_err(|e| {
-            format!(
+            FunctionError::retry(format!(
                 "schema registry {}: unexpected answer for subject `{subject}`: {e}",
                 self.shown
-            )
+            ))
         })?;
         self.ids
             .lock()
@@ -124,7 +162,45 @@ mod tests {
             "http://registry:8081"
         );
         assert_eq!(without_user_info("registry:8081"), "registry:8081");
-        let registry = Registry::new("http://u:pa55@r:1/", None, Some("pa55".into()));
+        let registry =
+            Registry::new("http://u:pa55@r:1/", None, Some("pa55".into()), None).unwrap();
         assert!(!format!("{registry:?}").contains("pa55"));
+    }
+
+    #[test]
+    fn a_ca_without_a_certificate_is_refused() {
+        let err = Registry::new("https://r:1", None, None, Some(b"not pem")).unwrap_err();
+        assert!(err.contains("`https_ca_location`/`https_ca_pem`"), "{err}");
+    }
+
+    /// A registry that accepts the connection and never answers: the request ends at the bound, and
+    /// the error names it (the clock is paused, so the test does not wait 30 s).
+    #[tokio::test(start_paused = true)]
+    async fn a_registry_that_never_answers_fails_at_the_request_timeout() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let mut connections = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                connections.push(socket); // keep it open, say nothing
+            }
+        });
+        let registry = Registry::new(&url, None, None, None).unwrap();
+        let started = tokio::time::Instant::now();
+        let err = tokio::time::timeout(REQUEST_TIMEOUT * 2, registry.id("t-value", "\"string\""))
+            .await
+            .expect("the registry request is bounded")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no answer within 30 s (the registry request timeout)"),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() >= REQUEST_TIMEOUT,
+            "{:?}",
+            started.elapsed()
+        );
+        held.abort();
     }
 }

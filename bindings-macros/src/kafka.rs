@@ -41,13 +41,27 @@ const OPTIONS: &[&str] = &[
     "ssl_ca_pem",
     "ssl_certificate_pem",
     "ssl_key_pem",
-    "oauth_token_endpoint_url",
-    "oauth_client_id",
-    "oauth_client_secret",
-    "oauth_scope",
+    "ssl_certificate_and_key_pem",
+    "https_ca_location",
+    "https_ca_pem",
     "metadata_max_age_ms",
     "socket_keepalive_enable",
     "librdkafka_debug",
+];
+
+/// The options of OAUTHBEARER, which this build cannot do: the extension's spellings and the short
+/// ones. Each is refused with `AuthenticationMode::unsupported("OAuthBearer")`.
+const OAUTH_BEARER: &[&str] = &[
+    "oauth_bearer_method",
+    "oauth_bearer_client_id",
+    "oauth_bearer_client_secret",
+    "oauth_bearer_scope",
+    "oauth_bearer_token_endpoint_url",
+    "oauth_bearer_extensions",
+    "oauth_client_id",
+    "oauth_client_secret",
+    "oauth_scope",
+    "oauth_token_endpoint_url",
 ];
 
 /// Plain string options (may hold `%Setting%` references).
@@ -62,21 +76,23 @@ const TEXT: &[&str] = &[
     "ssl_key_location",
     "ssl_ca_pem",
     "ssl_certificate_pem",
-    "oauth_token_endpoint_url",
-    "oauth_client_id",
-    "oauth_scope",
+    "https_ca_location",
+    "https_ca_pem",
     "librdkafka_debug",
 ];
 
-/// Secrets: only `%Setting%` references are allowed.
+/// Credentials: the name of the app setting that holds each (`Name` or `%Name%`), never a literal.
 const SECRETS: &[&str] = &[
     "username",
     "password",
     "ssl_key_password",
     "ssl_key_pem",
-    "oauth_client_secret",
+    "ssl_certificate_and_key_pem",
     "schema_registry_password",
 ];
+
+/// The one literal a credential may be: Event Hubs' SASL username.
+const EVENT_HUBS_USERNAME: &str = "$ConnectionString";
 
 /// Whole numbers with librdkafka's ranges.
 const NUMBERS: &[(&str, u64, u64)] = &[
@@ -109,7 +125,8 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
         }
     }
     for key in SECRETS {
-        if let Some(text) = options.setting_reference(key) {
+        let literal = (*key == "username").then_some(EVENT_HUBS_USERNAME);
+        if let Some(text) = options.credential(key, literal) {
             let method = format_ident!("{key}");
             let value = text.value;
             calls.push(quote!(.#method(#value)));
@@ -129,17 +146,22 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
             calls.push(quote!(.#method(#value)));
         }
     }
+    /// A choice option; `$unsupported` gives the reason for values refused on purpose.
     macro_rules! choice {
         ($key:literal, $ty:ident) => {
+            choice!($key, $ty, |_: &str| -> Option<&'static str> { None })
+        };
+        ($key:literal, $ty:ident, $unsupported:expr) => {
             if let Some(text) = options.string($key) {
-                match $ty::parse(&text.value) {
-                    Some(value) => {
+                match ($ty::parse(&text.value), $unsupported(&text.value)) {
+                    (Some(value), _) => {
                         let method = format_ident!($key);
                         let variant = format_ident!("{}", format!("{value:?}"));
                         let ty = format_ident!(stringify!($ty));
                         calls.push(quote!(.#method(::bindings::__private::#ty::#variant)));
                     }
-                    None => cx.error_at(
+                    (None, Some(why)) => cx.error_at(text.span, format_args!("`{}`: {why}", $key)),
+                    (None, None) => cx.error_at(
                         text.span,
                         format_args!(
                             "\"{}\" is not a valid `{}`; use one of: {} (any case; `_` and `-` optional)",
@@ -156,7 +178,14 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
     choice!("acks", Acks);
     choice!("partitioner", Partitioner);
     choice!("protocol", Protocol);
-    choice!("authentication_mode", AuthenticationMode);
+    choice!(
+        "authentication_mode",
+        AuthenticationMode,
+        AuthenticationMode::unsupported
+    );
+    if let Some(why) = AuthenticationMode::unsupported("OAuthBearer") {
+        options.refuse(OAUTH_BEARER, why);
+    }
     options.finish();
     let span = attr
         .path()

@@ -19,6 +19,8 @@ mod queue;
 #[path = "../../bindings-queue/src/queue_name.rs"]
 #[allow(unreachable_pub)]
 mod queue_name;
+#[path = "../../bindings-core/src/setting_name.rs"]
+mod setting_name;
 #[path = "../../bindings-core/src/suggest.rs"]
 mod suggest;
 #[path = "../../bindings-core/src/timespan.rs"]
@@ -84,8 +86,11 @@ pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
 /// fails the invocation, so the trigger retries it.
 ///
 /// Required: `topic` and `broker_list`. Credentials (`username`, `password`, `ssl_key_password`,
-/// `ssl_key_pem`, `oauth_client_secret`) must be `"%AppSetting%"` references. Every option of the
-/// Azure extension is accepted; see the `bindings-kafka` crate for the list and defaults.
+/// `ssl_key_pem`, `ssl_certificate_and_key_pem`, `schema_registry_password`)
+/// name the app setting that holds them, `"ConfluentCloudPassword"` or `"%ConfluentCloudPassword%"`;
+/// a value that cannot be a setting's name is a compile error. `authentication_mode = "Gssapi"` and
+/// `"OAuthBearer"` are refused (this build's librdkafka has neither Kerberos nor an OIDC client). See
+/// the `bindings-kafka` crate for the options and defaults.
 ///
 /// ```text
 /// #[queue_trigger("orders-in")]

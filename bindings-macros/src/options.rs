@@ -10,6 +10,7 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, Ident, Lit, LitStr, Token};
 
 use crate::ctxt::Ctxt;
+use crate::setting_name::named_setting;
 use crate::suggest::did_you_mean;
 
 /// One argument as written.
@@ -244,25 +245,44 @@ impl Options<'_> {
         Some(strings)
     }
 
-    /// A string that must reference an app setting (`"%Name%"`): for credentials, which must never be
-    /// literals in code.
-    pub(crate) fn setting_reference(&mut self, key: &str) -> Option<Spanned<String>> {
+    /// Refuses each option named in `keys` that is set, with `why` at its name: options Azure has and
+    /// this build cannot do (they are not in the known list, so typos of them get no suggestion).
+    pub(crate) fn refuse(&mut self, keys: &[&str], why: &str) {
+        let cx = self.cx;
+        self.named.retain(|(name, _)| {
+            let refused = keys.iter().any(|key| name == key);
+            if refused {
+                cx.error_spanned_by(name, format_args!("`{name}`: {why}"));
+            }
+            !refused
+        });
+    }
+
+    /// A credential: the name of the app setting that holds it, bare (`"ConfluentCloudPassword"`, as
+    /// the seed's C# samples write it) or as `"%Name%"`; `literal` is the one value allowed as it is
+    /// (Event Hubs' `$ConnectionString` username). Whether the setting exists is checked at start-up;
+    /// here, a value that cannot be a setting's name is refused (without echoing it: it may be the
+    /// secret itself).
+    pub(crate) fn credential(
+        &mut self,
+        key: &str,
+        literal: Option<&str>,
+    ) -> Option<Spanned<String>> {
         let text = self.string(key)?;
-        if is_setting_reference(&text.value) {
-            Some(text)
-        } else {
-            self.cx.error_at(
-                text.span,
-                format_args!(
-                    "`{key}` must not be a literal: credentials belong in app settings; \
-                     reference an app setting: \"%Name%\""
-                ),
-            );
-            None
+        if named_setting(&text.value).is_some() || literal == Some(text.value.as_str()) {
+            return Some(text);
         }
+        let allowed = literal.map_or_else(String::new, |l| format!(", or \"{l}\""));
+        self.cx.error_at(
+            text.span,
+            format_args!(
+                "`{key}` must name the app setting that holds it: \"Name\" or \"%Name%\" (ASCII letters, \
+                 digits, `_`, `-`, `.`, `:`){allowed}; credentials are never written in code"
+            ),
+        );
+        None
     }
 }
-
 fn lit_str(expr: &Expr) -> Option<&LitStr> {
     match expr {
         Expr::Lit(syn::ExprLit {
@@ -278,14 +298,6 @@ fn quoted(valid: &[&str]) -> String {
         .map(|v| format!("\"{v}\""))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// `%Name%` with a non-empty name and nothing else.
-pub(crate) fn is_setting_reference(text: &str) -> bool {
-    text.len() > 2
-        && text.starts_with('%')
-        && text.ends_with('%')
-        && !text[1..text.len() - 1].contains('%')
 }
 
 #[cfg(test)]
@@ -344,7 +356,7 @@ mod tests {
             .map(|s| s.value)
             .collect();
         assert_eq!(methods, ["get", "post"]);
-        assert_eq!(o.setting_reference("password").unwrap().value, "%Pw%");
+        assert_eq!(o.credential("password", None).unwrap().value, "%Pw%");
         o.finish();
         assert!(errors(cx).is_empty());
     }
@@ -363,7 +375,7 @@ mod tests {
                 batch_size = 64,
                 enabled = "yes",
                 protocol = "tls",
-                password = "hunter2",
+                password = "hunter 2",
                 colour = 1
             ),
         );
@@ -374,7 +386,7 @@ mod tests {
             o.choice("protocol", &["plaintext", "ssl"], str::to_owned)
                 .is_none()
         );
-        assert!(o.setting_reference("password").is_none());
+        assert!(o.credential("password", None).is_none());
         o.finish();
         let errors = errors(cx);
         let expected = [
@@ -383,7 +395,7 @@ mod tests {
             "`batch_size` = 64 is out of range; use 1 to 32",
             "`enabled` takes `true` or `false`",
             "\"tls\" is not a valid `protocol`; use one of: \"plaintext\", \"ssl\"",
-            "`password` must not be a literal: credentials belong in app settings; reference an app setting: \"%Name%\"",
+            "`password` must name the app setting that holds it: \"Name\" or \"%Name%\" (ASCII letters, digits, `_`, `-`, `.`, `:`); credentials are never written in code",
             "unknown option `nmae` for #[test]; did you mean `name`?",
             "unknown option `colour` for #[test]; its options are: name, batch_size, enabled, protocol, methods, password",
         ];
@@ -407,12 +419,40 @@ mod tests {
     }
 
     #[test]
-    fn setting_references_are_exactly_one_percent_pair() {
-        assert!(is_setting_reference("%Name%"));
-        assert!(!is_setting_reference("%%"));
-        assert!(!is_setting_reference("Name"));
-        assert!(!is_setting_reference("%a%b%"));
-        assert!(!is_setting_reference("pre%Name%"));
+    fn credentials_name_a_setting_bare_or_as_a_reference() {
+        let cx = Ctxt::default();
+        let mut o = Options::parse(
+            &cx,
+            "test",
+            KNOWN,
+            quote!(
+                name = "ConfluentCloudUserName",
+                password = "%ConfluentCloudPassword%"
+            ),
+        );
+        assert_eq!(
+            o.credential("name", None).unwrap().value,
+            "ConfluentCloudUserName"
+        );
+        assert_eq!(
+            o.credential("password", None).unwrap().value,
+            "%ConfluentCloudPassword%"
+        );
+        o.finish();
+        assert!(errors(cx).is_empty());
+        let cx = Ctxt::default();
+        let mut o = Options::parse(
+            &cx,
+            "test",
+            KNOWN,
+            quote!(name = "$ConnectionString", password = "$ConnectionString"),
+        );
+        assert!(o.credential("name", Some("$ConnectionString")).is_some());
+        assert!(o.credential("password", None).is_none());
+        o.finish();
+        let errors = errors(cx);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(!errors[0].contains("$ConnectionString"), "{errors:?}");
     }
 
     #[test]

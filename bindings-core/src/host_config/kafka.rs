@@ -15,11 +15,7 @@ macro_rules! kafka_enum {
 
             /// Parses a value, case-insensitively, ignoring inner `_` and `-` (`SaslSsl`, `SASL_SSL`, `sasl-ssl`).
             pub fn parse(text: &str) -> Option<Self> {
-                let key: String = text
-                    .char_indices()
-                    .filter(|&(i, c)| i == 0 || (c != '_' && c != '-'))
-                    .map(|(_, c)| c.to_ascii_lowercase())
-                    .collect();
+                let key = spelling(text);
                 $(if [$($alias),*].contains(&key.as_str()) { return Some(Self::$variant); })+
                 None
             }
@@ -34,6 +30,14 @@ macro_rules! kafka_enum {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_librdkafka()) }
         }
     };
+}
+
+/// `text` lower-cased without inner `_` and `-`: the spelling values are compared in.
+fn spelling(text: &str) -> String {
+    text.char_indices()
+        .filter(|&(i, c)| i == 0 || (c != '_' && c != '-'))
+        .map(|(_, c)| c.to_ascii_lowercase())
+        .collect()
 }
 
 kafka_enum! {
@@ -53,16 +57,33 @@ kafka_enum! {
 kafka_enum! {
     /// `sasl.mechanism`.
     AuthenticationMode {
-        /// Kerberos.
-        Gssapi = "GSSAPI" ["gssapi"],
         /// Username and password in clear (over TLS).
         Plain = "PLAIN" ["plain"],
         /// SCRAM with SHA-256.
         ScramSha256 = "SCRAM-SHA-256" ["scramsha256"],
         /// SCRAM with SHA-512.
         ScramSha512 = "SCRAM-SHA-512" ["scramsha512"],
-        /// OAuth 2 bearer tokens.
-        OAuthBearer = "OAUTHBEARER" ["oauthbearer"],
+    }
+}
+
+impl AuthenticationMode {
+    /// Why `text` is refused although Azure's extension knows it: `Gssapi` (Kerberos) and
+    /// `OAuthBearer`. The bundled librdkafka is built without Cyrus SASL, which GSSAPI needs, and
+    /// without libcurl, which its OIDC token client needs (its other OAUTHBEARER method only makes
+    /// unsecured test tokens). Building either takes system libraries `cargo build` cannot provide.
+    pub fn unsupported(text: &str) -> Option<&'static str> {
+        match spelling(text).as_str() {
+            "gssapi" => Some(
+                "GSSAPI (Kerberos) is not supported: this library's librdkafka is built without Cyrus \
+                 SASL, which GSSAPI needs; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+            ),
+            "oauthbearer" => Some(
+                "OAUTHBEARER is not supported: this library's librdkafka is built without libcurl, which \
+                 its OIDC token client needs (its default method only makes unsecured test tokens); use \
+                 PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+            ),
+            _ => None,
+        }
     }
 }
 
@@ -118,7 +139,8 @@ kafka_enum! {
 ///
 /// Each is `None` unless host.json sets it; a function's own attribute options win over these, and
 /// the documented defaults apply when neither sets a value. String options may hold `%AppSetting%`
-/// references, resolved at start-up. `Debug` hides the password fields.
+/// references, resolved at start-up; the credentials (`username`, `password`, `ssl_key_password`)
+/// name their app setting (`Name` or `%Name%`). `Debug` hides the credentials.
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KafkaOptions {
@@ -146,9 +168,10 @@ pub struct KafkaOptions {
     pub protocol: Option<Protocol>,
     /// `sasl.mechanism`. Default PLAIN.
     pub authentication_mode: Option<AuthenticationMode>,
-    /// `sasl.username` (write a `%AppSetting%` reference).
+    /// `sasl.username`: the app setting holding it (`Name` or `%Name%`), or `$ConnectionString`
+    /// (Event Hubs).
     pub username: Option<String>,
-    /// `sasl.password` (write a `%AppSetting%` reference).
+    /// `sasl.password`: the app setting holding it (`Name` or `%Name%`).
     pub password: Option<String>,
     /// `ssl.ca.location`.
     pub ssl_ca_location: Option<String>,
@@ -156,7 +179,7 @@ pub struct KafkaOptions {
     pub ssl_certificate_location: Option<String>,
     /// `ssl.key.location`.
     pub ssl_key_location: Option<String>,
-    /// `ssl.key.password` (write a `%AppSetting%` reference).
+    /// `ssl.key.password`: the app setting holding it (`Name` or `%Name%`).
     pub ssl_key_password: Option<String>,
     /// `metadata.max.age.ms`.
     pub metadata_max_age_ms: Option<u32>,
@@ -182,7 +205,7 @@ impl fmt::Debug for KafkaOptions {
             .field("partitioner", &self.partitioner)
             .field("protocol", &self.protocol)
             .field("authentication_mode", &self.authentication_mode)
-            .field("username", &self.username)
+            .field("username", &hidden(&self.username))
             .field("password", &hidden(&self.password))
             .field("ssl_ca_location", &self.ssl_ca_location)
             .field("ssl_certificate_location", &self.ssl_certificate_location)
@@ -231,18 +254,37 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_passwords() {
+    fn debug_hides_the_credentials() {
         let options = KafkaOptions {
             password: Some("hunter2".into()),
             ssl_key_password: Some("k3y".into()),
             username: Some("%User%".into()),
+            ssl_ca_location: Some("ca.pem".into()),
             ..KafkaOptions::default()
         };
         let debug = format!("{options:?}");
-        assert!(
-            !debug.contains("hunter2") && !debug.contains("k3y"),
-            "{debug}"
-        );
-        assert!(debug.contains("%User%"), "{debug}");
+        for secret in ["hunter2", "k3y", "User"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(debug.contains("username: Some(\"***\")"), "{debug}");
+        assert!(debug.contains("ca.pem"), "{debug}");
+    }
+
+    #[test]
+    fn gssapi_and_oauthbearer_are_refused_with_the_reason() {
+        for (text, reason) in [
+            ("Gssapi", "Cyrus SASL"),
+            ("GSSAPI", "Cyrus SASL"),
+            ("gss_api", "Cyrus SASL"),
+            ("OAuthBearer", "libcurl"),
+            ("OAUTHBEARER", "libcurl"),
+        ] {
+            assert_eq!(AuthenticationMode::parse(text), None, "{text}");
+            assert!(
+                AuthenticationMode::unsupported(text).is_some_and(|why| why.contains(reason)),
+                "{text}"
+            );
+        }
+        assert_eq!(AuthenticationMode::unsupported("Plain"), None);
     }
 }

@@ -99,6 +99,9 @@ pub struct HostConfig {
     /// Keys that were not understood or are ignored, each with its path and (for typos) a suggestion.
     /// The host logs them at start-up.
     pub warnings: Vec<String>,
+    /// The directory of the host.json this was read from (absolute); `None` if it was not read from
+    /// a file. See [`HostConfig::app_root`].
+    pub directory: Option<PathBuf>,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &["version", "extensions"];
@@ -141,7 +144,27 @@ impl HostConfig {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(path, &text)
+        let mut config = Self::parse(path, &text)?;
+        config.directory = std::path::absolute(path)
+            .ok()
+            .and_then(|file| file.parent().map(Path::to_owned));
+        Ok(config)
+    }
+
+    /// The app root, as the Functions host has it: the directory holding host.json. Relative file
+    /// paths in options (`ssl_ca_location`, …) are read from here. It is [`directory`](Self::directory)
+    /// when host.json was read from a file, else the current directory.
+    ///
+    /// ```
+    /// use bindings_core::HostConfig;
+    ///
+    /// let config = HostConfig::default();
+    /// assert_eq!(config.app_root(), std::env::current_dir().unwrap());
+    /// ```
+    pub fn app_root(&self) -> PathBuf {
+        self.directory
+            .clone()
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
     }
 
     /// Reads host.json at `path` if the file exists; the defaults otherwise.
@@ -364,12 +387,23 @@ impl Reader {
             Partitioner::parse,
         );
         out.protocol = self.choice(&mut o, "protocol", Protocol::VALID, Protocol::parse);
-        out.authentication_mode = self.choice(
-            &mut o,
-            "authenticationMode",
-            AuthenticationMode::VALID,
-            AuthenticationMode::parse,
-        );
+        let unsupported = o
+            .entries
+            .get("authenticationmode")
+            .and_then(|(_, v)| v.as_str())
+            .and_then(AuthenticationMode::unsupported);
+        if let Some(why) = unsupported {
+            if let Some((path, _)) = o.take("authenticationMode") {
+                self.problem(&path, why);
+            }
+        } else {
+            out.authentication_mode = self.choice(
+                &mut o,
+                "authenticationMode",
+                AuthenticationMode::VALID,
+                AuthenticationMode::parse,
+            );
+        }
         out.username = self.string(&mut o, "username");
         out.password = self.string(&mut o, "password");
         out.ssl_ca_location = self.string(&mut o, "sslCaLocation");

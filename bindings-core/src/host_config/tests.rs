@@ -94,6 +94,18 @@ fn reads_kafka_and_http_sections() {
 }
 
 #[test]
+fn gssapi_and_oauthbearer_in_host_json_are_refused_with_the_reason() {
+    for (mode, reason) in [("Gssapi", "Cyrus SASL"), ("OAuthBearer", "libcurl")] {
+        let problems = invalid(&format!(
+            r#"{{ "version": "2.0", "extensions": {{ "kafka": {{ "authenticationMode": "{mode}" }} }} }}"#
+        ));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "$.extensions.kafka.authenticationMode");
+        assert!(problems[0].message.contains(reason), "{problems:?}");
+    }
+}
+
+#[test]
 fn every_invalid_value_is_reported_at_once_with_its_path() {
     let problems = invalid(
         r#"{ "version": "2.0", "extensions": {
@@ -215,7 +227,11 @@ fn files_are_read_from_disk_and_a_missing_optional_file_gives_defaults() {
         r#"{ "version": "2.0", "extensions": { "queues": { "batchSize": 2 } } }"#,
     )
     .unwrap();
-    assert_eq!(HostConfig::from_file(&file).unwrap().queues.batch_size, 2);
+    let config = HostConfig::from_file(&file).unwrap();
+    assert_eq!(config.queues.batch_size, 2);
+    // The app root is the directory holding host.json (relative SSL paths are read from there).
+    assert_eq!(config.app_root(), dir);
+    assert_eq!(HostConfig::from_json_str("{}").unwrap().directory, None);
     let missing = dir.join("nope.json");
     assert_eq!(
         HostConfig::from_file_or_default(&missing).unwrap(),

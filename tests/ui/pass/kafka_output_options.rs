@@ -24,13 +24,26 @@ async fn batch(_text: String) -> Vec<&'static str> {
 
 #[manual_trigger]
 #[kafka_output(topic = "topic", broker_list = "localhost:9092", protocol = "Ssl", ssl_ca_pem = "%CaPem%",
-               ssl_key_pem = "%KeyPem%", authentication_mode = "OAuthBearer",
-               oauth_token_endpoint_url = "https://login/token", oauth_client_id = "%ClientId%",
-               oauth_client_secret = "%ClientSecret%", oauth_scope = "kafka")]
+               ssl_certificate_pem = "CertPem", ssl_key_pem = "KeyPem", avro_schema = "%Schema%",
+               avro_key_schema = r#"{"type":"string"}"#, schema_registry_url = "https://registry:8081",
+               schema_registry_username = "%RegistryUser%", schema_registry_password = "RegistryPassword",
+               https_ca_location = "registry-ca.pem")]
+async fn pems(text: String) -> String {
+    text
+}
+
+#[manual_trigger]
+#[kafka_output(topic = "topic", broker_list = "localhost:9092", protocol = "Ssl",
+               ssl_certificate_and_key_pem = "%CertificateAndKey%", ssl_key_password = "KeyPassword",
+               schema_registry_url = "%RegistryUrl%", https_ca_pem = "%RegistryCaPem%")]
 async fn maybe(text: String) -> Option<Json<Vec<String>>> {
     (!text.is_empty()).then(|| Json(vec![text]))
 }
 
 fn main() {
-    let _ = Host::builder().function::<forward>().function::<batch>().function::<maybe>();
+    let _ = Host::builder()
+        .function::<forward>()
+        .function::<batch>()
+        .function::<pems>()
+        .function::<maybe>();
 }
