@@ -774,7 +774,11 @@ async fn seed_connection(body: String) {
 #[tokio::test]
 async fn a_connection_that_names_no_setting_fails_the_build_with_the_keys_tried() {
     let err = Host::builder()
-        .settings(Settings::new().with("Queue", "orders"))
+        .settings(
+            Settings::new()
+                .with("Queue", "orders")
+                .with("StorageConnectionAppSettings", "UseDevelopmentStorage=true"),
+        )
         .function::<seed_connection>()
         .build()
         .await
@@ -788,6 +792,11 @@ async fn a_connection_that_names_no_setting_fails_the_build_with_the_keys_tried(
         ),
         "{err}"
     );
+    assert!(
+        err.contains("did you mean `StorageConnectionAppSettings`?"),
+        "a near setting is suggested: {err}"
+    );
+    assert!(!err.contains("UseDevelopmentStorage"), "never the value: {err}");
 }
 
 #[tokio::test(start_paused = true)]
