@@ -18,6 +18,8 @@ mod shared_key;
 mod status;
 mod trigger;
 
+/// The attribute to implement [`QueueService`] with: `#[bindings::queue::async_trait]` on the impl.
+pub use async_trait::async_trait;
 pub use azure::AzureQueueService;
 pub use batch::BatchOutcome;
 pub use connection::{ConnectionError, Credential, StorageAccount};
