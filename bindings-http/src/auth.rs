@@ -1,6 +1,7 @@
 //! Function keys: which keys open a function, read from app settings, compared in constant time.
 
 use bindings_core::Settings;
+use subtle::{Choice, ConstantTimeEq as _};
 
 /// Who may call a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,18 +109,14 @@ impl Keys {
             return false;
         };
         // Check every key, without stopping early, so timing says nothing about which matched.
-        self.accepted.iter().fold(false, |found, key| {
-            found | constant_time_eq(key.as_bytes(), presented.as_bytes())
-        })
+        let found = self
+            .accepted
+            .iter()
+            .fold(Choice::from(0), |found, key| {
+                found | key.as_bytes().ct_eq(presented.as_bytes())
+            });
+        found.into()
     }
-}
-
-/// Equality whose time depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -161,13 +158,15 @@ mod tests {
 
     #[test]
     fn comparison_needs_equal_bytes() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
         let keys = Keys {
             level: AuthLevel::Admin,
-            accepted: vec!["secret".into()],
+            accepted: vec!["secret".into(), "other".into()],
         };
+        assert!(keys.allows(Some("secret")) && keys.allows(Some("other")));
+        for wrong in ["secres", "secret ", "secre", "", "SECRET"] {
+            assert!(!keys.allows(Some(wrong)), "{wrong:?}");
+        }
+        assert!(!keys.allows(None));
         assert!(
             !format!("{keys:?}").contains("secret"),
             "Debug never prints keys"
