@@ -3,6 +3,8 @@
 use bindings_core::Settings;
 use subtle::{Choice, ConstantTimeEq as _};
 
+use crate::Error;
+
 /// Who may call a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthLevel {
@@ -69,7 +71,7 @@ impl Keys {
         settings: &Settings,
         function: &str,
         level: AuthLevel,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let master = split(settings.get(MASTER_KEY_SETTING));
         let accepted = match level {
             AuthLevel::Anonymous => Vec::new(),
@@ -88,14 +90,15 @@ impl Keys {
                     "`{FUNCTION_KEYS_PREFIX}{function}`, `{HOST_KEYS_SETTING}` or `{MASTER_KEY_SETTING}`"
                 ),
             };
-            return Err(format!(
-                "auth_level = \"{}\" but no key is set: set {settings} (or make the function anonymous)",
-                if level == AuthLevel::Admin {
+            return Err(Error::NoKeys {
+                function: function.to_owned(),
+                level: if level == AuthLevel::Admin {
                     "admin"
                 } else {
                     "function"
-                }
-            ));
+                },
+                settings,
+            });
         }
         Ok(Self { level, accepted })
     }
@@ -109,12 +112,9 @@ impl Keys {
             return false;
         };
         // Check every key, without stopping early, so timing says nothing about which matched.
-        let found = self
-            .accepted
-            .iter()
-            .fold(Choice::from(0), |found, key| {
-                found | key.as_bytes().ct_eq(presented.as_bytes())
-            });
+        let found = self.accepted.iter().fold(Choice::from(0), |found, key| {
+            found | key.as_bytes().ct_eq(presented.as_bytes())
+        });
         found.into()
     }
 }
@@ -147,12 +147,16 @@ mod tests {
 
     #[test]
     fn a_protected_function_without_keys_is_a_start_up_error() {
-        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Function).unwrap_err();
+        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Function)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("HttpFunctionKeys__orders") && err.contains("HttpMasterKey"),
             "{err}"
         );
-        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Admin).unwrap_err();
+        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Admin)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`HttpMasterKey`"), "{err}");
     }
 

@@ -423,7 +423,7 @@ fn xml_element(body: &str, name: &str) -> Option<String> {
                 let raw = text.decode().ok()?;
                 return quick_xml::escape::unescape(&raw)
                     .ok()
-                    .map(|t| t.into_owned());
+                    .map(std::borrow::Cow::into_owned);
             }
             quick_xml::events::Event::Eof => return None,
             _ => {}
