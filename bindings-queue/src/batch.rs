@@ -1,7 +1,7 @@
 //! Batch functions: `Vec<QueueMessage>` receives every message of a poll at once; the function says
 //! per message what failed.
 
-use bindings_core::{Completion, FunctionError, FunctionReturn, OutputDeclarations};
+use bindings_core::{FunctionError, FunctionReturn, OutputDeclarations, ReturnSink};
 
 use crate::{QueueMessage, QueueTrigger};
 
@@ -59,12 +59,8 @@ impl FunctionReturn<QueueTrigger> for BatchOutcome {
 
     fn plan(_: &mut OutputDeclarations) {}
 
-    fn complete(
-        self,
-        (): &(),
-        completion: &mut Completion<QueueTrigger>,
-    ) -> Result<(), FunctionError> {
-        completion.reply(self);
+    fn complete(self, (): &(), sink: &mut ReturnSink<QueueTrigger>) -> Result<(), FunctionError> {
+        sink.reply(self);
         Ok(())
     }
 }
