@@ -79,6 +79,7 @@ pub enum ServiceErrorKind {
 /// An error from the queue service, with the HTTP status and service error code when there is one.
 /// Messages never contain keys or signatures.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("{message}")]
 pub struct ServiceError {
     /// The category, which decides what the listener does.
