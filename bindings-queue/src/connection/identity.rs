@@ -15,7 +15,7 @@ use super::{ConnectionError, Credential, DEFAULT_ENDPOINT_SUFFIX, StorageAccount
 
 /// Set by App Service (and so Azure Functions) where a managed identity endpoint is available.
 const HOSTED_IDENTITY_VAR: &str = "IDENTITY_ENDPOINT";
-/// An identity-based section key: lower-cased (as [`Connection::Section`] holds it), and its
+/// An identity-based section key: lower-cased (as [`Connection::Section`](bindings_core::Connection::Section) holds it), and its
 /// documented spelling.
 type SectionKey = (&'static str, &'static str);
 
@@ -31,7 +31,7 @@ const MANAGED_IDENTITY_RESOURCE_ID: SectionKey =
 
 impl StorageAccount {
     /// An identity-based connection from the keys of a settings section (lower-cased, as
-    /// [`Connection::Section`] holds them; `X__queueServiceUri` arrives as `queueserviceuri`).
+    /// [`Connection::Section`](bindings_core::Connection::Section) holds them; `X__queueServiceUri` arrives as `queueserviceuri`).
     ///
     /// The endpoint is `queueServiceUri`, else `serviceUri`, else
     /// `https://{accountName}.queue.core.windows.net`. The credential is a managed identity with
