@@ -50,6 +50,7 @@ pub(crate) struct Record {
     /// The payload as sent.
     pub(crate) payload: Vec<u8>,
     pub(crate) partition: i32,
+    pub(crate) offset: i64,
     pub(crate) headers: Vec<(String, Option<Vec<u8>>)>,
     /// Milliseconds since 1970, as the broker stored it.
     pub(crate) timestamp: Option<i64>,
@@ -143,6 +144,7 @@ pub(crate) async fn consume_until(
             value: String::from_utf8_lossy(&payload).into_owned(),
             payload,
             partition: message.partition(),
+            offset: message.offset(),
             headers,
             timestamp: message.timestamp().to_millis(),
         });
