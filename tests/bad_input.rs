@@ -73,9 +73,11 @@ async fn invalid_utf8_for_a_string_parameter_ends_in_poison_with_its_body_intact
     let body = b64(&[0x66, 0x6f, 0xff, 0xfe, 0x6f]);
     let (handle, memory, queue) =
         on_memory::<text_only>(std::slice::from_ref(&body), Settings::new()).await;
-    support::until(Duration::from_secs(60), || {
-        counts(&handle, "text_only").poisoned == 1
-    })
+    support::until(
+        Duration::from_secs(60),
+        "text_only poisoning the message",
+        || counts(&handle, "text_only").poisoned == 1,
+    )
     .await;
     handle.shutdown(Duration::from_secs(5)).await.unwrap();
     assert_eq!(
@@ -118,10 +120,14 @@ async fn a_malformed_json_string_kafka_event_is_poisoned_at_once_and_sends_nothi
             .with("Topic", topic.clone()),
     )
     .await;
-    support::until(Duration::from_secs(30), || {
-        let counts = counts(&handle, "relay");
-        counts.poisoned == 1 && counts.succeeded == 1
-    })
+    support::until(
+        Duration::from_secs(30),
+        "relay poisoning one and sending one",
+        || {
+            let counts = counts(&handle, "relay");
+            counts.poisoned == 1 && counts.succeeded == 1
+        },
+    )
     .await;
     assert_eq!(
         counts(&handle, "relay").received,
@@ -198,9 +204,11 @@ async fn on_azurite_a_64_kib_message_reaches_poison_intact_and_a_larger_one_is_r
         .await
         .expect("the host builds")
         .start();
-    support::until(Duration::from_secs(60), || {
-        counts(&handle, "refuse_all").poisoned == 1
-    })
+    support::until(
+        Duration::from_secs(60),
+        "refuse_all poisoning the message",
+        || counts(&handle, "refuse_all").poisoned == 1,
+    )
     .await;
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
     let poisoned = service

@@ -15,7 +15,7 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -30,13 +30,11 @@ use bindings::queue::{
     AzureQueueService, MemoryQueueService, QueueCounts, QueueFunctions, QueueService,
     QueueServices, ServiceErrorKind, StorageAccount,
 };
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::message::Message as _;
+use rdkafka::ClientConfig;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use support::process::{Running, example};
+use support::process::{Running, example, signal};
 
 /// Messages per scenario unless `BINDINGS_CHAOS_MESSAGES` says otherwise.
 const DEFAULT_MESSAGES: usize = 40;
@@ -52,8 +50,6 @@ const OUTAGE: Duration = Duration::from_secs(3);
 const SLOW: Duration = Duration::from_secs(3);
 /// Upper bound for a service, a host or a signal to answer.
 const WAIT: Duration = Duration::from_secs(60);
-/// How often a condition on a service is checked.
-const POLL: Duration = Duration::from_millis(100);
 /// Bodies starting with this fail every time (the poison storm).
 const FAIL_PREFIX: &str = "fail-";
 
@@ -146,19 +142,6 @@ fn messages() -> usize {
 /// 200 ms per message on 2 cores: 3 s each, 24 at a time, plus the storage calls).
 fn drain_limit(n: usize) -> Duration {
     Duration::from_secs(120) + Duration::from_millis(300) * u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// Waits until `check` answers true, checking every [`POLL`]; fails the test after `limit`.
-async fn wait_for<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        tokio::time::sleep(POLL).await;
-    }
 }
 
 /// One row of the matrix.
@@ -295,7 +278,7 @@ impl Pipeline {
     async fn drained(&self) {
         let n = self.bodies.len();
         let queues = &self.queues;
-        wait_for(
+        support::until_async(
             drain_limit(n),
             &format!("input queue {} empty", self.queue),
             || async move {
@@ -401,34 +384,12 @@ async fn read_topic(brokers: &str, topic: &str) -> Vec<String> {
         .send(FutureRecord::<(), str>::to(topic).payload(END_MARK), WAIT)
         .await
         .unwrap_or_else(|(err, _)| panic!("marking the end of {topic} on {brokers}: {err}"));
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", support::unique("chaos"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("a consumer");
-    let mut partitions = TopicPartitionList::new();
-    partitions
-        .add_partition_offset(topic, 0, Offset::Beginning)
-        .expect("partition 0");
-    consumer.assign(&partitions).expect("assign partition 0");
-    let mut values = Vec::new();
-    loop {
-        let message = tokio::time::timeout(WAIT, consumer.recv())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "{topic}: {} records and not the end mark within {WAIT:?}",
-                    values.len()
-                )
-            })
-            .expect("a record");
-        let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
-        if value == END_MARK {
-            return values;
-        }
-        values.push(value);
-    }
+    let mut records = support::kafka::consume_until(brokers, topic, &[], "the end mark", |read| {
+        read.last().is_some_and(|record| record.value == END_MARK)
+    })
+    .await;
+    records.pop();
+    records.into_iter().map(|record| record.value).collect()
 }
 
 /// The counts of function `name` in `host`.
@@ -444,7 +405,12 @@ fn counts(host: &HostHandle, name: &str) -> QueueCounts {
 /// messages: the fault's moment.
 async fn first_third_done(host: &HostHandle, name: &str, pipeline: &Pipeline) {
     let third = pipeline.third() as u64;
-    support::until(WAIT, || counts(host, name).succeeded >= third).await;
+    support::until(
+        WAIT,
+        &format!("a third ({third}) of {name}'s messages done"),
+        || counts(host, name).succeeded >= third,
+    )
+    .await;
 }
 
 /// The shared Azurite's connection string and Tansu's address (`None`: skipped, see
@@ -473,16 +439,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Waits until something accepts TCP connections at `addr`.
-async fn listening(addr: SocketAddr, what: &str) {
-    wait_for(
-        WAIT,
-        &format!("{what} listening on {addr}"),
-        || async move { TcpStream::connect_timeout(&addr, POLL).is_ok() },
-    )
-    .await;
-}
-
 /// A service process of the test's own, restarted with the same command; killed when dropped.
 struct Service {
     command: Command,
@@ -496,7 +452,7 @@ impl Service {
     /// Starts `command` (output to `log`) and waits until it listens on `addr`.
     async fn start(mut command: Command, log: &Path, addr: SocketAddr, what: &'static str) -> Self {
         let child = Self::spawn(&mut command, log, what);
-        listening(addr, what).await;
+        support::listening(&addr.to_string(), what, WAIT).await;
         Self {
             command,
             child,
@@ -529,7 +485,7 @@ impl Service {
         }
         let what = format!("{} to exit", self.what);
         let child = &mut self.child;
-        wait_for(WAIT, &what, || {
+        support::until_async(WAIT, &what, || {
             std::future::ready(matches!(child.try_wait(), Ok(Some(_))))
         })
         .await;
@@ -538,7 +494,7 @@ impl Service {
     /// Starts the same command again (same port, same data) and waits until it listens.
     async fn restart(&mut self) {
         self.child = Self::spawn(&mut self.command, &self.log, self.what);
-        listening(self.addr, self.what).await;
+        support::listening(&self.addr.to_string(), self.what, WAIT).await;
     }
 }
 
@@ -547,15 +503,6 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Sends signal `flag` (`-TERM`, `-KILL`) to process `pid`.
-fn signal(pid: u32, flag: &str) {
-    let status = Command::new("kill")
-        .args([flag, &pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill {flag} {pid} failed");
 }
 
 /// A directory of this test's own under the target directory.
@@ -874,8 +821,7 @@ fn processed(host: &Running, count: usize) {
 
 /// SIGTERMs `host` and asserts it exits 0 (running invocations finished, producer flushed).
 fn stop_cleanly(host: &mut Running) {
-    signal(host.child.id(), "-TERM");
-    let (status, _) = host.wait(WAIT);
+    let (status, _) = host.terminate(WAIT);
     assert!(
         status.success(),
         "queue_to_kafka exited with {status} after SIGTERM\n{}",

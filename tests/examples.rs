@@ -14,9 +14,6 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::queue::{AzureQueueService, QueueService, ServiceErrorKind, StorageAccount};
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::message::{Headers as _, Message as _};
 use support::process::{Running, example};
 
 /// Upper bound for an example that exits by itself.
@@ -77,41 +74,6 @@ fn storage_account_shows_the_four_resolutions() {
             "every account's message was read once",
         ],
     );
-}
-
-/// A record as read back: key, value, headers.
-type Record = (String, String, Vec<(String, String)>);
-
-/// Reads `count` records of `topic` from the start.
-async fn consume(brokers: &str, topic: &str, count: usize) -> Vec<Record> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", support::unique("g"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let text =
-        |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
-    let mut records = Vec::new();
-    while records.len() < count {
-        let message = tokio::time::timeout(WAIT, consumer.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {records:?} of {count} records within {WAIT:?}"))
-            .expect("a record");
-        let headers = message
-            .headers()
-            .map(|headers| {
-                headers
-                    .iter()
-                    .map(|h| (h.key.to_owned(), text(h.value)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        records.push((text(message.key()), text(message.payload()), headers));
-    }
-    records
 }
 
 /// The decoded texts of every message in `queue` once it holds `count` (received with a long
@@ -215,18 +177,19 @@ async fn queue_to_kafka_forwards_retries_poisons_and_stops_on_sigterm() {
     }
 
     // Their records, keyed by the message id, with the attempt number.
-    let mut records = consume(&brokers, &topic, 2).await;
-    records.sort_by(|a, b| a.1.cmp(&b.1));
-    let values: Vec<&str> = records.iter().map(|r| r.1.as_str()).collect();
+    let mut records = support::kafka::consume(&brokers, &topic, 2).await;
+    records.sort_by(|a, b| a.value.cmp(&b.value));
+    let values: Vec<&str> = records.iter().map(|r| r.value.as_str()).collect();
     assert_eq!(values, ["a", "b"], "{records:?}");
-    for (key, _, headers) in &records {
+    for record in &records {
+        let key = record.key_text();
         assert!(
-            processed.contains(key),
+            processed.contains(&key),
             "key {key} is not one of {processed:?}"
         );
         assert_eq!(
-            headers,
-            &[("dequeue-count".to_owned(), "1".to_owned())],
+            record.header_texts(),
+            [("dequeue-count".to_owned(), "1".to_owned())],
             "{records:?}"
         );
     }
@@ -291,15 +254,9 @@ async fn queue_trigger_logs_a_message_sent_with_microsofts_python_sdk() {
             .env("StorageConnectionAppSetting", &connection),
     );
     let expected = format!("Rust function processed: {text}");
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let Some(line) = running.next_line(deadline) else {
-            panic!("no {expected:?} within {WAIT:?}\n{}", running.output());
-        };
-        if line.contains(&expected) {
-            break;
-        }
-    }
+    running.line_where(WAIT, &format!("{expected:?}"), |line| {
+        line.contains(&expected)
+    });
     // Deleted once processed (the log line comes first).
     let deadline = Instant::now() + WAIT;
     while service.approximate_count(queue).await.expect("count") > 0 {

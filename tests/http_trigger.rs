@@ -8,9 +8,6 @@ use bindings::HostHandle;
 use bindings::extend::FunctionDef;
 use bindings::http::http::StatusCode;
 use bindings::prelude::*;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 
 mod support;
@@ -46,22 +43,6 @@ async fn broken() -> Result<String, FunctionError> {
     Err(FunctionError::retry("internal detail that must not leak"))
 }
 
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
-async fn wait_for(address: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(address).await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "nothing listens on {address}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 struct Served {
     base: String,
     handle: HostHandle,
@@ -73,7 +54,7 @@ async fn serve(
     host_json: &str,
     settings: Settings,
 ) -> Served {
-    let address = free_address();
+    let address = support::free_address();
     let mut builder = Host::builder()
         .settings(settings.with("HttpListenAddress", address.clone()))
         .host_config(HostConfig::from_json_str(host_json).unwrap());
@@ -81,7 +62,7 @@ async fn serve(
         builder = add(builder);
     }
     let handle = builder.build().await.expect("the host builds").start();
-    wait_for(&address).await;
+    support::listening(&address, "the host", Duration::from_secs(10)).await;
     Served {
         base: format!("http://{address}"),
         handle,
@@ -407,21 +388,11 @@ async fn one_invocation_answers_http_and_sends_kafka_messages() {
         "answered after the messages were delivered"
     );
     s.handle.shutdown(Duration::from_secs(5)).await.unwrap();
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", cluster.bootstrap_servers())
-        .set("group.id", support::unique("g"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&topic]).unwrap();
-    let mut values = Vec::new();
-    while values.len() < 2 {
-        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        values.push(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned());
-    }
+    let values: Vec<String> = support::kafka::consume(&cluster.bootstrap_servers(), &topic, 2)
+        .await
+        .into_iter()
+        .map(|record| record.value)
+        .collect();
     assert_eq!(values, ["hi", "two"]);
 }
 

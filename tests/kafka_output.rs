@@ -8,13 +8,9 @@ use std::time::Duration;
 use bindings::extend::FunctionDef;
 use bindings::prelude::*;
 use bindings::{BindingData, CallError, HostHandle};
-use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use support::kafka::{Record, consume, consume_with, create_topic_with};
 
 mod support;
 
@@ -77,54 +73,6 @@ fn data(id: &str) -> BindingData {
     data
 }
 
-/// A record as read back.
-#[derive(Debug, PartialEq)]
-struct Read {
-    key: Option<Vec<u8>>,
-    value: String,
-    partition: i32,
-    headers: Vec<(String, Option<Vec<u8>>)>,
-    timestamp: Option<i64>,
-}
-
-/// Reads `count` records of `topic` from the start, with a real consumer.
-async fn consume(brokers: &str, topic: &str, count: usize, extra: &[(&str, &str)]) -> Vec<Read> {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", brokers)
-        .set("group.id", support::unique("g"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false");
-    for (k, v) in extra {
-        config.set(*k, *v);
-    }
-    let consumer: StreamConsumer = config.create().expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let mut out = Vec::new();
-    while out.len() < count {
-        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {} of {count} records arrived: {out:?}", out.len()))
-            .expect("a record");
-        let headers = message
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.push(Read {
-            key: message.key().map(<[u8]>::to_vec),
-            value: String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned(),
-            partition: message.partition(),
-            headers,
-            timestamp: message.timestamp().to_millis(),
-        });
-    }
-    out
-}
-
 fn failure(result: Result<(), CallError>) -> FunctionError {
     match result {
         Err(CallError::Failed { error, .. }) => error,
@@ -168,7 +116,7 @@ async fn values_are_delivered_with_the_key_from_binding_data() {
         .call_with("words", "one,two", data("order-7"))
         .await
         .unwrap();
-    let read = consume(&cluster.bootstrap_servers(), &topic, 2, &[]).await;
+    let read = consume(&cluster.bootstrap_servers(), &topic, 2).await;
     let values: Vec<&str> = read.iter().map(|r| r.value.as_str()).collect();
     assert_eq!(values, ["one", "two"], "in order");
     assert!(
@@ -203,7 +151,7 @@ async fn a_broker_that_is_down_fails_the_invocation_and_it_recovers_after() {
     }
     // The trigger's retries: the same invocation again until the client has reconnected.
     retry_until_delivered(&handle, "words", "lost?").await;
-    let values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2, &[])
+    let values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2)
         .await
         .into_iter()
         .map(|r| r.value)
@@ -238,7 +186,7 @@ async fn produce_errors_from_the_broker_fail_the_invocation() {
     );
     cluster.clear_request_errors(RDKafkaApiKey::Produce);
     retry_until_delivered(&handle, "words", "refused").await;
-    let values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2, &[])
+    let values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2)
         .await
         .into_iter()
         .map(|r| r.value)
@@ -269,7 +217,7 @@ async fn events_carry_keys_headers_partitions_and_timestamps() {
     let cluster = mock(&topic, 3);
     let handle = host::<typed_event>(&cluster.bootstrap_servers(), &topic).await;
     handle.call("typed_event", "typed").await.unwrap();
-    let read = consume(&cluster.bootstrap_servers(), &topic, 1, &[])
+    let read = consume(&cluster.bootstrap_servers(), &topic, 1)
         .await
         .remove(0);
     assert_eq!(read.key.as_deref(), Some(&b"k-1"[..]));
@@ -289,7 +237,7 @@ async fn events_carry_keys_headers_partitions_and_timestamps() {
     let before = support::now_millis();
     handle.call("events", "compat").await.unwrap();
     let after = support::now_millis();
-    let read = consume(&cluster.bootstrap_servers(), &topic, 1, &[])
+    let read = consume(&cluster.bootstrap_servers(), &topic, 1)
         .await
         .remove(0);
     assert_eq!(read.value, "compat (json)");
@@ -363,32 +311,9 @@ async fn settings_problems_are_reported_at_build_without_secrets() {
 
 // ---- Against Tansu, a real Kafka-API broker. ----
 
+/// A fresh topic with `partitions` on Tansu.
 async fn tansu_topic(brokers: &str, partitions: i32) -> String {
-    tansu_topic_with(brokers, partitions, &[]).await
-}
-
-/// A fresh topic, created through a client with `security` settings.
-async fn tansu_topic_with(brokers: &str, partitions: i32, security: &[(&str, &str)]) -> String {
-    let topic = support::unique("t");
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", brokers);
-    for (k, v) in security {
-        config.set(*k, *v);
-    }
-    let admin: AdminClient<DefaultClientContext> = config.create().expect("admin client");
-    let created = admin
-        .create_topics(
-            &[NewTopic::new(
-                &topic,
-                partitions,
-                TopicReplication::Fixed(1),
-            )],
-            &AdminOptions::new(),
-        )
-        .await
-        .expect("CreateTopics answered");
-    assert!(created.iter().all(Result::is_ok), "{created:?}");
-    topic
+    create_topic_with(brokers, &support::unique("t"), partitions, &[]).await
 }
 
 #[tokio::test]
@@ -406,8 +331,8 @@ async fn on_tansu_values_keys_headers_and_partitions_arrive() {
         .await
         .unwrap();
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
-    let read = consume(&brokers, &topic, 4, &[]).await;
-    let by_value: HashMap<&str, &Read> = read.iter().map(|r| (r.value.as_str(), r)).collect();
+    let read = consume(&brokers, &topic, 4).await;
+    let by_value: HashMap<&str, &Record> = read.iter().map(|r| (r.value.as_str(), r)).collect();
     let typed = by_value["to tansu"];
     assert_eq!(
         (typed.key.as_deref(), typed.partition),
@@ -437,7 +362,7 @@ async fn on_tansu_an_idempotent_producer_delivers() {
         handle.call("events", format!("e{i}")).await.unwrap();
     }
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
-    let values: Vec<String> = consume(&brokers, &topic, 3, &[])
+    let values: Vec<String> = consume(&brokers, &topic, 3)
         .await
         .into_iter()
         .map(|r| r.value)
@@ -531,7 +456,7 @@ async fn queue_to_kafka_loses_nothing_while_the_brokers_are_down() {
         !memory.queue_exists(&format!("{queue}-poison")),
         "nothing was poisoned"
     );
-    let mut values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 20, &[])
+    let mut values: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 20)
         .await
         .into_iter()
         .map(|r| r.value)
@@ -590,13 +515,13 @@ async fn a_derive_outputs_struct_sends_each_field_to_its_output() {
         "different options (linger_ms) make different producers"
     );
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
-    let orders: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2, &[])
+    let orders: Vec<String> = consume(&cluster.bootstrap_servers(), &topic, 2)
         .await
         .into_iter()
         .map(|r| r.value)
         .collect();
     assert_eq!(orders, ["a", "b"]);
-    let audit = consume(&cluster.bootstrap_servers(), &audit, 1, &[])
+    let audit = consume(&cluster.bootstrap_servers(), &audit, 1)
         .await
         .remove(0);
     assert_eq!(audit.value, "saw a,b");
@@ -691,18 +616,7 @@ async fn proto_orders(id: String) -> Protobuf<ProtoOrder> {
 
 /// The raw bytes of the first record of `topic`.
 async fn first_value(brokers: &str, topic: &str) -> Vec<u8> {
-    let config = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", support::unique("g"))
-        .set("auto.offset.reset", "earliest")
-        .clone();
-    let consumer: StreamConsumer = config.create().unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-        .await
-        .expect("a record in time")
-        .unwrap();
-    message.payload().unwrap_or_default().to_vec()
+    consume(brokers, topic, 1).await.remove(0).payload
 }
 
 #[tokio::test]
@@ -880,7 +794,7 @@ async fn round_trip_in<F: FunctionDef>(
     brokers: &str,
     security: &[(&str, &str)],
 ) {
-    let topic = tansu_topic_with(brokers, 1, security).await;
+    let topic = create_topic_with(brokers, &support::unique("t"), 1, security).await;
     let handle = Host::builder()
         .settings(
             settings
@@ -898,7 +812,7 @@ async fn round_trip_in<F: FunctionDef>(
         .await
         .unwrap();
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
-    let read = consume(brokers, &topic, 1, security).await;
+    let read = consume_with(brokers, &topic, 1, security).await;
     assert_eq!(read[0].value, format!("via {function}"));
 }
 
@@ -1603,7 +1517,7 @@ async fn avro_keys_are_registered_under_the_key_subject_and_decode_back() {
         "{}",
         requests[0]
     );
-    let read = consume(&cluster.bootstrap_servers(), &topic, 1, &[])
+    let read = consume(&cluster.bootstrap_servers(), &topic, 1)
         .await
         .remove(0);
     assert_eq!(read.value, "order in eu");

@@ -212,9 +212,15 @@ impl Fixture {
             .counts()
     }
 
-    /// Waits (on tokio's clock) until `done` holds, checking every 50 ms, for at most `limit`.
+    /// Waits (on tokio's clock) until `done` holds, checking every 50 ms, for at most `limit`;
+    /// then fails, naming the queue and what it holds.
     async fn until(&self, limit: Duration, done: impl Fn(&Self) -> bool) {
-        support::until(limit, || done(self)).await;
+        support::until(
+            limit,
+            &format!("the awaited state of queue {}", self.queue),
+            || done(self),
+        )
+        .await;
     }
 
     fn poison(&self) -> Vec<String> {
@@ -365,10 +371,12 @@ async fn concurrency_peaks_at_batch_size_plus_threshold() {
     f.until(Duration::from_secs(10), |f| running(f) == 6).await;
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(f.script.peak.load(Ordering::SeqCst), 6);
-    while f.counts("narrow_worker").succeeded < 30 {
+    // Release one per check until all 30 are done.
+    f.until(Duration::from_secs(60), |f| {
         gate.notify_one();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        f.counts("narrow_worker").succeeded >= 30
+    })
+    .await;
     assert_eq!(
         f.script.peak.load(Ordering::SeqCst),
         6,
@@ -516,11 +524,12 @@ async fn a_missing_queue_is_waited_for_not_created() {
             .counts()
             .succeeded
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while done() == 0 {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::until(
+        Duration::from_secs(10),
+        "the late host processing a message",
+        || done() > 0,
+    )
+    .await;
     late.shutdown(Duration::from_secs(5)).await.unwrap();
     f.handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
@@ -1213,7 +1222,12 @@ impl OnAzurite {
     }
 
     async fn until(&self, limit: Duration, done: impl Fn(&Self) -> bool) {
-        support::until(limit, || done(self)).await;
+        support::until(
+            limit,
+            &format!("the awaited state of queue {}", self.queue),
+            || done(self),
+        )
+        .await;
     }
 
     /// Every message left in `queue`, received (and so hidden) for a second.
@@ -1479,9 +1493,11 @@ async fn on_azurite_bytes_and_queue_message_parameters_get_the_body_and_the_meta
         .await
         .expect("the host builds")
         .start();
-    support::until(Duration::from_secs(30), || {
-        received_on(&bytes_queue).len() == 2 && received_on(&message_queue).len() == 1
-    })
+    support::until(
+        Duration::from_secs(30),
+        "2 bytes and 1 message invocations",
+        || received_on(&bytes_queue).len() == 2 && received_on(&message_queue).len() == 1,
+    )
     .await;
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
 

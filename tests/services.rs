@@ -1,6 +1,15 @@
-//! Proves that the services `cargo xtask services up` starts are real: Azurite accepts
-//! Shared-Key-signed queue requests, and Tansu creates topics and round-trips a record with a
-//! key, a header and a value through librdkafka.
+//! Proves that the services `cargo xtask services up` starts are real (they test the test
+//! services, not the library; one binary for all of them): Azurite accepts Shared-Key-signed queue
+//! requests, and Tansu, plain and secured — SASL SCRAM-SHA-256 and -512 (`kafka-scram`), mutual
+//! TLS through stunnel (`kafka-tls`) and SASL SCRAM over TLS (`kafka-sasl-ssl`) — creates a topic
+//! and round-trips a record with a key, a header and a value through librdkafka; wrong
+//! credentials fail with a clear error.
+//!
+//! librdkafka reports connection and authentication failures in its logs and error events,
+//! not as the result of a call (a produce just times out), so the negative tests record both
+//! with [`Recorder`], wait for the expected text, and also check that the produce fails. (The
+//! text comes first as a warning log, e.g. `SASL authentication error: SASL SCRAM
+//! authentication failed: broker responded with invalid-proof`.)
 
 mod support;
 
@@ -10,20 +19,24 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac as _};
 use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::message::{Header, Headers as _, Message as _, OwnedHeaders};
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
 use reqwest::{Method, StatusCode, Url};
 use sha2::Sha256;
+use support::kafka::{consume_with, create_topic_with};
 use time::OffsetDateTime;
 use time::macros::format_description;
-use tokio::time::timeout;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
 
 /// Upper bound for every wait on a service.
 const WAIT: Duration = Duration::from_secs(30);
+
+// --- Azurite --------------------------------------------------------------------------------
 
 /// Azurite's fixed account and its well-known key.
 const ACCOUNT: &str = "devstoreaccount1";
@@ -110,31 +123,93 @@ async fn azurite_creates_lists_and_deletes_a_queue() {
     expect_status("delete queue", deleted, StatusCode::NO_CONTENT).await;
 }
 
-#[tokio::test]
-async fn tansu_round_trips_a_record_with_key_header_and_value() {
-    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
-        return;
-    };
-    let topic = support::unique("services");
+// --- Kafka ----------------------------------------------------------------------------------
 
-    // Tansu does not auto-create topics.
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .create()
-        .expect("admin client");
-    let new_topic = NewTopic::new(&topic, 3, TopicReplication::Fixed(1));
-    let options = AdminOptions::new().operation_timeout(Some(WAIT));
-    let created = timeout(WAIT, admin.create_topics([&new_topic], &options))
-        .await
-        .expect("create_topics timed out")
-        .expect("create_topics");
-    for result in created {
-        result.unwrap_or_else(|(name, err)| panic!("creating topic {name}: {err}"));
+/// How long a produce that cannot succeed may try (`message.timeout.ms`).
+const DOOMED_PRODUCE_MS: &str = "2000";
+
+/// Client settings, as `(key, value)` pairs.
+type Settings = Vec<(&'static str, String)>;
+
+/// Collects a client's error events and warning logs, in order, for the negative tests.
+#[derive(Clone)]
+struct Recorder {
+    events: mpsc::UnboundedSender<String>,
+}
+
+impl Recorder {
+    fn new() -> (Self, mpsc::UnboundedReceiver<String>) {
+        let (events, received) = mpsc::unbounded_channel();
+        (Self { events }, received)
+    }
+}
+
+impl ClientContext for Recorder {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        use RDKafkaLogLevel::{Alert, Critical, Emerg, Error, Warning};
+        if matches!(level, Emerg | Alert | Critical | Error | Warning) {
+            let _ = self.events.send(format!("log {fac}: {log_message}"));
+        }
     }
 
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("message.timeout.ms", "30000")
+    fn error(&self, error: KafkaError, reason: &str) {
+        let _ = self.events.send(format!("error {error}: {reason}"));
+    }
+}
+
+fn config(settings: &Settings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (key, value) in settings {
+        config.set(*key, value);
+    }
+    config
+}
+
+/// `settings` plus `more`.
+fn with(settings: &Settings, more: &[(&'static str, &str)]) -> Settings {
+    let mut all = settings.clone();
+    all.extend(more.iter().map(|(key, value)| (*key, (*value).to_owned())));
+    all
+}
+
+/// Settings for SASL SCRAM with `mechanism` (`SCRAM-SHA-256`/`-512`) over `protocol`.
+fn sasl(protocol: &str, brokers: &str, mechanism: &str, user: &str, password: &str) -> Settings {
+    vec![
+        ("bootstrap.servers", brokers.to_owned()),
+        ("security.protocol", protocol.to_owned()),
+        ("sasl.mechanism", mechanism.to_owned()),
+        ("sasl.username", user.to_owned()),
+        ("sasl.password", password.to_owned()),
+    ]
+}
+
+/// `settings` as the `(key, value)` pairs the shared Kafka helpers take.
+fn pairs(settings: &Settings) -> Vec<(&str, &str)> {
+    settings
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect()
+}
+
+/// The broker `settings` name (`bootstrap.servers`).
+fn brokers(settings: &Settings) -> &str {
+    settings
+        .iter()
+        .find(|(key, _)| *key == "bootstrap.servers")
+        .map(|(_, value)| value.as_str())
+        .expect("the settings name the brokers")
+}
+
+/// Create a fresh topic with `partitions`, produce one record with a key, a header and a value to
+/// it and consume it back, all with `settings` (which say where the broker is and how to connect
+/// and authenticate).
+async fn round_trip(settings: &Settings, partitions: i32) {
+    let brokers = brokers(settings);
+    // Tansu does not auto-create topics: CreateTopics, authenticated like everything else.
+    let topic =
+        create_topic_with(brokers, &support::unique("t"), partitions, &pairs(settings)).await;
+
+    let producer: FutureProducer = config(&with(settings, &[("message.timeout.ms", "30000")]))
         .create()
         .expect("producer");
     let record = FutureRecord::to(&topic)
@@ -144,34 +219,256 @@ async fn tansu_round_trips_a_record_with_key_header_and_value() {
             key: "trace-id",
             value: Some("abc-123"),
         }));
-    let delivery = timeout(WAIT, producer.send(record, Timeout::After(WAIT)))
-        .await
-        .expect("delivery timed out")
-        .unwrap_or_else(|(err, _message)| panic!("producing to {topic}: {err}"));
+    let Ok(delivered) = timeout(WAIT, producer.send(record, Timeout::After(WAIT))).await else {
+        panic!("producing to {topic}: no delivery report within {WAIT:?}");
+    };
+    let delivery =
+        delivered.unwrap_or_else(|(err, _message)| panic!("producing to {topic}: {err}"));
 
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("group.id", support::unique("services-group"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[&topic]).expect("subscribe");
-    let message = timeout(WAIT, consumer.recv())
+    let record = consume_with(brokers, &topic, 1, &pairs(settings))
         .await
-        .unwrap_or_else(|_| panic!("no record from {topic} within {WAIT:?}"))
-        .expect("consuming");
-
-    assert_eq!(message.key(), Some(&b"key-1"[..]));
-    assert_eq!(message.payload(), Some(&b"value-1"[..]));
+        .remove(0);
+    assert_eq!(record.key.as_deref(), Some(&b"key-1"[..]));
+    assert_eq!(record.payload, b"value-1");
     assert_eq!(
-        (message.partition(), message.offset()),
+        (record.partition, record.offset),
         (delivery.partition, delivery.offset)
     );
-    let headers = message.headers().expect("the record has headers");
-    let header = headers
-        .iter()
-        .find(|header| header.key == "trace-id")
-        .expect("the trace-id header");
-    assert_eq!(header.value, Some(&b"abc-123"[..]));
+    assert_eq!(
+        record.headers,
+        [("trace-id".to_owned(), Some(b"abc-123".to_vec()))]
+    );
+}
+
+/// With `settings`, producing must fail, and the client must report an error containing
+/// `expected` (printed, with what else it reported, for the test's output).
+async fn fails_with(settings: &Settings, expected: &str) {
+    let (recorder, mut events) = Recorder::new();
+    let producer: FutureProducer<Recorder> = config(&with(
+        settings,
+        &[
+            ("message.timeout.ms", DOOMED_PRODUCE_MS),
+            ("socket.timeout.ms", DOOMED_PRODUCE_MS),
+            ("reconnect.backoff.max.ms", "1000"),
+        ],
+    ))
+    .create_with_context(recorder)
+    .expect("producer");
+    let topic = support::unique("t");
+    let send = producer.send(
+        FutureRecord::to(&topic).key("k").payload("v"),
+        Timeout::After(WAIT),
+    );
+    let (seen, sent) = tokio::join!(expect_event(&mut events, expected), timeout(WAIT, send));
+    let mut seen = seen.unwrap_or_else(|seen| {
+        panic!("no client error containing {expected:?} within {WAIT:?}; saw: {seen:#?}")
+    });
+    // The produce fails too (it cannot connect, so the message times out).
+    match sent {
+        Err(_) => panic!("the doomed produce did not end within {WAIT:?}"),
+        Ok(Ok(delivery)) => {
+            panic!("the produce succeeded ({delivery:?}) although the client reported: {seen:#?}")
+        }
+        Ok(Err((err, _message))) => seen.push(format!("produce: {err}")),
+    }
+    eprintln!("as expected, the client reported: {seen:#?}");
+}
+
+/// The events up to the first containing `expected` (`Err` with those seen if none does
+/// within [`WAIT`]).
+async fn expect_event(
+    events: &mut mpsc::UnboundedReceiver<String>,
+    expected: &str,
+) -> Result<Vec<String>, Vec<String>> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(event)) => {
+                let found = event.contains(expected);
+                seen.push(event);
+                if found {
+                    return Ok(seen);
+                }
+            }
+            Ok(None) | Err(_) => return Err(seen),
+        }
+    }
+}
+
+// --- Plaintext (kafka) --------------------------------------------------------------------
+
+#[tokio::test]
+async fn tansu_round_trips_a_record_with_key_header_and_value() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    round_trip(&vec![("bootstrap.servers", brokers)], 3).await;
+}
+
+// --- SASL SCRAM (kafka-scram) -------------------------------------------------------------
+
+/// The `kafka-scram` settings for SCRAM-SHA-`bits` (256 or 512), with `password` instead of
+/// the user's own if given; `None` if the service is missing (and skipping is allowed).
+fn scram_settings(bits: u16, password: Option<&str>) -> Option<Settings> {
+    let brokers = support::require("BINDINGS_KAFKA_SCRAM_BROKERS")?;
+    let user = support::require(&format!("BINDINGS_KAFKA_SCRAM{bits}_USER"))?;
+    let right = support::require(&format!("BINDINGS_KAFKA_SCRAM{bits}_PASSWORD"))?;
+    Some(sasl(
+        "SASL_PLAINTEXT",
+        &brokers,
+        &format!("SCRAM-SHA-{bits}"),
+        &user,
+        password.unwrap_or(&right),
+    ))
+}
+
+#[tokio::test]
+async fn scram_sha_256_round_trips_a_record() {
+    let Some(settings) = scram_settings(256, None) else {
+        return;
+    };
+    round_trip(&settings, 1).await;
+}
+
+#[tokio::test]
+async fn scram_sha_512_round_trips_a_record() {
+    let Some(settings) = scram_settings(512, None) else {
+        return;
+    };
+    round_trip(&settings, 1).await;
+}
+
+#[tokio::test]
+async fn scram_sha_256_with_a_wrong_password_fails_authentication() {
+    let Some(settings) = scram_settings(256, Some("not-the-password")) else {
+        return;
+    };
+    fails_with(&settings, "SASL SCRAM authentication failed").await;
+}
+
+#[tokio::test]
+async fn scram_sha_512_with_a_wrong_password_fails_authentication() {
+    let Some(settings) = scram_settings(512, Some("not-the-password")) else {
+        return;
+    };
+    fails_with(&settings, "SASL SCRAM authentication failed").await;
+}
+
+// --- Mutual TLS (kafka-tls) ---------------------------------------------------------------
+
+/// The `kafka-tls` service's settings: everything a client needs.
+struct Tls {
+    brokers: String,
+    ca: String,
+    cert: String,
+    key: String,
+    key_password: String,
+}
+
+impl Tls {
+    fn require() -> Option<Self> {
+        Some(Self {
+            brokers: support::require("BINDINGS_KAFKA_TLS_BROKERS")?,
+            ca: support::require("BINDINGS_KAFKA_TLS_CA")?,
+            cert: support::require("BINDINGS_KAFKA_TLS_CLIENT_CERT")?,
+            key: support::require("BINDINGS_KAFKA_TLS_CLIENT_KEY")?,
+            key_password: support::require("BINDINGS_KAFKA_TLS_CLIENT_KEY_PASSWORD")?,
+        })
+    }
+
+    /// TLS settings, with or without the CA and the client certificate (+ encrypted key).
+    fn settings(&self, ca: bool, client_cert: bool) -> Settings {
+        let mut settings = vec![
+            ("bootstrap.servers", self.brokers.clone()),
+            ("security.protocol", "SSL".to_owned()),
+        ];
+        if ca {
+            settings.push(("ssl.ca.location", self.ca.clone()));
+        }
+        if client_cert {
+            settings.extend([
+                ("ssl.certificate.location", self.cert.clone()),
+                ("ssl.key.location", self.key.clone()),
+                ("ssl.key.password", self.key_password.clone()),
+            ]);
+        }
+        settings
+    }
+}
+
+#[tokio::test]
+async fn tls_with_the_ca_and_a_client_certificate_round_trips_a_record() {
+    let Some(tls) = Tls::require() else { return };
+    round_trip(&tls.settings(true, true), 1).await;
+}
+
+#[tokio::test]
+async fn tls_without_the_ca_fails_to_verify_the_server() {
+    let Some(tls) = Tls::require() else { return };
+    // Without `ssl.ca.location` librdkafka trusts the system's CAs, which do not know ours.
+    fails_with(&tls.settings(false, true), "certificate verify failed").await;
+}
+
+#[tokio::test]
+async fn tls_without_a_client_certificate_is_refused() {
+    let Some(tls) = Tls::require() else { return };
+    // stunnel requires a client certificate signed by the CA and refuses the handshake.
+    fails_with(&tls.settings(true, false), "certificate required").await;
+}
+
+#[tokio::test]
+async fn tls_client_key_is_encrypted_with_the_exported_password() {
+    let Some(tls) = Tls::require() else { return };
+    let mut settings = tls.settings(true, true);
+    for (key, value) in &mut settings {
+        if *key == "ssl.key.password" {
+            *value = "not-the-password".to_owned();
+        }
+    }
+    let err = config(&settings)
+        .create::<FutureProducer>()
+        .err()
+        .expect("a wrong key password must fail client creation");
+    let text = err.to_string();
+    assert!(
+        text.contains("ssl.key.location"),
+        "unexpected error: {text}"
+    );
+}
+
+// --- SASL SCRAM over TLS (kafka-sasl-ssl) -------------------------------------------------
+
+/// The `kafka-sasl-ssl` service's settings, with `password` instead of the right one if given.
+fn sasl_ssl_settings(password: Option<&str>) -> Option<Settings> {
+    let brokers = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS")?;
+    let ca = support::require("BINDINGS_KAFKA_SASL_SSL_CA")?;
+    let mechanism = support::require("BINDINGS_KAFKA_SASL_SSL_MECHANISM")?;
+    let user = support::require("BINDINGS_KAFKA_SASL_SSL_USER")?;
+    let right = support::require("BINDINGS_KAFKA_SASL_SSL_PASSWORD")?;
+    let mut settings = sasl(
+        "SASL_SSL",
+        &brokers,
+        &mechanism,
+        &user,
+        password.unwrap_or(&right),
+    );
+    settings.push(("ssl.ca.location", ca));
+    Some(settings)
+}
+
+#[tokio::test]
+async fn sasl_ssl_round_trips_a_record() {
+    let Some(settings) = sasl_ssl_settings(None) else {
+        return;
+    };
+    round_trip(&settings, 1).await;
+}
+
+#[tokio::test]
+async fn sasl_ssl_with_a_wrong_password_fails_authentication() {
+    let Some(settings) = sasl_ssl_settings(Some("not-the-password")) else {
+        return;
+    };
+    fails_with(&settings, "SASL SCRAM authentication failed").await;
 }

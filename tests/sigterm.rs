@@ -4,10 +4,8 @@
 //! The test runs this same executable again as the host process (`BINDINGS_SIGTERM_CHILD=1`) and
 //! signals it with `kill -TERM`, so it needs its own harness.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use bindings::BindingData;
 use bindings::extend::{
@@ -15,6 +13,9 @@ use bindings::extend::{
     TriggerAttribute, TriggerEvent,
 };
 use bindings::prelude::*;
+use support::process::Running;
+
+mod support;
 
 const CHILD: &str = "BINDINGS_SIGTERM_CHILD";
 
@@ -103,55 +104,12 @@ fn child() {
 
 fn parent() {
     let exe = std::env::current_exe().expect("the test's own path");
-    let mut child = Command::new(exe)
-        .env(CHILD, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the host process starts");
-    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let reader = {
-        let (stdout, lines) = (
-            child.stdout.take().expect("piped stdout"),
-            Arc::clone(&lines),
-        );
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("job started") {
-                    let _ = started_tx.send(());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        })
-    };
-    if started_rx.recv_timeout(Duration::from_secs(30)).is_err() {
-        let _ = child.kill();
-        panic!(
-            "the host never started the job; output: {:#?}",
-            lines.lock().unwrap()
-        );
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -TERM failed");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the host did not exit within 30 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    reader
-        .join()
-        .expect("the reader thread ends with the child's stdout");
-    let output = lines.lock().unwrap().clone();
+    let mut host = Running::spawn(Command::new(exe).env(CHILD, "1"));
+    host.line_where(Duration::from_secs(30), "the job to start", |line| {
+        line.contains("job started")
+    });
+    let (status, stdout) = host.terminate(Duration::from_secs(30));
+    let output: Vec<&str> = stdout.lines().collect();
     let position = |needle: &str| {
         output
             .iter()

@@ -550,63 +550,6 @@ async fn run_until_returns_the_error_of_a_failed_trigger() {
     );
 }
 
-/// Everything this test binary logs, through one global subscriber (a per-test subscriber misses
-/// events whose callsites other test threads registered first).
-fn logs() -> &'static Mutex<Vec<u8>> {
-    static LOGS: std::sync::OnceLock<&'static Mutex<Vec<u8>>> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::default());
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || Captured(buffer))
-            .init();
-        buffer
-    })
-}
-
-struct Captured(&'static Mutex<Vec<u8>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn the_logger_writes_inside_the_invocation_span() {
-    let logs = logs();
-    let handle = start(
-        vec![shout_function("logger_probe", "t", Arc::default())],
-        Settings::new(),
-    )
-    .await;
-    handle.call("logger_probe", "hi").await.unwrap();
-    handle.shutdown(Duration::from_secs(5)).await.unwrap();
-    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-    let mine: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("function=logger_probe"))
-        .collect();
-    let line = mine
-        .iter()
-        .find(|l| l.contains("got hi"))
-        .unwrap_or_else(|| panic!("no log line in {mine:#?}"));
-    assert!(
-        line.contains("invocation{function=logger_probe invocation_id="),
-        "{line}"
-    );
-    assert!(line.contains("trigger=\"manual trigger\""), "{line}");
-    let outcome = mine
-        .iter()
-        .find(|l| l.contains("succeeded"))
-        .unwrap_or_else(|| panic!("no outcome in {mine:#?}"));
-    assert!(outcome.contains("elapsed_ms="), "{outcome}");
-}
-
 #[tokio::test]
 async fn a_call_error_converts_into_the_host_error() {
     let handle = start(

@@ -33,11 +33,27 @@ use proc_macro::TokenStream;
 ///
 /// Options: `name = "..."` (the function's name; default the fn's name).
 ///
-/// ```text
+/// ```
+/// use std::time::Duration;
+/// use bindings::prelude::*;
+///
 /// #[manual_trigger]
 /// async fn greet(name: String, log: Logger) {
 ///     log.info(format!("hello, {name}"));
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let host = Host::builder()
+///     .settings(Settings::new())
+///     .function::<greet>()
+///     .build()
+///     .await?
+///     .start();
+/// host.call("greet", "world").await?;
+/// host.shutdown(Duration::from_secs(5)).await?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn manual_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -55,9 +71,40 @@ pub fn manual_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `visibility_timeout` (retry delay after a failure), `max_dequeue_count`, `message_encoding`
 /// (`"base64"` or `"none"`), `receive_visibility_timeout`, and `name` (the function's name).
 ///
-/// ```text
+/// ```no_run
+/// use bindings::prelude::*;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Order {
+///     id: String,
+///     total: i64,
+/// }
+///
 /// #[queue_trigger("orders", connection = "OrdersStorage", batch_size = 8, max_dequeue_count = 3)]
-/// async fn process(order: Json<Order>, meta: QueueMetadata, log: Logger) -> Result<(), FunctionError> { ... }
+/// async fn process(
+///     order: Json<Order>,
+///     meta: QueueMetadata,
+///     log: Logger,
+/// ) -> Result<(), FunctionError> {
+///     if order.total < 0 {
+///         return Err(FunctionError::poison("negative total"));
+///     }
+///     log.info(format!("order {} on attempt {}", order.id, meta.dequeue_count));
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Needs the app setting `OrdersStorage`: a storage connection string.
+/// Host::builder()
+///     .settings(Settings::from_env_and_local_file()?)
+///     .function::<process>()
+///     .build()
+///     .await?
+///     .run_until_shutdown()
+///     .await?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn queue_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -68,12 +115,22 @@ pub fn queue_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
 /// module. A trigger's own `connection` wins, then the function's `#[storage_account]`, then the
 /// module's, then `AzureWebJobsStorage`.
 ///
-/// ```text
+/// ```
+/// use bindings::prelude::*;
+///
 /// #[storage_account("OrdersStorage")]
 /// mod orders {
+///     use bindings::prelude::*;
+///
+///     // Polls `orders-in` in the account of the app setting `OrdersStorage`.
 ///     #[queue_trigger("orders-in")]
-///     async fn incoming(text: String) { ... }
+///     pub async fn incoming(text: String, log: Logger) {
+///         log.info(format!("order {text}"));
+///     }
 /// }
+///
+/// let builder = Host::builder().function::<orders::incoming>();
+/// # drop(builder);
 /// ```
 #[proc_macro_attribute]
 pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -92,10 +149,28 @@ pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `"OAuthBearer"` are refused (this build's librdkafka has neither Kerberos nor an OIDC client). See
 /// the `bindings-kafka` crate for the options and defaults.
 ///
-/// ```text
+/// ```no_run
+/// use bindings::prelude::*;
+///
+/// // The key is the queue message's id, from the trigger's binding data.
 /// #[queue_trigger("orders-in")]
 /// #[kafka_output(topic = "orders", broker_list = "BrokerList", key = "{id}", enable_idempotence = true)]
-/// async fn forward(order: String) -> String { order }
+/// async fn forward(order: String) -> String {
+///     order
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Needs the app settings `AzureWebJobsStorage` and `BrokerList` (`host:port`).
+/// Host::builder()
+///     .settings(Settings::from_env_and_local_file()?)
+///     .function::<forward>()
+///     .build()
+///     .await?
+///     .run_until_shutdown()
+///     .await?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -106,7 +181,9 @@ pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
 /// (`#[kafka_output(...)]`) is sent there; a field without one is the trigger's reply (an HTTP
 /// response).
 ///
-/// ```text
+/// ```
+/// use bindings::prelude::*;
+///
 /// #[derive(Outputs)]
 /// struct Fanout {
 ///     #[kafka_output(topic = "orders", broker_list = "BrokerList")]
@@ -114,6 +191,18 @@ pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     #[kafka_output(topic = "audit", broker_list = "BrokerList")]
 ///     audit: Option<String>,
 /// }
+///
+/// // Each word to `orders`, and one line to `audit`.
+/// #[manual_trigger]
+/// async fn fan_out(text: String) -> Fanout {
+///     Fanout {
+///         audit: Some(format!("saw {text}")),
+///         orders: text.split(',').map(str::to_owned).collect(),
+///     }
+/// }
+///
+/// let builder = Host::builder().function::<fan_out>();
+/// # drop(builder);
 /// ```
 #[proc_macro_derive(Outputs, attributes(kafka_output))]
 pub fn derive_outputs(item: TokenStream) -> TokenStream {
@@ -127,9 +216,27 @@ pub fn derive_outputs(item: TokenStream) -> TokenStream {
 /// "function" | "admin"` (default `function`: a key from `HttpFunctionKeys__<name>`, `HttpHostKeys` or
 /// `HttpMasterKey`, sent as `x-functions-key` or `?code=`), and `name`.
 ///
-/// ```text
+/// ```no_run
+/// use bindings::prelude::*;
+///
+/// // `GET /api/hello?name=you` answers `hello you`.
 /// #[http_trigger(methods = ["get", "post"], auth_level = "anonymous")]
-/// async fn hello(req: HttpRequest) -> String { format!("hello {}", req.query("name").unwrap_or("you")) }
+/// async fn hello(req: HttpRequest) -> String {
+///     format!("hello {}", req.query("name").unwrap_or("you"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Serves on `HttpListenAddress` (default `127.0.0.1:7071`) until Ctrl-C or SIGTERM.
+/// Host::builder()
+///     .settings(Settings::from_env_and_local_file()?)
+///     .function::<hello>()
+///     .build()
+///     .await?
+///     .run_until_shutdown()
+///     .await?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn http_trigger(args: TokenStream, item: TokenStream) -> TokenStream {

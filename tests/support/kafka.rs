@@ -1,24 +1,36 @@
-//! Kafka helpers shared by the tests: topics on a broker that creates none by itself (Tansu).
+//! Kafka helpers shared by the tests: topics on a broker that creates none by itself (Tansu), and
+//! one consumer that reads records back.
 
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::message::{Headers as _, Message as _};
 
-/// Upper bound for the broker's answer.
-const WAIT: Duration = Duration::from_secs(60);
+/// Upper bound for the broker's answer, and for the next record to arrive.
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
 /// Creates `topic` (one partition) on `brokers` and returns its name.
 pub(crate) async fn create_topic(brokers: &str, topic: &str) -> String {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .expect("admin client");
+    create_topic_with(brokers, topic, 1, &[]).await
+}
+
+/// Creates `topic` with `partitions` on `brokers`, through a client with `security` settings
+/// (`(librdkafka key, value)` pairs), and returns its name.
+pub(crate) async fn create_topic_with(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    security: &[(&str, &str)],
+) -> String {
+    let admin: AdminClient<DefaultClientContext> =
+        config(brokers, security).create().expect("admin client");
     let created = tokio::time::timeout(
         WAIT,
         admin.create_topics(
-            &[NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
             &AdminOptions::new().operation_timeout(Some(WAIT)),
         ),
     )
@@ -27,4 +39,125 @@ pub(crate) async fn create_topic(brokers: &str, topic: &str) -> String {
     .expect("CreateTopics answered");
     assert!(created.iter().all(Result::is_ok), "{created:?}");
     topic.to_owned()
+}
+
+/// A record as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Record {
+    pub(crate) key: Option<Vec<u8>>,
+    /// The payload as text (lossy UTF-8).
+    pub(crate) value: String,
+    /// The payload as sent.
+    pub(crate) payload: Vec<u8>,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Milliseconds since 1970, as the broker stored it.
+    pub(crate) timestamp: Option<i64>,
+}
+
+impl Record {
+    /// The key as text (lossy UTF-8; empty without a key).
+    pub(crate) fn key_text(&self) -> String {
+        text(self.key.as_deref())
+    }
+
+    /// The headers with their values as text (lossy UTF-8; empty for a null value).
+    pub(crate) fn header_texts(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(key, value)| (key.clone(), text(value.as_deref())))
+            .collect()
+    }
+}
+
+fn text(bytes: Option<&[u8]>) -> String {
+    String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+}
+
+/// Reads the first `count` records of `topic` (every partition, from the start) with a consumer
+/// of a fresh group.
+pub(crate) async fn consume(brokers: &str, topic: &str, count: usize) -> Vec<Record> {
+    consume_with(brokers, topic, count, &[]).await
+}
+
+/// [`consume`] through a client with `security` settings (`(librdkafka key, value)` pairs).
+pub(crate) async fn consume_with(
+    brokers: &str,
+    topic: &str,
+    count: usize,
+    security: &[(&str, &str)],
+) -> Vec<Record> {
+    consume_until(
+        brokers,
+        topic,
+        security,
+        &format!("{count} records"),
+        |read| read.len() >= count,
+    )
+    .await
+}
+
+/// Reads records of `topic` (every partition, from the start) until `done` holds for what was
+/// read; fails the test, saying it waited for `what` and what had arrived, when no record comes
+/// within [`WAIT`].
+pub(crate) async fn consume_until(
+    brokers: &str,
+    topic: &str,
+    security: &[(&str, &str)],
+    what: &str,
+    mut done: impl FnMut(&[Record]) -> bool,
+) -> Vec<Record> {
+    let consumer: StreamConsumer = config(brokers, security)
+        .set("group.id", super::unique("g"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a consumer");
+    consumer
+        .subscribe(&[topic])
+        .unwrap_or_else(|err| panic!("subscribing to {topic} on {brokers}: {err}"));
+    let mut read = Vec::new();
+    while !done(&read) {
+        let message = tokio::time::timeout(WAIT, consumer.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{topic} on {brokers}: waiting for {what}, no record within {WAIT:?} after \
+                     {} records: {read:?}",
+                    read.len()
+                )
+            })
+            .unwrap_or_else(|err| panic!("reading {topic} on {brokers}: {err}"));
+        let headers = message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let payload = message.payload().unwrap_or_default().to_vec();
+        read.push(Record {
+            key: message.key().map(<[u8]>::to_vec),
+            value: String::from_utf8_lossy(&payload).into_owned(),
+            payload,
+            partition: message.partition(),
+            offset: message.offset(),
+            headers,
+            timestamp: message.timestamp().to_millis(),
+        });
+    }
+    read
+}
+
+/// A client configuration for `brokers` with `security` settings.
+fn config(brokers: &str, security: &[(&str, &str)]) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (key, value) in security {
+        config.set(*key, *value);
+    }
+    config
 }

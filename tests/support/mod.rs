@@ -348,16 +348,40 @@ impl std::io::Write for Captured {
 }
 
 /// Waits (on tokio's clock, so a paused clock moves) until `done` holds, checking every 50 ms;
-/// fails the test after `limit`.
-pub(crate) async fn until(limit: Duration, done: impl Fn() -> bool) {
+/// fails the test, saying it waited for `what`, after `limit`.
+pub(crate) async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    until_async(limit, what, || std::future::ready(done())).await;
+}
+
+/// [`until`] for a condition that is checked asynchronously (a request to a service, say).
+pub(crate) async fn until_async<F, Fut>(limit: Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
     let deadline = tokio::time::Instant::now() + limit;
-    while !done() {
+    while !done().await {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "condition not reached within {limit:?}"
+            "{what}: not within {limit:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Waits until `address` (`host:port`) accepts TCP connections; fails the test, naming `what`
+/// listens there, after `limit`.
+pub(crate) async fn listening(address: &str, what: &str, limit: Duration) {
+    until_async(limit, &format!("{what} listening on {address}"), || async {
+        tokio::net::TcpStream::connect(address).await.is_ok()
+    })
+    .await;
+}
+
+/// A loopback address nothing listens on yet (`127.0.0.1:<free port>`).
+pub(crate) fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").to_string()
 }
 
 /// Milliseconds since 1970, now (Kafka's timestamp unit).

@@ -104,13 +104,30 @@ impl Running {
 
     /// Sends it SIGTERM (what a service manager does to stop it), then [`wait`](Self::wait)s.
     pub(crate) fn terminate(&mut self, limit: Duration) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let kill = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(kill.success(), "kill -TERM {pid} failed");
+        signal(self.child.id(), "-TERM");
         self.wait(limit)
+    }
+
+    /// The next stdout line that `wanted` accepts, skipping others; fails the test, saying it
+    /// waited for `what`, with everything printed so far, when none comes within `limit`.
+    pub(crate) fn line_where(
+        &self,
+        limit: Duration,
+        what: &str,
+        mut wanted: impl FnMut(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let line = self.next_line(deadline).unwrap_or_else(|| {
+                panic!(
+                    "waiting for {what}: not printed within {limit:?}\n{}",
+                    self.output()
+                )
+            });
+            if wanted(&line) {
+                return line;
+            }
+        }
     }
 
     /// Waits for the process to exit, at most `limit`; then all of its stdout.
@@ -136,6 +153,15 @@ impl Running {
         while self.next_line(drained).is_some() {}
         (status, self.stdout.lock().unwrap().join("\n"))
     }
+}
+
+/// Sends signal `flag` (`-TERM`, `-KILL`) to process `pid`.
+pub(crate) fn signal(pid: u32, flag: &str) {
+    let status = Command::new("kill")
+        .args([flag, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {flag} {pid} failed");
 }
 
 impl Drop for Running {
