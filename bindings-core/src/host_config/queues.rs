@@ -2,27 +2,38 @@
 
 use std::time::Duration;
 
+use bindings_spec::queue;
+
 /// How queue message bodies are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageEncoding {
     /// Bodies are base64 text (the Functions default; what most SDKs' "text" policies write).
-    #[default]
     Base64,
     /// Bodies are used as they are.
     None,
 }
 
 impl MessageEncoding {
+    /// The variants in the order of `bindings_spec::queue::MESSAGE_ENCODING`'s values.
+    const ALL: [Self; 2] = [Self::Base64, Self::None];
+
     /// The valid host.json spellings.
-    pub const VALID: &'static [&'static str] = &["base64", "none"];
+    pub const VALID: &'static [&'static str] = queue::MESSAGE_ENCODING.choices();
 
     /// Parses `base64` or `none` (any case).
     pub fn parse(text: &str) -> Option<Self> {
-        match text.to_ascii_lowercase().as_str() {
-            "base64" => Some(Self::Base64),
-            "none" => Some(Self::None),
-            _ => None,
-        }
+        queue::MESSAGE_ENCODING
+            .choice(text)
+            .map(|index| Self::ALL[index])
+    }
+}
+
+impl Default for MessageEncoding {
+    /// The default `bindings_spec::queue` declares (base64).
+    fn default() -> Self {
+        Self::ALL[queue::MESSAGE_ENCODING
+            .default_choice()
+            .expect("a choice has a default")]
     }
 }
 
@@ -52,22 +63,29 @@ pub struct QueuesOptions {
 }
 
 impl Default for QueuesOptions {
+    /// The defaults `bindings_spec::queue` declares.
     fn default() -> Self {
         Self {
-            batch_size: 16,
+            batch_size: expect_default(queue::BATCH_SIZE.default_count()),
             new_batch_threshold: None,
             max_polling_interval: None,
-            visibility_timeout: Duration::ZERO,
-            max_dequeue_count: 5,
-            message_encoding: MessageEncoding::Base64,
-            receive_visibility_timeout: Duration::from_secs(600),
+            visibility_timeout: expect_default(queue::VISIBILITY_TIMEOUT.default_duration()),
+            max_dequeue_count: expect_default(queue::MAX_DEQUEUE_COUNT.default_count()),
+            message_encoding: MessageEncoding::default(),
+            receive_visibility_timeout: expect_default(
+                queue::RECEIVE_VISIBILITY_TIMEOUT.default_duration(),
+            ),
         }
     }
 }
 
+fn expect_default<T>(value: Option<T>) -> T {
+    value.expect("bindings_spec::queue declares this default as a value")
+}
+
 impl QueuesOptions {
     /// The smallest allowed `maxPollingInterval`.
-    pub const MIN_POLLING_INTERVAL: Duration = Duration::from_millis(100);
+    pub const MIN_POLLING_INTERVAL: Duration = queue::MIN_POLLING_INTERVAL;
 
     /// `new_batch_threshold`, or its default `batch_size / 2`.
     pub fn effective_new_batch_threshold(&self) -> u32 {
