@@ -38,27 +38,30 @@ impl Default for MessageEncoding {
 }
 
 /// Options of the queue trigger (host.json `extensions.queues`). Each can also be set per function.
+///
+/// Each option's range and default are declared once, in `bindings_spec::queue` (README.md's
+/// `extensions.queues` table is made from it); the field docs say what the option means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueuesOptions {
-    /// Messages fetched per receive, 1–32. Default 16.
+    /// Messages fetched per receive.
     pub batch_size: u32,
-    /// Poll again once in-flight messages drop to this many. Default: `batch_size / 2`
+    /// Poll again once in-flight messages drop to this many; `None`: `batch_size / 2`
     /// (the .NET host multiplies by the CPU count; we do not, so a function's concurrency does not depend
     /// on the machine).
     pub new_batch_threshold: Option<u32>,
-    /// The longest wait between polls of an empty queue. Default 1 minute, or 2 seconds when
-    /// `AZURE_FUNCTIONS_ENVIRONMENT` is `Development`. At least 100 ms.
+    /// The longest wait between polls of an empty queue; `None`: 1 minute, or 2 seconds when
+    /// `AZURE_FUNCTIONS_ENVIRONMENT` is `Development`.
     pub max_polling_interval: Option<Duration>,
-    /// The retry delay: how long a message that failed stays invisible before it is tried again. Default 0.
+    /// The retry delay: how long a message that failed stays invisible before it is tried again.
     pub visibility_timeout: Duration,
-    /// Attempts before a message moves to the `-poison` queue, at least 1. Default 5.
+    /// Attempts before a message moves to the `-poison` queue.
     pub max_dequeue_count: u32,
-    /// Body encoding. Default base64.
+    /// Body encoding.
     pub message_encoding: MessageEncoding,
     /// How long a received message stays invisible while it is processed (renewed at half this interval;
-    /// after a crash the message reappears after at most this long). Default 10 minutes. Not in Azure,
-    /// which hard-codes 10 minutes.
+    /// after a crash the message reappears after at most this long). Not in Azure, which hard-codes
+    /// 10 minutes.
     pub receive_visibility_timeout: Duration,
 }
 
