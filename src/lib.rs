@@ -71,11 +71,11 @@ pub use bindings_macros::{
 /// For writing triggers and output bindings of your own: the traits the provided ones implement.
 pub mod extend {
     pub use bindings_core::{
-        BindContext, BoxError, BuildError, Completion, Finished, FromInvocation, Function,
-        FunctionBuilder, FunctionDef, FunctionReturn, IntoItems, Invocation, Invoker, Listener,
-        Manual, ManualEvent, ManualTrigger, Output, OutputAttribute, OutputDeclarations,
-        OutputSlot, Payload, Problem, Registry, ReplyPart, Resources, ShutdownHook, Trigger,
-        TriggerAttribute, TriggerEvent,
+        BindContext, BoxError, BuildError, Finished, FromInvocation, Function, FunctionBuilder,
+        FunctionDef, FunctionReturn, IntoItems, Invocation, Invoker, Listener, Manual, ManualEvent,
+        ManualTrigger, Output, OutputAttribute, OutputDeclarations, OutputSlot, Payload, Problem,
+        Registry, ReplyPart, Resources, ReturnSink, ShutdownHook, Trigger, TriggerAttribute,
+        TriggerEvent,
     };
 }
 
@@ -128,9 +128,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use bindings_core::{
-        Acks, AuthenticationMode, Completion, Compression, FromInvocation, Function, FunctionDef,
+        Acks, AuthenticationMode, Compression, FromInvocation, Function, FunctionDef,
         FunctionError, FunctionReturn, Invocation, ManualTrigger, MessageEncoding, OutputAttribute,
-        OutputDeclarations, OutputSlot, Partitioner, Protocol, ReplyPart, Trigger,
+        OutputDeclarations, OutputSlot, Partitioner, Protocol, ReplyPart, ReturnSink, Trigger,
         TriggerAttribute,
     };
     #[cfg(feature = "http")]

@@ -796,7 +796,10 @@ async fn a_connection_that_names_no_setting_fails_the_build_with_the_keys_tried(
         err.contains("did you mean `StorageConnectionAppSettings`?"),
         "a near setting is suggested: {err}"
     );
-    assert!(!err.contains("UseDevelopmentStorage"), "never the value: {err}");
+    assert!(
+        !err.contains("UseDevelopmentStorage"),
+        "never the value: {err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

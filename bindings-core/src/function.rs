@@ -2,22 +2,17 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
 
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::bind::BindContext;
-use crate::output::OutputSet;
-use crate::trigger::{BoxError, Invoker, Listener};
-use crate::{
-    Finished, FunctionContext, FunctionError, FunctionReturn, Invocation, OutputDeclarations,
-    Trigger, TriggerAttribute, TriggerEvent,
-};
+use crate::invocation::{FunctionRuntime, Handler, Invoker};
+use crate::listener::Listener;
+use crate::listener::TriggerAttribute;
+use crate::trigger::BoxError;
+use crate::{Finished, FunctionError, FunctionReturn, Invocation, OutputDeclarations, Trigger};
 
 /// Implemented by the item `#[…_trigger]` generates next to a function, so `Host::builder().function::<f>()`
 /// can register it.
@@ -25,10 +20,6 @@ pub trait FunctionDef {
     /// The function's descriptor.
     fn describe() -> Function;
 }
-
-type Handler<T> = Arc<
-    dyn Fn(Invocation<T>) -> BoxFuture<'static, Result<Finished<T>, FunctionError>> + Send + Sync,
->;
 
 /// A function ready to be bound: its name, trigger, outputs and handler.
 pub struct Function {
@@ -131,74 +122,6 @@ impl<A: TriggerAttribute> FunctionBuilder<A> {
             }),
         }
     }
-}
-
-/// A bound function: its handler and outputs, shared by every invocation.
-pub(crate) struct FunctionRuntime<T: Trigger> {
-    pub(crate) name: Arc<str>,
-    handler: Handler<T>,
-    outputs: Arc<[Arc<dyn Any + Send + Sync>]>,
-}
-
-impl<T: Trigger> FunctionRuntime<T> {
-    /// The pipeline: bind -> call -> convert -> deliver outputs, in a span, with panics caught.
-    pub(crate) async fn invoke(
-        &self,
-        event: TriggerEvent<T>,
-        shutdown: CancellationToken,
-    ) -> Result<T::Reply, FunctionError> {
-        let invocation_id = uuid::Uuid::new_v4();
-        let span = tracing::info_span!("invocation", function = %self.name, %invocation_id, trigger = T::NAME);
-        let context = FunctionContext {
-            function_name: Arc::clone(&self.name),
-            invocation_id,
-            trigger: T::NAME,
-            binding_data: Arc::new(event.binding_data),
-            shutdown,
-            span: span.clone(),
-        };
-        let invocation = Invocation {
-            event: event.event,
-            context,
-            outputs: OutputSet::new(Arc::clone(&self.outputs)),
-        };
-        let handler = Arc::clone(&self.handler);
-        async move {
-            let started = Instant::now();
-            tracing::debug!("executing");
-            let result = match AssertUnwindSafe(handler(invocation)).catch_unwind().await {
-                Ok(Ok(finished)) => finished
-                    .outputs
-                    .deliver(&finished.binding_data)
-                    .await
-                    .map(|()| finished.reply),
-                Ok(Err(err)) => Err(err),
-                Err(panic) => Err(FunctionError::retry(format!(
-                    "the function panicked: {}",
-                    panic_message(&*panic)
-                ))),
-            };
-            let elapsed_ms = started.elapsed().as_millis();
-            match &result {
-                Ok(_) => tracing::info!(elapsed_ms, "succeeded"),
-                Err(err) => {
-                    tracing::warn!(elapsed_ms, poison = err.is_poison(), error = %err, "failed");
-                }
-            }
-            result
-        }
-        .instrument(span)
-        .await
-    }
-}
-
-/// The text a panic was raised with, for error messages.
-pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }
 
 /// A bound function with its trigger type erased, ready to start.

@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::bind::{BindContext, Problem, Resources, ShutdownHook};
-use crate::function::{BoundFunction, Function, FunctionDef, panic_message};
+use crate::function::{BoundFunction, Function, FunctionDef};
+use crate::invocation::panic_message;
 use crate::{BuildError, Error, HostConfig, Settings};
 
 /// The default time [`Host::run_until_shutdown`] gives in-flight invocations to finish.

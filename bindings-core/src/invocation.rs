@@ -1,8 +1,22 @@
-//! One invocation: binding parameters by type and converting the return value.
+//! One invocation, in the order it runs: the [`Invoker`] a listener holds starts it, the
+//! function's runtime binds parameters by type ([`FromInvocation`]), calls the function, converts its
+//! return value ([`FunctionReturn`], into a [`ReturnSink`]), and delivers every output before the
+//! listener gets the result.
 
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
 
 use crate::output::OutputSet;
+use crate::trigger::TriggerEvent;
 use crate::{
     BindingData, FunctionContext, FunctionError, IntoItems, Output, OutputDeclarations, OutputSlot,
     Trigger,
@@ -51,14 +65,14 @@ impl<T: Trigger> Invocation<T> {
         plan: &R::Plan,
         value: R,
     ) -> Result<Finished<T>, FunctionError> {
-        let mut completion = Completion {
+        let mut sink = ReturnSink {
             outputs: self.outputs,
             reply: T::Reply::default(),
         };
-        value.complete(plan, &mut completion)?;
+        value.complete(plan, &mut sink)?;
         Ok(Finished {
-            outputs: completion.outputs,
-            reply: completion.reply,
+            outputs: sink.outputs,
+            reply: sink.reply,
             binding_data: self.context.binding_data,
         })
     }
@@ -78,18 +92,18 @@ impl<T: Trigger> std::fmt::Debug for Finished<T> {
 }
 
 /// Where a return value's parts go: output items and the trigger's reply.
-pub struct Completion<T: Trigger> {
+pub struct ReturnSink<T: Trigger> {
     outputs: OutputSet,
     reply: T::Reply,
 }
 
-impl<T: Trigger> std::fmt::Debug for Completion<T> {
+impl<T: Trigger> std::fmt::Debug for ReturnSink<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Completion").finish_non_exhaustive()
+        f.debug_struct("ReturnSink").finish_non_exhaustive()
     }
 }
 
-impl<T: Trigger> Completion<T> {
+impl<T: Trigger> ReturnSink<T> {
     /// Sends `value` to output `slot`.
     pub fn send<O: Output, V: IntoItems<O>>(
         &mut self,
@@ -155,12 +169,8 @@ pub trait FunctionReturn<T: Trigger>: Send + Sized {
     /// Declares the outputs this type carries.
     fn plan(outputs: &mut OutputDeclarations) -> Self::Plan;
 
-    /// Puts the value's parts into the completion.
-    fn complete(
-        self,
-        plan: &Self::Plan,
-        completion: &mut Completion<T>,
-    ) -> Result<(), FunctionError>;
+    /// Puts the value's parts into the sink: output items and the trigger's reply.
+    fn complete(self, plan: &Self::Plan, sink: &mut ReturnSink<T>) -> Result<(), FunctionError>;
 }
 
 /// A part of a `#[derive(Outputs)]` struct that is not sent to an output but answers the trigger
@@ -172,13 +182,13 @@ pub trait FunctionReturn<T: Trigger>: Send + Sized {
 )]
 pub trait ReplyPart<T: Trigger> {
     /// Sets this part of the trigger's reply.
-    fn into_reply(self, completion: &mut Completion<T>);
+    fn into_reply(self, sink: &mut ReturnSink<T>);
 }
 
 impl<T: Trigger> FunctionReturn<T> for () {
     type Plan = ();
     fn plan(_: &mut OutputDeclarations) {}
-    fn complete(self, (): &(), _: &mut Completion<T>) -> Result<(), FunctionError> {
+    fn complete(self, (): &(), _: &mut ReturnSink<T>) -> Result<(), FunctionError> {
         Ok(())
     }
 }
@@ -190,11 +200,137 @@ impl<T: Trigger, R: FunctionReturn<T>, E: Into<FunctionError> + Send> FunctionRe
     fn plan(outputs: &mut OutputDeclarations) -> Self::Plan {
         R::plan(outputs)
     }
-    fn complete(
-        self,
-        plan: &Self::Plan,
-        completion: &mut Completion<T>,
-    ) -> Result<(), FunctionError> {
-        self.map_err(Into::into)?.complete(plan, completion)
+    fn complete(self, plan: &Self::Plan, sink: &mut ReturnSink<T>) -> Result<(), FunctionError> {
+        self.map_err(Into::into)?.complete(plan, sink)
+    }
+}
+
+pub(crate) type Handler<T> = Arc<
+    dyn Fn(Invocation<T>) -> BoxFuture<'static, Result<Finished<T>, FunctionError>> + Send + Sync,
+>;
+
+/// A bound function: its handler and outputs, shared by every invocation.
+pub(crate) struct FunctionRuntime<T: Trigger> {
+    pub(crate) name: Arc<str>,
+    pub(crate) handler: Handler<T>,
+    pub(crate) outputs: Arc<[Arc<dyn Any + Send + Sync>]>,
+}
+
+impl<T: Trigger> FunctionRuntime<T> {
+    /// The pipeline: bind -> call -> convert -> deliver outputs, in a span, with panics caught.
+    pub(crate) async fn invoke(
+        &self,
+        event: TriggerEvent<T>,
+        shutdown: CancellationToken,
+    ) -> Result<T::Reply, FunctionError> {
+        let invocation_id = uuid::Uuid::new_v4();
+        let span = tracing::info_span!("invocation", function = %self.name, %invocation_id, trigger = T::NAME);
+        let context = FunctionContext {
+            function_name: Arc::clone(&self.name),
+            invocation_id,
+            trigger: T::NAME,
+            binding_data: Arc::new(event.binding_data),
+            shutdown,
+            span: span.clone(),
+        };
+        let invocation = Invocation {
+            event: event.event,
+            context,
+            outputs: OutputSet::new(Arc::clone(&self.outputs)),
+        };
+        let handler = Arc::clone(&self.handler);
+        async move {
+            let started = Instant::now();
+            tracing::debug!("executing");
+            let result = match AssertUnwindSafe(handler(invocation)).catch_unwind().await {
+                Ok(Ok(finished)) => finished
+                    .outputs
+                    .deliver(&finished.binding_data)
+                    .await
+                    .map(|()| finished.reply),
+                Ok(Err(err)) => Err(err),
+                Err(panic) => Err(FunctionError::retry(format!(
+                    "the function panicked: {}",
+                    panic_message(&*panic)
+                ))),
+            };
+            let elapsed_ms = started.elapsed().as_millis();
+            match &result {
+                Ok(_) => tracing::info!(elapsed_ms, "succeeded"),
+                Err(err) => {
+                    tracing::warn!(elapsed_ms, poison = err.is_poison(), error = %err, "failed");
+                }
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// The text a panic was raised with, for error messages.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// A listener's handle to its function: runs invocations and tracks the work the host must drain.
+pub struct Invoker<T: Trigger> {
+    pub(crate) function: Arc<FunctionRuntime<T>>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) tracker: TaskTracker,
+}
+
+impl<T: Trigger> Clone for Invoker<T> {
+    fn clone(&self) -> Self {
+        Self {
+            function: Arc::clone(&self.function),
+            shutdown: self.shutdown.clone(),
+            tracker: self.tracker.clone(),
+        }
+    }
+}
+
+impl<T: Trigger> std::fmt::Debug for Invoker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invoker")
+            .field("function", &self.function.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Trigger> Invoker<T> {
+    /// The function's name.
+    pub fn function_name(&self) -> &str {
+        &self.function.name
+    }
+
+    /// Cancelled when the host begins to shut down: stop taking new events.
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Runs one invocation: binds parameters, calls the function, converts its return value, delivers
+    /// every output and awaits their delivery. `Ok` only when all outputs are durable.
+    pub fn invoke(
+        &self,
+        event: TriggerEvent<T>,
+    ) -> impl Future<Output = Result<T::Reply, FunctionError>> + Send + 'static {
+        let function = Arc::clone(&self.function);
+        let shutdown = self.shutdown.clone();
+        async move { function.invoke(event, shutdown).await }
+    }
+
+    /// Spawns work the host must let finish before it stops (an invocation and its completion:
+    /// deleting a message, writing a response). Such work is not cancelled by shutdown.
+    pub fn spawn<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tracker.spawn(work)
     }
 }

@@ -5,10 +5,26 @@
 //! `bindings-http`) depend on this one and implement [`Trigger`], [`TriggerAttribute`], [`Listener`],
 //! [`OutputAttribute`] and [`Output`].
 //!
-//! One invocation flows: listener -> [`TriggerEvent`] -> parameters bound by type ([`FromInvocation`])
-//! -> the function -> its return value ([`FunctionReturn`], [`IntoItems`]) -> every output delivered and
-//! awaited -> the listener completes the event with the result. Nothing is acknowledged before its
-//! outputs are durable.
+//! One invocation flows in one direction, and so do the modules that carry it:
+//!
+//! ```text
+//!  Listener (listener.rs)          polls a queue, serves a route, reads a channel
+//!     | TriggerEvent (trigger.rs)  the event and its binding data
+//!     v
+//!  Invoker -> FunctionRuntime      (invocation.rs) one span per invocation, panics caught
+//!     | FromInvocation             parameters bound by type
+//!     v
+//!  the user's fn
+//!     | FunctionReturn, IntoItems  the return value into a ReturnSink: output items, the reply
+//!     v
+//!  outputs delivered, awaited      (output.rs) every output, concurrently
+//!     |
+//!     v
+//!  Listener completes the event    delete / retry / poison a message, write the response
+//! ```
+//!
+//! Nothing is acknowledged before its outputs are durable: an output failure is an invocation
+//! failure.
 
 mod bind;
 mod binding_data;
@@ -19,6 +35,7 @@ mod function_error;
 mod host;
 mod host_config;
 mod invocation;
+mod listener;
 mod manual;
 mod output;
 mod payload;
@@ -38,7 +55,10 @@ pub use host_config::{
     Acks, AuthenticationMode, Compression, ConfigProblem, HOST_FILE, HostConfig, HostConfigError,
     HttpOptions, KafkaOptions, MessageEncoding, Partitioner, Protocol, QueuesOptions,
 };
-pub use invocation::{Completion, Finished, FromInvocation, FunctionReturn, Invocation, ReplyPart};
+pub use invocation::{
+    Finished, FromInvocation, FunctionReturn, Invocation, Invoker, ReplyPart, ReturnSink,
+};
+pub use listener::{Listener, TriggerAttribute};
 pub use manual::{CallError, Manual, ManualEvent, ManualTrigger};
 pub use output::{IntoItems, Output, OutputAttribute, OutputDeclarations, OutputSlot};
 pub use payload::{Json, Payload};
@@ -47,7 +67,7 @@ pub use settings::{
 };
 pub use template::{Template, TemplateError};
 pub use tokio_util::sync::CancellationToken;
-pub use trigger::{BoxError, Invoker, Listener, Trigger, TriggerAttribute, TriggerEvent};
+pub use trigger::{BoxError, Trigger, TriggerEvent};
 
 #[doc(no_inline)]
 pub use bytes::Bytes;

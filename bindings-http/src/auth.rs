@@ -1,6 +1,9 @@
 //! Function keys: which keys open a function, read from app settings, compared in constant time.
 
 use bindings_core::Settings;
+use subtle::{Choice, ConstantTimeEq as _};
+
+use crate::Error;
 
 /// Who may call a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,7 +71,7 @@ impl Keys {
         settings: &Settings,
         function: &str,
         level: AuthLevel,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let master = split(settings.get(MASTER_KEY_SETTING));
         let accepted = match level {
             AuthLevel::Anonymous => Vec::new(),
@@ -87,14 +90,15 @@ impl Keys {
                     "`{FUNCTION_KEYS_PREFIX}{function}`, `{HOST_KEYS_SETTING}` or `{MASTER_KEY_SETTING}`"
                 ),
             };
-            return Err(format!(
-                "auth_level = \"{}\" but no key is set: set {settings} (or make the function anonymous)",
-                if level == AuthLevel::Admin {
+            return Err(Error::NoKeys {
+                function: function.to_owned(),
+                level: if level == AuthLevel::Admin {
                     "admin"
                 } else {
                     "function"
-                }
-            ));
+                },
+                settings,
+            });
         }
         Ok(Self { level, accepted })
     }
@@ -108,18 +112,11 @@ impl Keys {
             return false;
         };
         // Check every key, without stopping early, so timing says nothing about which matched.
-        self.accepted.iter().fold(false, |found, key| {
-            found | constant_time_eq(key.as_bytes(), presented.as_bytes())
-        })
+        let found = self.accepted.iter().fold(Choice::from(0), |found, key| {
+            found | key.as_bytes().ct_eq(presented.as_bytes())
+        });
+        found.into()
     }
-}
-
-/// Equality whose time depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -150,24 +147,30 @@ mod tests {
 
     #[test]
     fn a_protected_function_without_keys_is_a_start_up_error() {
-        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Function).unwrap_err();
+        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Function)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("HttpFunctionKeys__orders") && err.contains("HttpMasterKey"),
             "{err}"
         );
-        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Admin).unwrap_err();
+        let err = Keys::from_settings(&Settings::new(), "orders", AuthLevel::Admin)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`HttpMasterKey`"), "{err}");
     }
 
     #[test]
     fn comparison_needs_equal_bytes() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
         let keys = Keys {
             level: AuthLevel::Admin,
-            accepted: vec!["secret".into()],
+            accepted: vec!["secret".into(), "other".into()],
         };
+        assert!(keys.allows(Some("secret")) && keys.allows(Some("other")));
+        for wrong in ["secres", "secret ", "secre", "", "SECRET"] {
+            assert!(!keys.allows(Some(wrong)), "{wrong:?}");
+        }
+        assert!(!keys.allows(None));
         assert!(
             !format!("{keys:?}").contains("secret"),
             "Debug never prints keys"

@@ -4,12 +4,14 @@
 //! axum app.
 
 mod auth;
+mod error;
 mod request;
 mod response;
 mod routes;
 mod trigger;
 
 pub use auth::{AuthLevel, FUNCTION_KEYS_PREFIX, HOST_KEYS_SETTING, MASTER_KEY_SETTING};
+pub use error::Error;
 pub use request::{HttpRequest, Query};
 pub use response::HttpResponse;
 pub use routes::{DEFAULT_LISTEN_ADDRESS, HttpRoutes, LISTEN_ADDRESS_SETTING, router};

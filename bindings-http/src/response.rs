@@ -3,7 +3,7 @@
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bindings_core::{
-    Bytes, Completion, FunctionError, FunctionReturn, Json, OutputDeclarations, ReplyPart,
+    Bytes, FunctionError, FunctionReturn, Json, OutputDeclarations, ReplyPart, ReturnSink,
 };
 use serde::Serialize;
 
@@ -108,8 +108,8 @@ fn response_is_empty(status: StatusCode) -> bool {
 }
 
 impl ReplyPart<HttpTrigger> for HttpResponse {
-    fn into_reply(self, completion: &mut Completion<HttpTrigger>) {
-        completion.reply(self);
+    fn into_reply(self, sink: &mut ReturnSink<HttpTrigger>) {
+        sink.reply(self);
     }
 }
 
@@ -122,10 +122,10 @@ macro_rules! reply {
             fn complete(
                 self,
                 (): &(),
-                completion: &mut Completion<HttpTrigger>,
+                sink: &mut ReturnSink<HttpTrigger>,
             ) -> Result<(), FunctionError> {
                 let $value = self;
-                completion.reply($convert);
+                sink.reply($convert);
                 Ok(())
             }
         }
@@ -139,12 +139,8 @@ reply!(&'static str, |text| HttpResponse::ok().body(text));
 impl<T: Serialize + Send> FunctionReturn<HttpTrigger> for Json<T> {
     type Plan = ();
     fn plan(_: &mut OutputDeclarations) {}
-    fn complete(
-        self,
-        (): &(),
-        completion: &mut Completion<HttpTrigger>,
-    ) -> Result<(), FunctionError> {
-        completion.reply(HttpResponse::ok().json(&self.0)?);
+    fn complete(self, (): &(), sink: &mut ReturnSink<HttpTrigger>) -> Result<(), FunctionError> {
+        sink.reply(HttpResponse::ok().json(&self.0)?);
         Ok(())
     }
 }

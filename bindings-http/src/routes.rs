@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Semaphore;
 
 use crate::auth::Keys;
-use crate::{HttpRequest, HttpTrigger};
+use crate::{Error, HttpRequest, HttpTrigger};
 
 /// The setting naming the address the host serves HTTP functions on; `off` serves nothing (merge
 /// [`router`] into your own app instead).
@@ -330,14 +330,14 @@ impl Listener<HttpTrigger> for RouteListener {
                 shutdown.cancelled().await;
                 return Ok(());
             };
-            let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
-                format!("cannot listen for HTTP on {address} (`{LISTEN_ADDRESS_SETTING}`): {e}")
-            })?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| Error::Listen { address, source })?;
             tracing::info!(%address, "serving HTTP functions");
             axum::serve(listener, self.routes.router())
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
                 .await
-                .map_err(|e| format!("the HTTP server on {address} failed: {e}"))?;
+                .map_err(|source| Error::Serve { address, source })?;
             Ok(())
         })
     }

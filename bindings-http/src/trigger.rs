@@ -93,7 +93,7 @@ impl TriggerAttribute for HttpTriggerAttribute {
                 .join("/")
         );
         let keys = Keys::from_settings(cx.settings(), &function, self.auth_level)
-            .map_err(|e| cx.problem(e))
+            .map_err(|e| cx.problem(e.to_string()))
             .ok()?;
         let routes = cx.resource::<HttpRoutes>();
         routes.configure(cx)?;

@@ -137,13 +137,14 @@ impl Registry {
 
 /// `url` with its user information (`user:password@`) shown as `***@`.
 fn without_user_info(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-        None => url.to_owned(),
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Both only fail for URLs that cannot have user information, which this one has.
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("***");
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -162,6 +163,10 @@ mod tests {
             "http://registry:8081"
         );
         assert_eq!(without_user_info("registry:8081"), "registry:8081");
+        assert_eq!(
+            without_user_info("https://:pa55@registry/"),
+            "https://***@registry/"
+        );
         let registry =
             Registry::new("http://u:pa55@r:1/", None, Some("pa55".into()), None).unwrap();
         assert!(!format!("{registry:?}").contains("pa55"));

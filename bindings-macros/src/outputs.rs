@@ -70,12 +70,14 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                     declares.push(quote!(let #slot = __outputs.declare(#attribute);));
                     slots.push(slot.clone());
                     let index = syn::Index::from(slots.len() - 1);
-                    sends.push(quote_spanned! {ty.span()=> __completion.send(__plan.#index, self.#name)?; });
+                    sends.push(
+                        quote_spanned! {ty.span()=> __sink.send(__plan.#index, self.#name)?; },
+                    );
                 }
             }
             None => {
                 replies.push(quote_spanned! {ty.span()=>
-                    ::bindings::__private::ReplyPart::<__T>::into_reply(self.#name, __completion);
+                    ::bindings::__private::ReplyPart::<__T>::into_reply(self.#name, __sink);
                 });
                 reply_bounds
                     .push(quote_spanned! {ty.span()=> #ty: ::bindings::__private::ReplyPart<__T> });
@@ -111,7 +113,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                 fn complete(
                     self,
                     __plan: &Self::Plan,
-                    __completion: &mut ::bindings::__private::Completion<__T>,
+                    __sink: &mut ::bindings::__private::ReturnSink<__T>,
                 ) -> ::core::result::Result<(), ::bindings::__private::FunctionError> {
                     let _ = &__plan;
                     #(#sends)*

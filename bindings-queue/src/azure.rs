@@ -14,7 +14,6 @@ use azure_storage_queue::models::{
     QueueClientReceiveMessagesOptions, QueueMessage,
 };
 use azure_storage_queue::{QueueClient, QueueClientOptions};
-use futures_util::future::BoxFuture;
 
 use crate::connection::{Credential, StorageAccount};
 use crate::sas;
@@ -182,8 +181,11 @@ impl AzureQueueService {
             ),
         }
     }
+}
 
-    async fn receive_impl(
+#[async_trait::async_trait]
+impl QueueService for AzureQueueService {
+    async fn receive(
         &self,
         queue: &str,
         max: u32,
@@ -245,7 +247,7 @@ impl AzureQueueService {
             .collect()
     }
 
-    async fn update_visibility_impl(
+    async fn update_visibility(
         &self,
         queue: &str,
         id: &str,
@@ -280,12 +282,7 @@ impl AzureQueueService {
         })
     }
 
-    async fn delete_impl(
-        &self,
-        queue: &str,
-        id: &str,
-        pop_receipt: &str,
-    ) -> Result<(), ServiceError> {
+    async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError> {
         const OP: &str = "delete message";
         let client = self.client(OP, queue)?;
         client
@@ -295,7 +292,7 @@ impl AzureQueueService {
         Ok(())
     }
 
-    async fn send_impl(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
         const OP: &str = "send";
         if text.len() > MAX_MESSAGE_SIZE {
             return Err(ServiceError::too_large(queue, text.len()));
@@ -314,7 +311,7 @@ impl AzureQueueService {
         Ok(())
     }
 
-    async fn create_queue_impl(&self, queue: &str) -> Result<(), ServiceError> {
+    async fn create_queue(&self, queue: &str) -> Result<(), ServiceError> {
         const OP: &str = "create queue";
         let client = self.client(OP, queue)?;
         match client.create(None).await {
@@ -331,7 +328,7 @@ impl AzureQueueService {
         }
     }
 
-    async fn approximate_count_impl(&self, queue: &str) -> Result<u64, ServiceError> {
+    async fn approximate_count(&self, queue: &str) -> Result<u64, ServiceError> {
         const OP: &str = "count messages";
         let client = self.client(OP, queue)?;
         let response = client
@@ -355,7 +352,7 @@ impl AzureQueueService {
             })
     }
 
-    async fn has_visible_impl(&self, queue: &str) -> Result<bool, ServiceError> {
+    async fn has_visible(&self, queue: &str) -> Result<bool, ServiceError> {
         const OP: &str = "peek";
         let client = self.client(OP, queue)?;
         let options = QueueClientPeekMessagesOptions {
@@ -370,56 +367,6 @@ impl AzureQueueService {
             .into_model()
             .map_err(|err| self.error(OP, queue, &err))?;
         Ok(list.items.is_some_and(|items| !items.is_empty()))
-    }
-}
-
-impl QueueService for AzureQueueService {
-    fn receive<'a>(
-        &'a self,
-        queue: &'a str,
-        max: u32,
-        visibility: Duration,
-    ) -> BoxFuture<'a, Result<Vec<ReceivedMessage>, ServiceError>> {
-        Box::pin(self.receive_impl(queue, max, visibility))
-    }
-
-    fn update_visibility<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
-        visibility: Duration,
-    ) -> BoxFuture<'a, Result<Receipt, ServiceError>> {
-        Box::pin(self.update_visibility_impl(queue, id, pop_receipt, visibility))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>> {
-        Box::pin(self.delete_impl(queue, id, pop_receipt))
-    }
-
-    fn send<'a>(
-        &'a self,
-        queue: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>> {
-        Box::pin(self.send_impl(queue, text))
-    }
-
-    fn create_queue<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), ServiceError>> {
-        Box::pin(self.create_queue_impl(queue))
-    }
-
-    fn approximate_count<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<u64, ServiceError>> {
-        Box::pin(self.approximate_count_impl(queue))
-    }
-
-    fn has_visible<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<bool, ServiceError>> {
-        Box::pin(self.has_visible_impl(queue))
     }
 
     fn describe(&self) -> String {
@@ -467,18 +414,21 @@ fn header(headers: &Headers, name: &HeaderName) -> Option<String> {
 
 /// The text of the first `<name>…</name>` in an XML error body, unescaped.
 fn xml_element(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = body.find(&open)? + open.len();
-    let end = start + body[start..].find(&close)?;
-    let text = &body[start..end];
-    Some(
-        text.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
+    let mut reader = quick_xml::Reader::from_str(body);
+    loop {
+        match reader.read_event().ok()? {
+            quick_xml::events::Event::Start(start) if start.name().as_ref() == name.as_bytes() => {
+                let end = start.to_end().into_owned();
+                let text = reader.read_text(end.name()).ok()?;
+                let raw = text.decode().ok()?;
+                return quick_xml::escape::unescape(&raw)
+                    .ok()
+                    .map(std::borrow::Cow::into_owned);
+            }
+            quick_xml::events::Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// An error and its causes, `: `-joined, with any SAS signature redacted (transport errors name

@@ -1,9 +1,9 @@
 //! Batch functions: `Vec<QueueMessage>` receives every message of a poll at once; the function says
 //! per message what failed.
 
-use bindings_core::{Completion, FunctionError, FunctionReturn, OutputDeclarations};
+use bindings_core::FunctionError;
 
-use crate::{QueueMessage, QueueTrigger};
+use crate::QueueMessage;
 
 /// What a batch function reports: every message succeeded, except the ones named here.
 ///
@@ -51,20 +51,5 @@ impl BatchOutcome {
     /// How many messages failed.
     pub fn failure_count(&self) -> usize {
         self.failures.len()
-    }
-}
-
-impl FunctionReturn<QueueTrigger> for BatchOutcome {
-    type Plan = ();
-
-    fn plan(_: &mut OutputDeclarations) {}
-
-    fn complete(
-        self,
-        (): &(),
-        completion: &mut Completion<QueueTrigger>,
-    ) -> Result<(), FunctionError> {
-        completion.reply(self);
-        Ok(())
     }
 }

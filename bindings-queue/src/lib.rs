@@ -6,6 +6,7 @@ mod backoff;
 mod batch;
 mod connect;
 mod connection;
+mod kind;
 mod listener;
 mod memory;
 mod message;
@@ -17,10 +18,13 @@ mod shared_key;
 mod status;
 mod trigger;
 
+/// The attribute to implement [`QueueService`] with: `#[bindings::queue::async_trait]` on the impl.
+pub use async_trait::async_trait;
 pub use azure::AzureQueueService;
 pub use batch::BatchOutcome;
 pub use bindings_spec::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
 pub use connection::{ConnectionError, Credential, StorageAccount};
+pub use kind::QueueTrigger;
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
 pub use service::{
@@ -31,4 +35,4 @@ pub use services::QueueServices;
 pub use status::{
     MAX_SCALE_OUT_STEP, QueueCounts, QueueFunction, QueueFunctions, ScaleHint, target_instances,
 };
-pub use trigger::{DEFAULT_CONNECTION, QueueTrigger, QueueTriggerAttribute};
+pub use trigger::{DEFAULT_CONNECTION, QueueTriggerAttribute};

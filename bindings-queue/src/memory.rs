@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
@@ -155,139 +154,117 @@ impl MemoryQueueService {
     }
 }
 
+#[async_trait::async_trait]
 impl QueueService for MemoryQueueService {
-    fn receive<'a>(
-        &'a self,
-        queue: &'a str,
+    async fn receive(
+        &self,
+        queue: &str,
         max: u32,
         visibility: Duration,
-    ) -> BoxFuture<'a, Result<Vec<ReceivedMessage>, ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            if max == 0 || max > MAX_MESSAGES_PER_RECEIVE {
-                return Err(ServiceError::from_status(
-                    400,
-                    Some("OutOfRangeQueryParameterValue".into()),
-                    format!("numofmessages must be 1 to {MAX_MESSAGES_PER_RECEIVE}, not {max}"),
-                ));
-            }
-            check_visibility(visibility)?;
-            self.with_queue(queue, |q, now| {
-                let mut out = Vec::new();
-                for m in q
-                    .messages
-                    .iter_mut()
-                    .filter(|m| m.visible_at <= now)
-                    .take(max as usize)
-                {
-                    m.dequeue_count += 1;
-                    m.visible_at = now + visibility;
-                    let receipt = uuid::Uuid::new_v4().to_string();
-                    m.pop_receipt = Some(receipt.clone());
-                    out.push(ReceivedMessage {
-                        id: m.id.clone(),
-                        pop_receipt: receipt,
-                        dequeue_count: m.dequeue_count,
-                        insertion_time: wall_clock(m.inserted),
-                        expiration_time: wall_clock(m.expires),
-                        next_visible_time: wall_clock(m.visible_at),
-                        text: m.text.clone(),
-                    });
-                }
-                Ok(out)
-            })
-        })
-    }
-
-    fn update_visibility<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
-        visibility: Duration,
-    ) -> BoxFuture<'a, Result<Receipt, ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            check_visibility(visibility)?;
-            self.with_queue(queue, |q, now| {
-                let m = find(q, id, pop_receipt)?;
+    ) -> Result<Vec<ReceivedMessage>, ServiceError> {
+        self.count();
+        if max == 0 || max > MAX_MESSAGES_PER_RECEIVE {
+            return Err(ServiceError::from_status(
+                400,
+                Some("OutOfRangeQueryParameterValue".into()),
+                format!("numofmessages must be 1 to {MAX_MESSAGES_PER_RECEIVE}, not {max}"),
+            ));
+        }
+        check_visibility(visibility)?;
+        self.with_queue(queue, |q, now| {
+            let mut out = Vec::new();
+            for m in q
+                .messages
+                .iter_mut()
+                .filter(|m| m.visible_at <= now)
+                .take(max as usize)
+            {
+                m.dequeue_count += 1;
                 m.visible_at = now + visibility;
                 let receipt = uuid::Uuid::new_v4().to_string();
                 m.pop_receipt = Some(receipt.clone());
-                Ok(Receipt {
+                out.push(ReceivedMessage {
+                    id: m.id.clone(),
                     pop_receipt: receipt,
+                    dequeue_count: m.dequeue_count,
+                    insertion_time: wall_clock(m.inserted),
+                    expiration_time: wall_clock(m.expires),
                     next_visible_time: wall_clock(m.visible_at),
-                })
-            })
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            self.with_queue(queue, |q, _| {
-                find(q, id, pop_receipt)?;
-                // Stops at the message (usually near the front) instead of walking the whole queue.
-                if let Some(index) = q.messages.iter().position(|m| m.id == id) {
-                    q.messages.remove(index);
-                }
-                Ok(())
-            })
-        })
-    }
-
-    fn send<'a>(
-        &'a self,
-        queue: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            if text.len() > MAX_MESSAGE_SIZE {
-                return Err(ServiceError::too_large(queue, text.len()));
-            }
-            self.with_queue(queue, |q, now| {
-                q.messages.push_back(Stored {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    text: text.to_owned(),
-                    dequeue_count: 0,
-                    pop_receipt: None,
-                    inserted: now,
-                    expires: now + DEFAULT_TIME_TO_LIVE,
-                    visible_at: now,
+                    text: m.text.clone(),
                 });
-                Ok(())
+            }
+            Ok(out)
+        })
+    }
+
+    async fn update_visibility(
+        &self,
+        queue: &str,
+        id: &str,
+        pop_receipt: &str,
+        visibility: Duration,
+    ) -> Result<Receipt, ServiceError> {
+        self.count();
+        check_visibility(visibility)?;
+        self.with_queue(queue, |q, now| {
+            let m = find(q, id, pop_receipt)?;
+            m.visible_at = now + visibility;
+            let receipt = uuid::Uuid::new_v4().to_string();
+            m.pop_receipt = Some(receipt.clone());
+            Ok(Receipt {
+                pop_receipt: receipt,
+                next_visible_time: wall_clock(m.visible_at),
             })
         })
     }
 
-    fn create_queue<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            let mut state = self.lock();
-            state.queues.entry(queue.to_owned()).or_default();
+    async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError> {
+        self.count();
+        self.with_queue(queue, |q, _| {
+            find(q, id, pop_receipt)?;
+            // Stops at the message (usually near the front) instead of walking the whole queue.
+            if let Some(index) = q.messages.iter().position(|m| m.id == id) {
+                q.messages.remove(index);
+            }
             Ok(())
         })
     }
 
-    fn approximate_count<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<u64, ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            self.with_queue(queue, |q, _| Ok(q.messages.len() as u64))
+    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+        self.count();
+        if text.len() > MAX_MESSAGE_SIZE {
+            return Err(ServiceError::too_large(queue, text.len()));
+        }
+        self.with_queue(queue, |q, now| {
+            q.messages.push_back(Stored {
+                id: uuid::Uuid::new_v4().to_string(),
+                text: text.to_owned(),
+                dequeue_count: 0,
+                pop_receipt: None,
+                inserted: now,
+                expires: now + DEFAULT_TIME_TO_LIVE,
+                visible_at: now,
+            });
+            Ok(())
         })
     }
 
-    fn has_visible<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<bool, ServiceError>> {
-        Box::pin(async move {
-            self.count();
-            self.with_queue(queue, |q, now| {
-                Ok(q.messages.iter().any(|m| m.visible_at <= now))
-            })
+    async fn create_queue(&self, queue: &str) -> Result<(), ServiceError> {
+        self.count();
+        let mut state = self.lock();
+        state.queues.entry(queue.to_owned()).or_default();
+        Ok(())
+    }
+
+    async fn approximate_count(&self, queue: &str) -> Result<u64, ServiceError> {
+        self.count();
+        self.with_queue(queue, |q, _| Ok(q.messages.len() as u64))
+    }
+
+    async fn has_visible(&self, queue: &str) -> Result<bool, ServiceError> {
+        self.count();
+        self.with_queue(queue, |q, now| {
+            Ok(q.messages.iter().any(|m| m.visible_at <= now))
         })
     }
 

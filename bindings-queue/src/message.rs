@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use bindings_core::{BindingData, Bytes, FromInvocation, FunctionError, Invocation, Payload};
+use bindings_core::{BindingData, Bytes, FunctionError, Payload};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-use crate::trigger::QueueTrigger;
 
 /// A queue message with everything the service says about it. Bind it as a parameter to get the
 /// body and the metadata together.
@@ -58,7 +56,7 @@ pub struct QueueMetadata {
 /// `Vec<QueueMessage>`) every message of a poll.
 #[derive(Debug, Clone)]
 pub struct QueueEvent {
-    messages: Vec<QueueMessage>,
+    pub(crate) messages: Vec<QueueMessage>,
     batch: bool,
 }
 
@@ -93,24 +91,6 @@ impl QueueEvent {
 impl Payload for QueueEvent {
     fn payload(&self) -> Result<&Bytes, FunctionError> {
         self.message().map(|m| &m.body)
-    }
-}
-
-impl FromInvocation<QueueTrigger> for QueueMessage {
-    fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
-        invocation.event.message().cloned()
-    }
-}
-
-impl FromInvocation<QueueTrigger> for QueueMetadata {
-    fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
-        invocation.event.message().map(|m| m.metadata.clone())
-    }
-}
-
-impl FromInvocation<QueueTrigger> for Vec<QueueMessage> {
-    fn from_invocation(invocation: &mut Invocation<QueueTrigger>) -> Result<Self, FunctionError> {
-        Ok(invocation.event.messages.clone())
     }
 }
 

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use time::OffsetDateTime;
 
 pub use bindings_spec::queue::{MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY};
@@ -78,6 +77,7 @@ pub enum ServiceErrorKind {
 /// An error from the queue service, with the HTTP status and service error code when there is one.
 /// Messages never contain keys or signatures.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("{message}")]
 pub struct ServiceError {
     /// The category, which decides what the listener does.
@@ -140,44 +140,81 @@ impl ServiceError {
 }
 
 /// Queue storage operations, per account: Azure Queue storage, or the in-memory queue.
+///
+/// Hosts hold it as `Arc<dyn QueueService>`; implement it with [`async_trait`](crate::async_trait)
+/// (re-exported here), as the provided services and test decorators do:
+///
+/// ```
+/// use std::time::Duration;
+/// use bindings_queue::{QueueService, Receipt, ReceivedMessage, ServiceError, async_trait};
+///
+/// /// A service that logs each call and forwards it.
+/// struct Logged<S>(S);
+///
+/// #[async_trait]
+/// impl<S: QueueService> QueueService for Logged<S> {
+///     async fn receive(&self, queue: &str, max: u32, visibility: Duration)
+///         -> Result<Vec<ReceivedMessage>, ServiceError> {
+///         println!("receive {max} from {queue}");
+///         self.0.receive(queue, max, visibility).await
+///     }
+///     async fn update_visibility(&self, queue: &str, id: &str, pop_receipt: &str,
+///         visibility: Duration) -> Result<Receipt, ServiceError> {
+///         self.0.update_visibility(queue, id, pop_receipt, visibility).await
+///     }
+///     async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError> {
+///         self.0.delete(queue, id, pop_receipt).await
+///     }
+///     async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+///         self.0.send(queue, text).await
+///     }
+///     async fn create_queue(&self, queue: &str) -> Result<(), ServiceError> {
+///         self.0.create_queue(queue).await
+///     }
+///     async fn approximate_count(&self, queue: &str) -> Result<u64, ServiceError> {
+///         self.0.approximate_count(queue).await
+///     }
+///     async fn has_visible(&self, queue: &str) -> Result<bool, ServiceError> {
+///         self.0.has_visible(queue).await
+///     }
+///     fn describe(&self) -> String {
+///         format!("{} (logged)", self.0.describe())
+///     }
+/// }
+/// ```
+#[async_trait::async_trait]
 pub trait QueueService: Send + Sync + 'static {
     /// Receives up to `max` (1..=32) visible messages, making them invisible for `visibility`.
-    fn receive<'a>(
-        &'a self,
-        queue: &'a str,
+    async fn receive(
+        &self,
+        queue: &str,
         max: u32,
         visibility: Duration,
-    ) -> BoxFuture<'a, Result<Vec<ReceivedMessage>, ServiceError>>;
+    ) -> Result<Vec<ReceivedMessage>, ServiceError>;
 
     /// Makes a received message invisible for `visibility` from now (0 = visible at once).
-    fn update_visibility<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
+    async fn update_visibility(
+        &self,
+        queue: &str,
+        id: &str,
+        pop_receipt: &str,
         visibility: Duration,
-    ) -> BoxFuture<'a, Result<Receipt, ServiceError>>;
+    ) -> Result<Receipt, ServiceError>;
 
     /// Deletes a received message.
-    fn delete<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>>;
+    async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError>;
 
     /// Adds a message (its text as stored, already encoded).
-    fn send<'a>(&'a self, queue: &'a str, text: &'a str)
-    -> BoxFuture<'a, Result<(), ServiceError>>;
+    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError>;
 
     /// Creates the queue; succeeds if it exists already.
-    fn create_queue<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), ServiceError>>;
+    async fn create_queue(&self, queue: &str) -> Result<(), ServiceError>;
 
     /// The approximate number of messages (visible or not).
-    fn approximate_count<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<u64, ServiceError>>;
+    async fn approximate_count(&self, queue: &str) -> Result<u64, ServiceError>;
 
     /// Whether at least one message is visible now (a peek, which changes nothing).
-    fn has_visible<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<bool, ServiceError>>;
+    async fn has_visible(&self, queue: &str) -> Result<bool, ServiceError>;
 
     /// Where this service is, for logs: an account and endpoint, never a secret.
     fn describe(&self) -> String;

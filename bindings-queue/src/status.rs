@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bindings_core::Registry;
 
-use crate::listener::ListenerConfig;
 use crate::{QueueService, ServiceError};
 
 /// Every queue-triggered function of a host, by name: `handle.resources().get::<QueueFunctions>()`.
@@ -91,13 +90,19 @@ pub fn target_instances(queue_length: u64, batch_size: u32, new_batch_threshold:
 }
 
 impl QueueFunction {
-    pub(crate) fn new(name: &str, service: Arc<dyn QueueService>, config: &ListenerConfig) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        queue: &str,
+        service: Arc<dyn QueueService>,
+        batch_size: u32,
+        new_batch_threshold: u32,
+    ) -> Self {
         Self {
             name: name.to_owned(),
-            queue: config.queue.to_string(),
+            queue: queue.to_owned(),
             service,
-            batch_size: config.batch_size,
-            new_batch_threshold: config.new_batch_threshold,
+            batch_size,
+            new_batch_threshold,
             counters: Counters::default(),
         }
     }

@@ -3,26 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bindings_core::{
-    BindContext, Listener, MessageEncoding, QueuesOptions, Trigger, TriggerAttribute,
-};
-use bindings_spec::{OptionSpec, Refusal, format_timespan, queue};
+use bindings_core::{BindContext, Listener, MessageEncoding, QueuesOptions, TriggerAttribute};
+use bindings_spec::{OptionSpec, Refusal, format_timespan, queue, trigger_queue_name};
 
+use crate::kind::QueueTrigger;
 use crate::listener::{ListenerConfig, QueueListener};
 use crate::services::QueueServices;
 use crate::status::{QueueFunction, QueueFunctions};
-use bindings_spec::trigger_queue_name;
-
-/// The queue trigger kind: functions triggered by Azure Queue storage messages.
-#[derive(Debug, Clone, Copy)]
-pub struct QueueTrigger;
-
-impl Trigger for QueueTrigger {
-    const NAME: &'static str = "queue trigger";
-    type Event = crate::QueueEvent;
-    /// What failed in a batch; a single-message function's result says it all.
-    type Reply = crate::BatchOutcome;
-}
 
 /// The connection used when no `connection` or `storage_account` names one.
 pub const DEFAULT_CONNECTION: &str = "Storage";
@@ -233,8 +220,10 @@ impl TriggerAttribute for QueueTriggerAttribute {
             ListenerConfig::new(&queue, &options, development, self.batch, self.json_payload);
         let function = Arc::new(QueueFunction::new(
             cx.function_name(),
+            &config.queue,
             Arc::clone(&service),
-            &config,
+            config.batch_size,
+            config.new_batch_threshold,
         ));
         cx.resource::<QueueFunctions>()
             .insert(cx.function_name(), Arc::clone(&function));

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bindings::queue::{QueueService, Receipt, ReceivedMessage, ServiceError};
-use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
 /// Enqueue-to-completion times of messages: the sender notes when it sends each text; a message's
@@ -115,75 +114,66 @@ impl Counting {
     }
 }
 
+#[bindings::queue::async_trait]
 impl QueueService for Counting {
-    fn receive<'a>(
-        &'a self,
-        queue: &'a str,
+    async fn receive(
+        &self,
+        queue: &str,
         max: u32,
         visibility: Duration,
-    ) -> BoxFuture<'a, Result<Vec<ReceivedMessage>, ServiceError>> {
+    ) -> Result<Vec<ReceivedMessage>, ServiceError> {
         self.note();
         let first = lock(&self.polled).insert(queue.to_owned());
         if first {
             self.polled_count.send_modify(|count| *count += 1);
         }
-        Box::pin(async move {
-            let max = self.receive_max.unwrap_or(max);
-            let messages = self.inner.receive(queue, max, visibility).await?;
-            if let Some(probe) = &self.probe {
-                probe.received(&messages);
-            }
-            Ok(messages)
-        })
+        let max = self.receive_max.unwrap_or(max);
+        let messages = self.inner.receive(queue, max, visibility).await?;
+        if let Some(probe) = &self.probe {
+            probe.received(&messages);
+        }
+        Ok(messages)
     }
 
-    fn update_visibility<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
+    async fn update_visibility(
+        &self,
+        queue: &str,
+        id: &str,
+        pop_receipt: &str,
         visibility: Duration,
-    ) -> BoxFuture<'a, Result<Receipt, ServiceError>> {
+    ) -> Result<Receipt, ServiceError> {
         self.note();
         self.inner
             .update_visibility(queue, id, pop_receipt, visibility)
+            .await
     }
 
-    fn delete<'a>(
-        &'a self,
-        queue: &'a str,
-        id: &'a str,
-        pop_receipt: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>> {
+    async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError> {
         self.note();
         if let Some(probe) = &self.probe {
             probe.deleting(id);
         }
-        self.inner.delete(queue, id, pop_receipt)
+        self.inner.delete(queue, id, pop_receipt).await
     }
 
-    fn send<'a>(
-        &'a self,
-        queue: &'a str,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), ServiceError>> {
+    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
         self.note();
-        self.inner.send(queue, text)
+        self.inner.send(queue, text).await
     }
 
-    fn create_queue<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), ServiceError>> {
+    async fn create_queue(&self, queue: &str) -> Result<(), ServiceError> {
         self.note();
-        self.inner.create_queue(queue)
+        self.inner.create_queue(queue).await
     }
 
-    fn approximate_count<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<u64, ServiceError>> {
+    async fn approximate_count(&self, queue: &str) -> Result<u64, ServiceError> {
         self.note();
-        self.inner.approximate_count(queue)
+        self.inner.approximate_count(queue).await
     }
 
-    fn has_visible<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<bool, ServiceError>> {
+    async fn has_visible(&self, queue: &str) -> Result<bool, ServiceError> {
         self.note();
-        self.inner.has_visible(queue)
+        self.inner.has_visible(queue).await
     }
 
     fn describe(&self) -> String {
