@@ -39,15 +39,13 @@ mod listener;
 mod manual;
 mod output;
 mod payload;
-mod setting_name;
 mod settings;
-mod suggest;
 mod template;
-mod timespan;
 mod trigger;
 
 pub use bind::{BindContext, BuildError, Problem, Registry, Resources, ShutdownHook};
 pub use binding_data::BindingData;
+pub use bindings_spec::{TimeSpanError, format_timespan, parse_timespan};
 pub use context::{FunctionContext, LOG_TARGET, Logger};
 pub use error::{Error, Result};
 pub use function::{Function, FunctionBuilder, FunctionDef};
@@ -68,7 +66,6 @@ pub use settings::{
     Connection, ENVIRONMENT_SETTING, LOCAL_SETTINGS_FILE, SettingSource, Settings, SettingsError,
 };
 pub use template::{Template, TemplateError};
-pub use timespan::{TimeSpanError, format_timespan, parse_timespan};
 pub use tokio_util::sync::CancellationToken;
 pub use trigger::{BoxError, Trigger, TriggerEvent};
 

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::setting_name::named_setting;
-use crate::suggest::did_you_mean;
+use bindings_spec::{did_you_mean, named_setting};
 
 /// The app setting that names the environment (`Development`, `Staging`, `Production`, …).
 pub const ENVIRONMENT_SETTING: &str = "AZURE_FUNCTIONS_ENVIRONMENT";

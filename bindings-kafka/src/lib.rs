@@ -3,18 +3,21 @@
 //! invocation awaits — a message that cannot be delivered fails the invocation, so its trigger
 //! retries it; nothing is lost silently.
 
+mod attribute;
 mod config;
+mod deliver;
 mod literals;
+mod merge;
 mod options;
-mod output;
 mod producer;
 mod record;
 mod registry;
 mod serialize;
 
+pub use attribute::KafkaOutputAttribute;
 pub use config::{client_config, librdkafka_properties};
+pub use deliver::KafkaOutput;
 pub use options::{ProducerOptions, defaults};
-pub use output::{KafkaOutput, KafkaOutputAttribute};
 pub use producer::{Producer, Producers, TracingContext};
 pub use record::{IntoKey, IntoValue, KafkaEvent, KafkaRecord, parse_event_json};
 pub use serialize::{Avro, DEFAULT_SCHEMA_ID, Protobuf};

@@ -84,6 +84,83 @@ pub(crate) fn confluent_avro(
     Ok(bytes)
 }
 
+/// An output's Avro schemas and schema registry: encodes `Avro` values and keys in Confluent's wire
+/// format before anything is sent.
+#[derive(Debug)]
+pub(crate) struct AvroEncoder {
+    value_schema: Option<Schema>,
+    key_schema: Option<Schema>,
+    registry: Option<crate::registry::Registry>,
+}
+
+impl AvroEncoder {
+    pub(crate) fn new(
+        value_schema: Option<Schema>,
+        key_schema: Option<Schema>,
+        registry: Option<crate::registry::Registry>,
+    ) -> Self {
+        Self {
+            value_schema,
+            key_schema,
+            registry,
+        }
+    }
+
+    /// Encodes Avro values and keys with the output's schemas (before anything is sent, so a bad
+    /// value fails the invocation without a partial send).
+    pub(crate) async fn encode(
+        &self,
+        mut items: Vec<KafkaRecord>,
+        topic: &str,
+    ) -> Result<Vec<KafkaRecord>, FunctionError> {
+        for item in &mut items {
+            if let Some(value) = item.avro.take() {
+                item.value = Some(
+                    self.avro(topic, "value", self.value_schema.as_ref(), value)
+                        .await?,
+                );
+            }
+            if let Some(key) = item.avro_key.take() {
+                item.key = Some(
+                    self.avro(topic, "key", self.key_schema.as_ref(), key)
+                        .await?,
+                );
+            }
+        }
+        Ok(items)
+    }
+
+    /// One Avro value in Confluent's wire format; `part` is `value` or `key` (the registry subject's
+    /// suffix).
+    async fn avro(
+        &self,
+        topic: &str,
+        part: &str,
+        schema: Option<&Schema>,
+        value: AvroValue,
+    ) -> Result<Vec<u8>, FunctionError> {
+        let option = if part == "key" {
+            "avro_key_schema"
+        } else {
+            "avro_schema"
+        };
+        let Some(schema) = schema else {
+            return Err(FunctionError::poison(format!(
+                "Kafka: an Avro {part} for topic `{topic}`, but the output has no `{option}`"
+            )));
+        };
+        let schema_id = match &self.registry {
+            None => crate::DEFAULT_SCHEMA_ID,
+            Some(registry) => registry
+                .id(&format!("{topic}-{part}"), &schema.canonical_form())
+                .await
+                .map_err(|e| FunctionError::retry(format!("Kafka: topic `{topic}`: {e}")))?,
+        };
+        confluent_avro(schema, schema_id, value)
+            .map_err(|e| FunctionError::poison(format!("Kafka: topic `{topic}`, Avro {part}: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

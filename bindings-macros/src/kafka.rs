@@ -5,8 +5,8 @@ use quote::{ToTokens, format_ident, quote};
 use syn::{Attribute, Item};
 
 use crate::ctxt::{Ctxt, item_with_errors};
-use crate::kafka_values::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 use crate::options::Options;
+use bindings_spec::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
 /// The attribute's name.
 pub(crate) const ATTRIBUTE: &str = "kafka_output";

@@ -9,23 +9,10 @@ mod disabled;
 mod function;
 mod http;
 mod kafka;
-#[path = "../../bindings-core/src/host_config/kafka.rs"]
-#[allow(unreachable_pub, dead_code, missing_docs)]
-mod kafka_values;
 mod manual;
 mod options;
 mod outputs;
 mod queue;
-#[path = "../../bindings-queue/src/queue_name.rs"]
-#[allow(unreachable_pub)]
-mod queue_name;
-#[path = "../../bindings-core/src/setting_name.rs"]
-mod setting_name;
-#[path = "../../bindings-core/src/suggest.rs"]
-mod suggest;
-#[path = "../../bindings-core/src/timespan.rs"]
-#[allow(unreachable_pub, dead_code)]
-mod timespan;
 
 use proc_macro::TokenStream;
 

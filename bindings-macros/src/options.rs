@@ -4,14 +4,36 @@
 //! (with "did you mean"), and values of the wrong type, all into the [`Ctxt`].
 
 use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
 use syn::{Expr, Ident, Lit, LitStr, Token};
 
+use bindings_spec::{Kind, OptionSpec, did_you_mean, named_setting, parse_timespan};
+
 use crate::ctxt::Ctxt;
-use crate::setting_name::named_setting;
-use crate::suggest::did_you_mean;
+
+/// An attribute's option names: its own (`name`, …) followed by those of its `bindings_spec` table.
+/// `N` is their total; a wrong `N` fails the build.
+pub(crate) const fn option_names<const N: usize>(
+    own: &[&'static str],
+    table: &[OptionSpec],
+) -> [&'static str; N] {
+    assert!(own.len() + table.len() == N, "N must count every option");
+    let mut names = [""; N];
+    let mut i = 0;
+    while i < own.len() {
+        names[i] = own[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < table.len() {
+        names[i + j] = table[j].rust;
+        j += 1;
+    }
+    names
+}
 
 /// One argument as written.
 enum Arg {
@@ -283,6 +305,93 @@ impl Options<'_> {
         None
     }
 }
+/// Options declared in a `bindings_spec` table.
+impl Options<'_> {
+    /// A table option, checked against its declaration, as the builder call that sets it
+    /// (`.batch_size(8u32)`); its value type comes from the declaration's kind.
+    pub(crate) fn declared(&mut self, option: &OptionSpec) -> Option<TokenStream> {
+        let (value, span) = match option.kind {
+            Kind::Count { .. } => {
+                let n = self.count(option)?;
+                (quote!(#n), n.span())
+            }
+            Kind::TimeSpan { .. } => {
+                let text = self.string(option.rust)?;
+                let nanos = self.timespan(option, &text)?;
+                (
+                    quote!(::core::time::Duration::from_nanos(#nanos)),
+                    text.span,
+                )
+            }
+            Kind::Choice {
+                rust_type,
+                values,
+                variants,
+                ..
+            } => {
+                let chosen = self.choice(option.rust, values, str::to_ascii_lowercase)?;
+                let index = option.choice(chosen.value)?;
+                let ty = Ident::new(rust_type, chosen.span);
+                let variant = Ident::new(variants[index], chosen.span);
+                (quote!(::bindings::__private::#ty::#variant), chosen.span)
+            }
+            _ => {
+                self.cx.error_at(
+                    Span::call_site(),
+                    format_args!(
+                        "`{}`: this macro cannot read its kind of option",
+                        option.rust
+                    ),
+                );
+                return None;
+            }
+        };
+        let method = Ident::new(option.rust, span);
+        Some(quote!(.#method(#value)))
+    }
+
+    fn count(&mut self, option: &OptionSpec) -> Option<syn::LitInt> {
+        let key = option.rust;
+        let (_, value) = self.take(key)?;
+        let Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(lit), ..
+        }) = &value
+        else {
+            self.cx.error_spanned_by(
+                &value,
+                format_args!("`{key}` takes a whole number, {}", option.allowed()),
+            );
+            return None;
+        };
+        let n = lit.base10_parse::<u64>().unwrap_or(u64::MAX);
+        match option.check_count(n) {
+            Ok(n) => Some(syn::LitInt::new(&format!("{n}u32"), lit.span())),
+            Err(refusal) => {
+                self.cx
+                    .error_spanned_by(&value, format_args!("`{key}` = {n} {refusal}"));
+                None
+            }
+        }
+    }
+
+    /// A `TimeSpan` string, as nanoseconds.
+    fn timespan(&self, option: &OptionSpec, text: &Spanned<String>) -> Option<u64> {
+        let key = option.rust;
+        let refused = match parse_timespan(&text.value) {
+            Ok(d) => match option.check_duration(d) {
+                Ok(d) => match u64::try_from(d.as_nanos()) {
+                    Ok(nanos) => return Some(nanos),
+                    Err(_) => format!("`{key}` is too long"),
+                },
+                Err(refusal) => format!("`{key}` = \"{}\" {refusal}", text.value),
+            },
+            Err(e) => format!("`{key}`: {e}"),
+        };
+        self.cx.error_at(text.span, refused);
+        None
+    }
+}
+
 fn lit_str(expr: &Expr) -> Option<&LitStr> {
     match expr {
         Expr::Lit(syn::ExprLit {

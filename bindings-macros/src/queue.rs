@@ -6,29 +6,22 @@ use syn::{Attribute, Item, LitStr};
 
 use crate::ctxt::{Ctxt, item_with_errors};
 use crate::function::TriggerMacro;
-use crate::options::{Options, Spanned};
-use crate::queue_name::trigger_queue_name;
-use crate::timespan::parse_timespan;
+use crate::options::{Options, option_names};
+use bindings_spec::{queue, trigger_queue_name};
 
 pub(crate) struct QueueTrigger;
 
 /// The option `#[storage_account]` on a module adds to the queue triggers inside it.
 const ENCLOSING: &str = "enclosing_storage_account";
 
+/// The trigger's own options, then the tuning options `bindings_spec::queue` declares.
+const OWN_OPTIONS: &[&str] = &["name", "connection", ENCLOSING];
+const OPTION_NAMES: [&str; OWN_OPTIONS.len() + queue::OPTIONS.len()] =
+    option_names(OWN_OPTIONS, queue::OPTIONS);
+
 impl TriggerMacro for QueueTrigger {
     const ATTRIBUTE: &'static str = "queue_trigger";
-    const OPTIONS: &'static [&'static str] = &[
-        "name",
-        "connection",
-        "batch_size",
-        "new_batch_threshold",
-        "max_polling_interval",
-        "visibility_timeout",
-        "max_dequeue_count",
-        "message_encoding",
-        "receive_visibility_timeout",
-        ENCLOSING,
-    ];
+    const OPTIONS: &'static [&'static str] = &OPTION_NAMES;
     const COMPANIONS: &'static [&'static str] = &["storage_account"];
 
     fn attribute(
@@ -58,43 +51,11 @@ impl TriggerMacro for QueueTrigger {
             let value = &account.value;
             calls.push(quote!(.enclosing_storage_account(#value)));
         }
-        for (key, min, max) in [
-            ("batch_size", 1, 32),
-            ("new_batch_threshold", 0, 100_000),
-            ("max_dequeue_count", 1, 100_000),
-        ] {
-            if let Some(n) = options.int(key, min, max) {
-                let method = syn::Ident::new(key, n.span);
-                let value = u32::try_from(n.value).expect("within the u32 range checked above");
-                calls.push(quote!(.#method(#value)));
-            }
-        }
-        for (key, min_ms) in [
-            ("max_polling_interval", 100),
-            ("visibility_timeout", 0),
-            ("receive_visibility_timeout", 1_000),
-        ] {
-            if let Some(duration) = duration(cx, options, key, min_ms) {
-                let method = syn::Ident::new(key, duration.span);
-                let nanos = duration.value;
-                calls.push(quote!(.#method(::core::time::Duration::from_nanos(#nanos))));
-            }
-        }
-        if let Some(encoding) = options.choice(
-            "message_encoding",
-            &["base64", "none"],
-            str::to_ascii_lowercase,
-        ) {
-            let variant = syn::Ident::new(
-                if encoding.value == "base64" {
-                    "Base64"
-                } else {
-                    "None"
-                },
-                encoding.span,
-            );
-            calls.push(quote!(.message_encoding(::bindings::__private::MessageEncoding::#variant)));
-        }
+        calls.extend(
+            queue::OPTIONS
+                .iter()
+                .filter_map(|option| options.declared(option)),
+        );
         let queue = queue?;
         Some(quote!(::bindings::__private::QueueTriggerAttribute::new(#queue) #(#calls)*))
     }
@@ -185,34 +146,6 @@ fn queue_name(cx: &Ctxt, options: &mut Options<'_>) -> Option<String> {
         return None;
     }
     Some(name.value)
-}
-
-/// A `TimeSpan` string option, as nanoseconds.
-fn duration(cx: &Ctxt, options: &mut Options<'_>, key: &str, min_ms: u64) -> Option<Spanned<u64>> {
-    let text = options.string(key)?;
-    match parse_timespan(&text.value) {
-        Ok(d) if d.as_millis() >= u128::from(min_ms) => match u64::try_from(d.as_nanos()) {
-            Ok(nanos) => Some(Spanned {
-                value: nanos,
-                span: text.span,
-            }),
-            Err(_) => {
-                cx.error_at(text.span, format_args!("`{key}` is too long"));
-                None
-            }
-        },
-        Ok(_) => {
-            cx.error_at(
-                text.span,
-                format_args!("`{key}` must be at least {min_ms} ms"),
-            );
-            None
-        }
-        Err(e) => {
-            cx.error_at(text.span, format_args!("`{key}`: {e}"));
-            None
-        }
-    }
 }
 
 /// `#[storage_account("Setting")]`'s setting name.

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-/// The shortest wait between polls.
-pub(crate) const MIN_POLLING_INTERVAL: Duration = Duration::from_millis(100);
+use bindings_spec::queue::MIN_POLLING_INTERVAL;
+
 const RANDOMIZATION: f64 = 0.2;
 
 /// 100 ms, ~200 ms, ~300 ms, ~500 ms, ~900 ms, … doubling (±20 %) up to the maximum; then the maximum.

@@ -11,7 +11,6 @@ mod listener;
 mod memory;
 mod message;
 mod poison;
-mod queue_name;
 mod sas;
 mod service;
 mod services;
@@ -23,11 +22,11 @@ mod trigger;
 pub use async_trait::async_trait;
 pub use azure::AzureQueueService;
 pub use batch::BatchOutcome;
+pub use bindings_spec::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
 pub use connection::{ConnectionError, Credential, StorageAccount};
 pub use kind::QueueTrigger;
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
-pub use queue_name::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
 pub use service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
     ReceivedMessage, ServiceError, ServiceErrorKind,

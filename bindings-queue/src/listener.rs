@@ -16,12 +16,12 @@ use tracing::Instrument;
 use crate::backoff::Backoff;
 use crate::message::binding_data;
 use crate::poison::{Wakers, move_to_poison};
-use crate::queue_name::poison_queue_name;
 use crate::status::{Counters, QueueFunction};
 use crate::{
     BatchOutcome, QueueEvent, QueueMessage, QueueMetadata, QueueService, QueueTrigger,
     ReceivedMessage, ServiceErrorKind,
 };
+use bindings_spec::poison_queue_name;
 
 /// A function's queue options, resolved.
 #[derive(Debug, Clone)]

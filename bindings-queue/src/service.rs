@@ -6,12 +6,10 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-/// Most messages one receive returns (the service's limit).
-pub const MAX_MESSAGES_PER_RECEIVE: u32 = 32;
+pub use bindings_spec::queue::{MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY};
+
 /// The largest message text the service stores (64 KiB).
 pub const MAX_MESSAGE_SIZE: usize = 64 * 1024;
-/// The longest visibility timeout the service accepts (7 days).
-pub const MAX_VISIBILITY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A message as received: its text is still encoded (base64 or not, per `messageEncoding`).
 #[derive(Clone, PartialEq, Eq)]

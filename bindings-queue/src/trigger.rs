@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bindings_core::{BindContext, Listener, MessageEncoding, QueuesOptions, TriggerAttribute};
+use bindings_spec::{OptionSpec, Refusal, format_timespan, queue, trigger_queue_name};
 
 use crate::kind::QueueTrigger;
 use crate::listener::{ListenerConfig, QueueListener};
-use crate::queue_name::trigger_queue_name;
 use crate::services::QueueServices;
 use crate::status::{QueueFunction, QueueFunctions};
 
@@ -76,7 +76,8 @@ impl QueueTriggerAttribute {
         self
     }
 
-    /// Overrides `batchSize` (1–32).
+    /// Overrides `batchSize`. Each override's range and default: `bindings_spec::queue`, the
+    /// README's table.
     pub fn batch_size(mut self, value: u32) -> Self {
         self.batch_size = Some(value);
         self
@@ -88,7 +89,7 @@ impl QueueTriggerAttribute {
         self
     }
 
-    /// Overrides `maxPollingInterval` (at least 100 ms).
+    /// Overrides `maxPollingInterval`.
     pub fn max_polling_interval(mut self, value: Duration) -> Self {
         self.max_polling_interval = Some(value);
         self
@@ -100,7 +101,7 @@ impl QueueTriggerAttribute {
         self
     }
 
-    /// Overrides `maxDequeueCount` (at least 1).
+    /// Overrides `maxDequeueCount`.
     pub fn max_dequeue_count(mut self, value: u32) -> Self {
         self.max_dequeue_count = Some(value);
         self
@@ -148,39 +149,39 @@ impl QueueTriggerAttribute {
             .receive_visibility_timeout
             .unwrap_or(before.receive_visibility_timeout);
         let mut ok = true;
-        let mut check = |valid: bool, message: String| {
-            if !valid {
-                cx.problem(message);
+        let mut check = |option: &OptionSpec, shown: String, refused: Option<Refusal>| {
+            if let Some(refusal) = refused {
+                cx.problem(format!("{} {shown} {refusal}", option.rust));
                 ok = false;
             }
         };
-        check(
-            (1..=32).contains(&options.batch_size),
-            format!(
-                "batch_size {} is out of range; use 1 to 32",
-                options.batch_size
+        for (option, value) in [
+            (&queue::BATCH_SIZE, options.batch_size),
+            (&queue::MAX_DEQUEUE_COUNT, options.max_dequeue_count),
+        ] {
+            check(
+                option,
+                value.to_string(),
+                option.check_count(value.into()).err(),
+            );
+        }
+        for (option, value) in [
+            (
+                &queue::MAX_POLLING_INTERVAL,
+                options.effective_max_polling_interval(false),
             ),
-        );
-        check(
-            options.max_dequeue_count >= 1,
-            "max_dequeue_count must be at least 1".into(),
-        );
-        let polling = options.effective_max_polling_interval(false);
-        check(
-            polling >= QueuesOptions::MIN_POLLING_INTERVAL,
-            format!("max_polling_interval {polling:?} is too short; use at least 100 ms"),
-        );
-        let receive = options.receive_visibility_timeout;
-        check(
-            receive >= Duration::from_secs(1) && receive <= crate::MAX_VISIBILITY,
-            format!(
-                "receive_visibility_timeout {receive:?} is out of range; use 1 second to 7 days"
+            (&queue::VISIBILITY_TIMEOUT, options.visibility_timeout),
+            (
+                &queue::RECEIVE_VISIBILITY_TIMEOUT,
+                options.receive_visibility_timeout,
             ),
-        );
-        check(
-            options.visibility_timeout <= crate::MAX_VISIBILITY,
-            "visibility_timeout is over the service's limit of 7 days".into(),
-        );
+        ] {
+            check(
+                option,
+                format_timespan(value),
+                option.check_duration(value).err(),
+            );
+        }
         ok.then_some(options)
     }
 

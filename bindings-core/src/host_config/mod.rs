@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use bindings_spec::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 pub use http::HttpOptions;
-pub use kafka::{Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, Protocol};
+pub use kafka::KafkaOptions;
 pub use queues::{MessageEncoding, QueuesOptions};
 
-use crate::suggest::did_you_mean;
-use crate::timespan::parse_timespan;
+use bindings_spec::{OptionSpec, Refusal, did_you_mean, parse_timespan, queue};
 
 /// The file name the Functions host reads its configuration from.
 pub const HOST_FILE: &str = "host.json";
@@ -316,50 +316,34 @@ impl Reader {
         let Some(mut o) = self.object(path, value) else {
             return;
         };
-        if let Some(v) = self.u32(&mut o, "batchSize", 1, 32) {
+        if let Some(v) = self.count(&mut o, &queue::BATCH_SIZE) {
             out.batch_size = v;
         }
         out.new_batch_threshold = self
-            .u32(&mut o, "newBatchThreshold", 0, u32::MAX)
+            .count(&mut o, &queue::NEW_BATCH_THRESHOLD)
             .or(out.new_batch_threshold);
         out.max_polling_interval = self
-            .duration(
-                &mut o,
-                "maxPollingInterval",
-                QueuesOptions::MIN_POLLING_INTERVAL,
-            )
+            .timespan(&mut o, &queue::MAX_POLLING_INTERVAL)
             .or(out.max_polling_interval);
-        if let Some(v) = self.duration(&mut o, "visibilityTimeout", Duration::ZERO) {
+        if let Some(v) = self.timespan(&mut o, &queue::VISIBILITY_TIMEOUT) {
             out.visibility_timeout = v;
         }
-        if let Some(v) = self.u32(&mut o, "maxDequeueCount", 1, u32::MAX) {
+        if let Some(v) = self.count(&mut o, &queue::MAX_DEQUEUE_COUNT) {
             out.max_dequeue_count = v;
         }
         if let Some(v) = self.choice(
             &mut o,
-            "messageEncoding",
+            queue::MESSAGE_ENCODING.json,
             MessageEncoding::VALID,
             MessageEncoding::parse,
         ) {
             out.message_encoding = v;
         }
-        if let Some(v) = self.duration(&mut o, "receiveVisibilityTimeout", Duration::from_secs(1)) {
+        if let Some(v) = self.timespan(&mut o, &queue::RECEIVE_VISIBILITY_TIMEOUT) {
             out.receive_visibility_timeout = v;
         }
-        self.leftovers(
-            &o,
-            &[
-                "batchSize",
-                "newBatchThreshold",
-                "maxPollingInterval",
-                "visibilityTimeout",
-                "maxDequeueCount",
-                "messageEncoding",
-                "receiveVisibilityTimeout",
-            ],
-            &[],
-            "",
-        );
+        let known: Vec<&str> = queue::OPTIONS.iter().map(|option| option.json).collect();
+        self.leftovers(&o, &known, &[], "");
     }
 
     fn kafka(&mut self, path: String, value: &Value, out: &mut KafkaOptions) {
@@ -567,8 +551,40 @@ impl Reader {
         None
     }
 
-    fn duration(&mut self, o: &mut Object<'_>, key: &str, min: Duration) -> Option<Duration> {
-        let (path, v) = o.take(key)?;
+    /// A whole-number option, checked against its declaration.
+    fn count(&mut self, o: &mut Object<'_>, option: &OptionSpec) -> Option<u32> {
+        let (path, v) = o.take(option.json)?;
+        let checked = match v.as_u64() {
+            Some(n) => option.check_count(n),
+            None if v.is_number() => option.check_count(u64::MAX),
+            None => {
+                self.problem(
+                    &path,
+                    format!(
+                        "expected a whole number, {}, found {}",
+                        option.allowed(),
+                        show(v)
+                    ),
+                );
+                return None;
+            }
+        };
+        checked
+            .map_err(|refusal| self.refused(&path, &show(v), &refusal))
+            .ok()
+    }
+
+    /// A value its declaration refuses: `64 is out of range; must be 1 to 32`.
+    fn refused(&mut self, path: &str, shown: &str, refusal: &Refusal) {
+        self.problem(
+            path,
+            format!("{shown} {}; must be {}", refusal.problem, refusal.allowed),
+        );
+    }
+
+    /// A `TimeSpan` option, checked against its declaration.
+    fn timespan(&mut self, o: &mut Object<'_>, option: &OptionSpec) -> Option<Duration> {
+        let (path, v) = o.take(option.json)?;
         let Some(text) = v.as_str() else {
             self.problem(
                 &path,
@@ -579,16 +595,10 @@ impl Reader {
             );
             return None;
         };
-        match parse_timespan(text) {
-            Ok(d) if d >= min => Some(d),
-            Ok(_) => {
-                self.problem(
-                    &path,
-                    format!(
-                        "\"{text}\" is too short; must be at least {}",
-                        crate::format_timespan(min)
-                    ),
-                );
+        match parse_timespan(text).map(|d| option.check_duration(d)) {
+            Ok(Ok(d)) => Some(d),
+            Ok(Err(refusal)) => {
+                self.refused(&path, &format!("\"{text}\""), &refusal);
                 None
             }
             Err(e) => {

@@ -1,16 +1,26 @@
 //! .NET `TimeSpan` strings, as host.json writes durations.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Why a string is not a .NET `TimeSpan`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{input}` is not a TimeSpan ({reason}); write `hh:mm:ss`, `d.hh:mm:ss` or `hh:mm:ss.fff`, e.g. \"00:00:30\""
-)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeSpanError {
     input: String,
     reason: &'static str,
 }
+
+impl fmt::Display for TimeSpanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a TimeSpan ({}); write `hh:mm:ss`, `d.hh:mm:ss` or `hh:mm:ss.fff`, e.g. \"00:00:30\"",
+            self.input, self.reason
+        )
+    }
+}
+
+impl std::error::Error for TimeSpanError {}
 
 /// Parses a .NET `TimeSpan` string into a [`Duration`].
 ///
@@ -20,7 +30,7 @@ pub struct TimeSpanError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use bindings_core::parse_timespan;
+/// use bindings_spec::parse_timespan;
 ///
 /// assert_eq!(parse_timespan("00:00:02").unwrap(), Duration::from_secs(2));
 /// assert_eq!(parse_timespan("1.00:00:00").unwrap(), Duration::from_secs(86_400));

@@ -1,8 +1,14 @@
-//! "Did you mean …?" for misspelled names. Shared with `bindings-macros` through `#[path]`,
-//! so compile-time and start-up checks suggest alike.
+//! "Did you mean …?" for misspelled names: the macros and the runtime suggest alike.
 
 /// The candidate closest to `input` (case-insensitive edit distance), if it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(
+///
+/// ```
+/// use bindings_spec::did_you_mean;
+///
+/// assert_eq!(did_you_mean("batchSzie", ["batchSize", "maxDequeueCount"]), Some("batchSize"));
+/// assert_eq!(did_you_mean("colour", ["batchSize"]), None);
+/// ```
+pub fn did_you_mean<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

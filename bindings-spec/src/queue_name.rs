@@ -1,5 +1,5 @@
-//! Queue name rules. Shared with `bindings-macros` through `#[path]`, so a literal name is checked at
-//! compile time by the same code that checks a `%Setting%` name at start-up.
+//! Queue name rules: a literal name is checked at compile time by the same code that checks a
+//! `%Setting%` name at start-up.
 
 /// The longest queue name the service accepts.
 const MAX_LEN: usize = 63;
@@ -37,7 +37,7 @@ pub fn poison_queue_name(queue: &str) -> Option<String> {
 /// (`<name>-poison`) must be a valid name too. The error quotes `name` as written.
 ///
 /// ```
-/// use bindings_queue::trigger_queue_name;
+/// use bindings_spec::trigger_queue_name;
 ///
 /// assert_eq!(trigger_queue_name("MyQueue-Items").unwrap(), "myqueue-items");
 /// let long = "q".repeat(60);

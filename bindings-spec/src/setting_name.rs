@@ -1,10 +1,10 @@
-//! What can be the name of an app setting. Shared with `bindings-macros` through `#[path]`, so a
-//! value refused at compile time is refused alike at start-up (host.json).
+//! What can be the name of an app setting: a value the macros refuse at compile time is refused alike
+//! at start-up (host.json).
 
 /// Whether `text` can name an app setting: ASCII letters, digits, `_`, `-`, `.` and `:` (`__` and
 /// `:` separate a section's keys). Azure's own app setting names are a subset of these, so a value
 /// with whitespace, `;`, `=`, `%` or any other character is not a setting's name.
-pub(crate) fn is_setting_name(text: &str) -> bool {
+fn is_setting_name(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()
@@ -13,7 +13,14 @@ pub(crate) fn is_setting_name(text: &str) -> bool {
 
 /// The setting a credential option names: `Name` (as the seed's C# samples write it) or `%Name%`
 /// (as its function.json samples do); `None` if `text` is neither.
-pub(crate) fn named_setting(text: &str) -> Option<&str> {
+///
+/// ```
+/// use bindings_spec::named_setting;
+///
+/// assert_eq!(named_setting("%KafkaPassword%"), Some("KafkaPassword"));
+/// assert_eq!(named_setting("hunter 2"), None);
+/// ```
+pub fn named_setting(text: &str) -> Option<&str> {
     let name = text
         .strip_prefix('%')
         .and_then(|rest| rest.strip_suffix('%'))

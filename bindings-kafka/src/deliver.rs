@@ -1,0 +1,198 @@
+//! A bound Kafka output: rendering topic and key, encoding, and sending a function's records with
+//! every delivery awaited.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bindings_core::{BindingData, FunctionError, Output, Template};
+use futures_util::future::{BoxFuture, join_all};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Message as _, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+
+use crate::KafkaRecord;
+use crate::producer::{Producer, Shared};
+use crate::serialize::AvroEncoder;
+
+/// How long a full local queue may delay an enqueue before the invocation fails.
+const QUEUE_FULL_PATIENCE: Duration = Duration::from_secs(5);
+
+/// A bound Kafka output: its topic and key templates and its (shared) producer.
+pub struct KafkaOutput {
+    topic: Template,
+    key: Option<Template>,
+    producer: Arc<Producer>,
+    /// Messages of this producer sent and not yet settled (shared by its outputs).
+    pending: Arc<AtomicUsize>,
+    max_message_bytes: u32,
+    avro: AvroEncoder,
+}
+
+impl std::fmt::Debug for KafkaOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaOutput")
+            .field("topic", &self.topic.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Output for KafkaOutput {
+    type Item = KafkaRecord;
+
+    fn deliver<'a>(
+        &'a self,
+        items: Vec<KafkaRecord>,
+        data: &'a BindingData,
+    ) -> BoxFuture<'a, Result<(), FunctionError>> {
+        Box::pin(async move {
+            let topic = self
+                .topic
+                .render(data)
+                .map_err(|e| FunctionError::retry(format!("Kafka output: {e}")).into_poison())?;
+            let default_key = match &self.key {
+                Some(key) => Some(key.render(data).map_err(|e| {
+                    FunctionError::retry(format!("Kafka output: {e}")).into_poison()
+                })?),
+                None => None,
+            };
+            let items = self.avro.encode(items, &topic).await?;
+            let mut pending = Vec::with_capacity(items.len());
+            let mut enqueue_error = None;
+            for item in &items {
+                match self.enqueue(&topic, default_key.as_deref(), item).await {
+                    Ok(delivery) => pending.push(delivery),
+                    Err(err) => {
+                        enqueue_error = Some(err);
+                        break;
+                    }
+                }
+            }
+            // Settle what was sent before reporting anything, so nothing is left unaccounted for.
+            self.pending.fetch_add(pending.len(), Ordering::SeqCst);
+            let sent = pending.len();
+            let results = join_all(pending).await;
+            self.pending.fetch_sub(sent, Ordering::SeqCst);
+            if let Some(err) = enqueue_error {
+                return Err(err);
+            }
+            let mut failures = Vec::new();
+            for result in results {
+                match result {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((err, message))) => {
+                        failures.push(format!("partition {}: {err}", message.partition()));
+                    }
+                    Err(_) => failures
+                        .push("the producer was shut down before the delivery report".to_owned()),
+                }
+            }
+            if failures.is_empty() {
+                Ok(())
+            } else {
+                Err(FunctionError::retry(format!(
+                    "Kafka: {} of {} message(s) to topic `{topic}` were not delivered: {}",
+                    failures.len(),
+                    items.len(),
+                    failures.join("; ")
+                )))
+            }
+        })
+    }
+}
+
+impl KafkaOutput {
+    pub(crate) fn new(
+        topic: Template,
+        key: Option<Template>,
+        shared: Shared,
+        max_message_bytes: u32,
+        avro: AvroEncoder,
+    ) -> Self {
+        Self {
+            topic,
+            key,
+            producer: shared.producer,
+            pending: shared.pending,
+            max_message_bytes,
+            avro,
+        }
+    }
+
+    /// Puts one record on the producer's queue, waiting briefly while the queue is full.
+    async fn enqueue(
+        &self,
+        topic: &str,
+        default_key: Option<&str>,
+        item: &KafkaRecord,
+    ) -> Result<rdkafka::producer::DeliveryFuture, FunctionError> {
+        let waited = std::time::Instant::now();
+        loop {
+            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+            if let Some(value) = &item.value {
+                record = record.payload(value.as_slice());
+            }
+            match (&item.key, default_key) {
+                (Some(key), _) => record = record.key(key.as_slice()),
+                (None, Some(key)) => record = record.key(key.as_bytes()),
+                (None, None) => {}
+            }
+            if !item.headers.is_empty() {
+                let headers =
+                    item.headers
+                        .iter()
+                        .fold(OwnedHeaders::new(), |headers, (name, value)| {
+                            headers.insert(Header {
+                                key: name,
+                                value: value.as_deref(),
+                            })
+                        });
+                record = record.headers(headers);
+            }
+            if let Some(partition) = item.partition {
+                record = record.partition(partition);
+            }
+            if let Some(timestamp) = item.timestamp {
+                record = record.timestamp(timestamp);
+            }
+            match self.producer.send_result(record) {
+                Ok(delivery) => return Ok(delivery),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
+                    if waited.elapsed() < QUEUE_FULL_PATIENCE =>
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((err, _)) => return Err(self.local_error(topic, item, &err)),
+            }
+        }
+    }
+
+    fn local_error(&self, topic: &str, item: &KafkaRecord, err: &KafkaError) -> FunctionError {
+        let size = item.key.as_ref().map_or(0, Vec::len)
+            + item.value.as_ref().map_or(0, Vec::len)
+            + item
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum::<usize>();
+        match err {
+            KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {
+                FunctionError::poison(format!(
+                    "Kafka: a message to topic `{topic}` is too large: {size} bytes of key, value and headers (plus \
+                 overhead) exceed max_message_bytes = {}; raise max_message_bytes (and the broker's and topic's \
+                 limits) or send smaller messages",
+                    self.max_message_bytes
+                ))
+            }
+            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
+                FunctionError::retry(format!(
+                    "Kafka: the producer's local queue for topic `{topic}` stayed full for {QUEUE_FULL_PATIENCE:?}; \
+                 the brokers are slower than the functions produce"
+                ))
+            }
+            other => {
+                FunctionError::retry(format!("Kafka: cannot send to topic `{topic}`: {other}"))
+            }
+        }
+    }
+}
