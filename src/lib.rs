@@ -41,11 +41,16 @@
 //! | `http` (default) | the HTTP trigger, on axum |
 
 pub use bindings_core::{
-    Acks, AuthenticationMode, BindingData, Bytes, CallError, CancellationToken, Compression,
-    Connection, Disposition, Error, FunctionContext, FunctionError, Host, HostBuilder, HostConfig,
-    HostConfigError, HostHandle, HttpOptions, Json, KafkaOptions, Logger, MessageEncoding,
-    Partitioner, Protocol, QueuesOptions, Result, Settings, SettingsError, Template, TemplateError,
-    format_timespan, parse_timespan,
+    BindingData, Bytes, CallError, CancellationToken, Connection, Disposition, Error,
+    FunctionContext, FunctionError, Host, HostBuilder, HostConfig, HostConfigError, HostHandle,
+    Json, Logger, Result, Settings, SettingsError, Template, TemplateError, format_timespan,
+    parse_timespan,
+};
+#[cfg(feature = "http")]
+pub use bindings_http::HttpOptions;
+#[cfg(feature = "kafka")]
+pub use bindings_kafka::{
+    Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, Protocol,
 };
 pub use bindings_macros::Outputs;
 #[cfg(feature = "http")]
@@ -55,6 +60,8 @@ pub use bindings_macros::kafka_output;
 pub use bindings_macros::manual_trigger;
 #[cfg(feature = "queue")]
 pub use bindings_macros::{queue_trigger, storage_account};
+#[cfg(feature = "queue")]
+pub use bindings_queue::{MessageEncoding, QueuesOptions};
 // With a feature off, its attributes still exist and say which feature to enable.
 #[cfg(not(feature = "http"))]
 #[doc(hidden)]
@@ -77,6 +84,7 @@ pub mod extend {
         Registry, ReplyPart, Resources, ReturnSink, ShutdownHook, Trigger, TriggerAttribute,
         TriggerEvent,
     };
+    pub use bindings_core::{Extension, Section, register_extension};
 }
 
 /// The queue trigger's crate.
@@ -128,17 +136,18 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use bindings_core::{
-        Acks, AuthenticationMode, Compression, FromInvocation, Function, FunctionDef,
-        FunctionError, FunctionReturn, Invocation, ManualTrigger, MessageEncoding, OutputAttribute,
-        OutputDeclarations, OutputSlot, Partitioner, Protocol, ReplyPart, ReturnSink, Trigger,
-        TriggerAttribute,
+        FromInvocation, Function, FunctionDef, FunctionError, FunctionReturn, Invocation,
+        ManualTrigger, OutputAttribute, OutputDeclarations, OutputSlot, ReplyPart, ReturnSink,
+        Trigger, TriggerAttribute,
     };
     #[cfg(feature = "http")]
     pub use bindings_http::{AuthLevel, HttpTriggerAttribute};
     #[cfg(feature = "kafka")]
-    pub use bindings_kafka::KafkaOutputAttribute;
+    pub use bindings_kafka::{
+        Acks, AuthenticationMode, Compression, KafkaOutputAttribute, Partitioner, Protocol,
+    };
     #[cfg(feature = "queue")]
-    pub use bindings_queue::QueueTriggerAttribute;
+    pub use bindings_queue::{MessageEncoding, QueueTriggerAttribute};
 }
 
 /// The README's examples, compiled and run as doctests so they cannot rot.

@@ -273,6 +273,44 @@ fn file(name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// Each provider crate registers its host.json section; one read of the file checks all of them,
+/// and reports every problem at once.
+#[test]
+fn every_binding_s_section_is_read_and_every_problem_reported_at_once() {
+    let err = HostConfig::from_json_str(
+        r#"{ "version": "2.0", "extensions": {
+            "queues": { "batchSize": 64, "messageEncoding": "utf8" },
+            "kafka": { "protocol": "tls" },
+            "http": { "maxConcurrentRequests": 0 } } }"#,
+    )
+    .expect_err("invalid values are refused")
+    .to_string();
+    for expected in [
+        "host.json has 5 invalid value(s):",
+        "$.extensions.queues.batchSize: 64 is out of range; must be 1 to 32",
+        "$.extensions.queues.messageEncoding: \"utf8\" is not a valid value; use one of: base64, none",
+        "$.extensions.kafka.protocol: \"tls\" is not a valid value; use one of: plaintext, ssl, sasl_plaintext, sasl_ssl",
+        "$.extensions.http.maxConcurrentRequests: expected -1 (unbounded) or a positive number, found 0",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in {err}");
+    }
+    let config = HostConfig::from_json_str(
+        r#"{ "version": "2.0", "extensions": {
+            "queues": { "batchSize": 8 }, "kafka": { "lingerMs": 9 }, "http": { "routePrefix": "v2" } } }"#,
+    )
+    .expect("valid host.json");
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert_eq!(config.extension::<bindings::QueuesOptions>().batch_size, 8);
+    assert_eq!(
+        config.extension::<bindings::KafkaOptions>().linger_ms,
+        Some(9)
+    );
+    assert_eq!(
+        config.extension::<bindings::HttpOptions>().route_prefix,
+        "v2"
+    );
+}
+
 #[test]
 fn broken_host_json_files_name_the_file_the_place_and_the_fix() {
     let cases = [

@@ -152,7 +152,10 @@ fn debug_of_settings_connections_accounts_and_producer_options_hides_every_secre
               "username": "{SASL_USERNAME}", "password": "{SASL_PASSWORD}", "sslKeyPassword": "{KEY_PASSWORD}" }} }} }}"#
     ))
     .unwrap();
-    assert_no_secret("KafkaOptions' Debug", &format!("{:?}", host.kafka));
+    assert_no_secret(
+        "KafkaOptions' Debug",
+        &format!("{:?}", host.extension::<bindings::KafkaOptions>()),
+    );
     assert_no_secret("HostConfig's Debug", &format!("{host:?}"));
 
     // The attribute: its credential options (setting names, or whatever someone wrote) are not shown.

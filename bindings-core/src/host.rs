@@ -15,7 +15,8 @@ use tokio_util::task::TaskTracker;
 use crate::bind::{BindContext, Problem, Resources, ShutdownHook};
 use crate::function::{BoundFunction, Function, FunctionDef};
 use crate::invocation::panic_message;
-use crate::{BuildError, Error, HostConfig, Settings};
+use crate::manual::{self, ManualEvent};
+use crate::{BindingData, BuildError, Bytes, CallError, Error, HostConfig, Settings, TriggerEvent};
 
 /// The default time [`Host::run_until_shutdown`] gives in-flight invocations to finish.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -317,6 +318,28 @@ impl std::fmt::Debug for HostHandle {
 }
 
 impl HostHandle {
+    /// Runs manually triggered function `name` with `payload` through the full pipeline (parameters,
+    /// outputs, delivery) and waits for it.
+    pub async fn call(&self, name: &str, payload: impl Into<Bytes>) -> Result<(), CallError> {
+        self.call_with(name, payload, BindingData::new()).await
+    }
+
+    /// [`call`](Self::call) with binding data for `{name}` expressions in the function's outputs.
+    pub async fn call_with(
+        &self,
+        name: &str,
+        payload: impl Into<Bytes>,
+        binding_data: BindingData,
+    ) -> Result<(), CallError> {
+        let event = TriggerEvent::new(
+            ManualEvent {
+                payload: payload.into(),
+            },
+            binding_data,
+        );
+        manual::call(&self.resources, name, event).await
+    }
+
     /// Shared objects the bindings created.
     pub fn resources(&self) -> &Arc<Resources> {
         &self.resources

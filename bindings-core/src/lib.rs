@@ -52,8 +52,8 @@ pub use function::{Function, FunctionBuilder, FunctionDef};
 pub use function_error::{Disposition, FunctionError};
 pub use host::{DEFAULT_SHUTDOWN_TIMEOUT, Host, HostBuilder, HostHandle};
 pub use host_config::{
-    Acks, AuthenticationMode, Compression, ConfigProblem, HOST_FILE, HostConfig, HostConfigError,
-    HttpOptions, KafkaOptions, MessageEncoding, Partitioner, Protocol, QueuesOptions,
+    ConfigProblem, Extension, ExtensionRegistration, HOST_FILE, HostConfig, HostConfigError,
+    Section,
 };
 pub use invocation::{
     Finished, FromInvocation, FunctionReturn, Invocation, Invoker, ReplyPart, ReturnSink,
@@ -71,3 +71,9 @@ pub use trigger::{BoxError, Trigger, TriggerEvent};
 
 #[doc(no_inline)]
 pub use bytes::Bytes;
+
+/// What [`register_extension!`] expands to; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}

@@ -11,8 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::bind::Registry;
 use crate::trigger::BoxError;
 use crate::{
-    BindContext, BindingData, FunctionError, HostHandle, Invoker, Listener, Payload, Trigger,
-    TriggerAttribute, TriggerEvent,
+    BindContext, FunctionError, Invoker, Listener, Payload, Resources, Trigger, TriggerAttribute,
+    TriggerEvent,
 };
 
 /// The manual trigger kind.
@@ -28,7 +28,7 @@ impl Trigger for Manual {
 /// What a manual call carries.
 #[derive(Debug, Clone)]
 pub struct ManualEvent {
-    /// The payload given to [`HostHandle::call`].
+    /// The payload given to [`HostHandle::call`](crate::HostHandle::call).
     pub payload: Bytes,
 }
 
@@ -126,44 +126,32 @@ pub enum CallError {
     },
 }
 
-impl HostHandle {
-    /// Runs manually triggered function `name` with `payload` through the full pipeline (parameters,
-    /// outputs, delivery) and waits for it.
-    pub async fn call(&self, name: &str, payload: impl Into<Bytes>) -> Result<(), CallError> {
-        self.call_with(name, payload, BindingData::new()).await
-    }
-
-    /// [`call`](Self::call) with binding data for `{name}` expressions in the function's outputs.
-    pub async fn call_with(
-        &self,
-        name: &str,
-        payload: impl Into<Bytes>,
-        binding_data: BindingData,
-    ) -> Result<(), CallError> {
-        let registry: Option<Arc<ManualFunctions>> = self.resources().get();
-        let sender = registry.as_ref().and_then(|r| r.get(name)).ok_or_else(|| {
-            CallError::UnknownFunction {
+/// Runs manually triggered function `name` with `event` through the full pipeline and waits for
+/// it: what [`HostHandle::call`](crate::HostHandle::call) does.
+pub(crate) async fn call(
+    resources: &Resources,
+    name: &str,
+    event: TriggerEvent<Manual>,
+) -> Result<(), CallError> {
+    let registry: Option<Arc<ManualFunctions>> = resources.get();
+    let sender =
+        registry
+            .as_ref()
+            .and_then(|r| r.get(name))
+            .ok_or_else(|| CallError::UnknownFunction {
                 name: name.to_owned(),
                 available: registry.map_or_else(Vec::new, |r| r.names()).join(", "),
-            }
-        })?;
-        let stopped = || CallError::HostStopped {
+            })?;
+    let stopped = || CallError::HostStopped {
+        name: name.to_owned(),
+    };
+    let (reply, result) = oneshot::channel();
+    sender.send((event, reply)).await.map_err(|_| stopped())?;
+    result
+        .await
+        .map_err(|_| stopped())?
+        .map_err(|error| CallError::Failed {
             name: name.to_owned(),
-        };
-        let (reply, result) = oneshot::channel();
-        let event = TriggerEvent::new(
-            ManualEvent {
-                payload: payload.into(),
-            },
-            binding_data,
-        );
-        sender.send((event, reply)).await.map_err(|_| stopped())?;
-        result
-            .await
-            .map_err(|_| stopped())?
-            .map_err(|error| CallError::Failed {
-                name: name.to_owned(),
-                error,
-            })
-    }
+            error,
+        })
 }

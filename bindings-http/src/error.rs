@@ -2,8 +2,6 @@
 
 use std::net::SocketAddr;
 
-use crate::LISTEN_ADDRESS_SETTING;
-
 /// What went wrong starting or serving the HTTP functions. Messages name the function, setting or
 /// address involved, never a key.
 #[derive(Debug, thiserror::Error)]
@@ -22,10 +20,12 @@ pub enum Error {
         settings: String,
     },
     /// The listen address could not be bound.
-    #[error("cannot listen for HTTP on {address} (`{LISTEN_ADDRESS_SETTING}`): {source}")]
+    #[error("cannot listen for HTTP on {address} (`{setting}`): {source}")]
     Listen {
         /// The address.
         address: SocketAddr,
+        /// The setting it came from.
+        setting: &'static str,
         /// Why.
         #[source]
         source: std::io::Error,

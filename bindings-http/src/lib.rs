@@ -5,6 +5,8 @@
 
 mod auth;
 mod error;
+mod kind;
+mod options;
 mod request;
 mod response;
 mod routes;
@@ -12,10 +14,12 @@ mod trigger;
 
 pub use auth::{AuthLevel, FUNCTION_KEYS_PREFIX, HOST_KEYS_SETTING, MASTER_KEY_SETTING};
 pub use error::Error;
+pub use kind::HttpTrigger;
+pub use options::HttpOptions;
 pub use request::{HttpRequest, Query};
 pub use response::HttpResponse;
 pub use routes::{DEFAULT_LISTEN_ADDRESS, HttpRoutes, LISTEN_ADDRESS_SETTING, router};
-pub use trigger::{HttpTrigger, HttpTriggerAttribute};
+pub use trigger::HttpTriggerAttribute;
 
 /// The status codes, methods and headers of the `http` crate.
 pub use axum::http;

@@ -4,10 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use axum::http::{HeaderMap, Method, Uri};
-use bindings_core::{Bytes, FromInvocation, FunctionError, Invocation, Payload};
-use serde::de::DeserializeOwned;
-
-use crate::HttpTrigger;
+use bindings_core::{Bytes, FunctionError, Payload};
 
 /// An HTTP request: method, URL, query, route parameters, headers and body. Bind it as a parameter
 /// of type `HttpRequest`; the body also binds as `String`, `Bytes`, `Vec<u8>` or `Json<T>`.
@@ -133,31 +130,9 @@ impl Payload for HttpRequest {
     }
 }
 
-impl FromInvocation<HttpTrigger> for HttpRequest {
-    fn from_invocation(invocation: &mut Invocation<HttpTrigger>) -> Result<Self, FunctionError> {
-        Ok(invocation.event.clone())
-    }
-}
-
 /// The query string parsed into `T` (with serde): a parameter of type `Query<T>`.
 #[derive(Debug, Clone, Default)]
 pub struct Query<T>(pub T);
-
-impl<T: DeserializeOwned> FromInvocation<HttpTrigger> for Query<T> {
-    fn from_invocation(invocation: &mut Invocation<HttpTrigger>) -> Result<Self, FunctionError> {
-        let query = invocation.event.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query).map(Query).map_err(|e| {
-            FunctionError::with_source(
-                format!(
-                    "the query string does not fit `{}`",
-                    std::any::type_name::<T>()
-                ),
-                e,
-            )
-            .into_poison()
-        })
-    }
-}
 
 #[cfg(test)]
 mod tests {

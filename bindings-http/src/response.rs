@@ -2,12 +2,8 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bindings_core::{
-    Bytes, FunctionError, FunctionReturn, Json, OutputDeclarations, ReplyPart, ReturnSink,
-};
+use bindings_core::{Bytes, FunctionError};
 use serde::Serialize;
-
-use crate::HttpTrigger;
 
 /// An HTTP response. A function that returns nothing answers `204 No Content`.
 ///
@@ -105,42 +101,4 @@ impl IntoResponse for HttpResponse {
 
 fn response_is_empty(status: StatusCode) -> bool {
     status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
-}
-
-impl ReplyPart<HttpTrigger> for HttpResponse {
-    fn into_reply(self, sink: &mut ReturnSink<HttpTrigger>) {
-        sink.reply(self);
-    }
-}
-
-/// Implements `FunctionReturn<HttpTrigger>` for a type that becomes the response.
-macro_rules! reply {
-    ($ty:ty, |$value:ident| $convert:expr) => {
-        impl FunctionReturn<HttpTrigger> for $ty {
-            type Plan = ();
-            fn plan(_: &mut OutputDeclarations) {}
-            fn complete(
-                self,
-                (): &(),
-                sink: &mut ReturnSink<HttpTrigger>,
-            ) -> Result<(), FunctionError> {
-                let $value = self;
-                sink.reply($convert);
-                Ok(())
-            }
-        }
-    };
-}
-
-reply!(HttpResponse, |response| response);
-reply!(String, |text| HttpResponse::ok().body(text));
-reply!(&'static str, |text| HttpResponse::ok().body(text));
-
-impl<T: Serialize + Send> FunctionReturn<HttpTrigger> for Json<T> {
-    type Plan = ();
-    fn plan(_: &mut OutputDeclarations) {}
-    fn complete(self, (): &(), sink: &mut ReturnSink<HttpTrigger>) -> Result<(), FunctionError> {
-        sink.reply(HttpResponse::ok().json(&self.0)?);
-        Ok(())
-    }
 }

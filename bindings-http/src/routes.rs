@@ -115,7 +115,7 @@ impl HttpRoutes {
                     .ok()?,
             )
         };
-        let http = &cx.host_config().http;
+        let http = &cx.host_config().extension::<crate::HttpOptions>();
         let mut custom_headers = Vec::with_capacity(http.custom_headers.len());
         let mut problems = Vec::new();
         for (name, value) in &http.custom_headers {
@@ -332,7 +332,11 @@ impl Listener<HttpTrigger> for RouteListener {
             };
             let listener = tokio::net::TcpListener::bind(address)
                 .await
-                .map_err(|source| Error::Listen { address, source })?;
+                .map_err(|source| Error::Listen {
+                    address,
+                    setting: LISTEN_ADDRESS_SETTING,
+                    source,
+                })?;
             tracing::info!(%address, "serving HTTP functions");
             axum::serve(listener, self.routes.router())
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -1,24 +1,14 @@
-//! `#[http_trigger(...)]`: the trigger kind, the attribute, and binding it at start-up.
+//! `#[http_trigger(...)]`: the attribute, and binding it at start-up.
 
 use std::sync::Arc;
 
 use axum::http::Method;
 use axum::routing::MethodFilter;
-use bindings_core::{BindContext, Listener, Trigger, TriggerAttribute};
+use bindings_core::{BindContext, Listener, TriggerAttribute};
 
+use crate::HttpTrigger;
 use crate::auth::{AuthLevel, Keys};
 use crate::routes::{HttpRoutes, Route, RouteListener};
-use crate::{HttpRequest, HttpResponse};
-
-/// The HTTP trigger kind.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpTrigger;
-
-impl Trigger for HttpTrigger {
-    const NAME: &'static str = "HTTP trigger";
-    type Event = HttpRequest;
-    type Reply = HttpResponse;
-}
 
 /// `#[http_trigger(...)]` as a value: methods, route and auth level.
 ///
@@ -82,7 +72,10 @@ impl TriggerAttribute for HttpTriggerAttribute {
         }
         let route = self.route.clone().unwrap_or_else(|| function.clone());
         let route = cx.expand("route", &route)?;
-        let prefix = cx.host_config().http.route_prefix.clone();
+        let prefix = cx
+            .host_config()
+            .extension::<crate::HttpOptions>()
+            .route_prefix;
         let path = format!(
             "/{}",
             [prefix.as_str(), route.trim_matches('/')]

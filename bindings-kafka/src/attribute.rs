@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use bindings_core::{
-    Acks, AuthenticationMode, BindContext, Compression, OutputAttribute, Partitioner, Protocol,
-    Template,
-};
+use bindings_core::{BindContext, OutputAttribute, Template};
+
+use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
 use crate::deliver::KafkaOutput;
 use crate::literals;

@@ -1,6 +1,6 @@
 //! Resolved options -> librdkafka configuration: the one place that maps them.
 
-use bindings_core::Protocol;
+use crate::Protocol;
 use rdkafka::ClientConfig;
 
 use crate::ProducerOptions;
@@ -80,7 +80,7 @@ pub fn client_config(options: &ProducerOptions) -> ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bindings_core::{Acks, AuthenticationMode, Compression, Partitioner};
+    use crate::{Acks, AuthenticationMode, Compression, Partitioner};
 
     fn props(options: &ProducerOptions) -> Vec<(String, String)> {
         librdkafka_properties(options)

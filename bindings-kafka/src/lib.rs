@@ -6,6 +6,7 @@
 mod attribute;
 mod config;
 mod deliver;
+mod host_options;
 mod literals;
 mod merge;
 mod options;
@@ -15,8 +16,10 @@ mod registry;
 mod serialize;
 
 pub use attribute::KafkaOutputAttribute;
+pub use bindings_spec::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 pub use config::{client_config, librdkafka_properties};
 pub use deliver::KafkaOutput;
+pub use host_options::KafkaOptions;
 pub use options::{ProducerOptions, defaults};
 pub use producer::{Producer, Producers, TracingContext};
 pub use record::{IntoKey, IntoValue, KafkaEvent, KafkaRecord, parse_event_json};

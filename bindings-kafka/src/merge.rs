@@ -1,12 +1,12 @@
 //! One output's producer options merged: the attribute, then host.json's `extensions.kafka`, then
 //! the defaults; `%Setting%` references resolved and the combinations checked.
 
-use bindings_core::{Acks, AuthenticationMode, BindContext, Protocol};
+use bindings_core::BindContext;
 
-use crate::ProducerOptions;
 use crate::attribute::KafkaOutputAttribute;
 use crate::literals;
 use crate::options::defaults;
+use crate::{Acks, AuthenticationMode, KafkaOptions, ProducerOptions, Protocol};
 
 impl KafkaOutputAttribute {
     /// The resolved producer options: this attribute, then host.json, then the defaults.
@@ -15,7 +15,7 @@ impl KafkaOutputAttribute {
         cx: &mut BindContext<'_>,
         brokers: String,
     ) -> Option<ProducerOptions> {
-        let host = cx.host_config().kafka.clone();
+        let host = cx.host_config().extension::<KafkaOptions>();
         let mut o = ProducerOptions::new(brokers);
         o.max_message_bytes = self
             .max_message_bytes

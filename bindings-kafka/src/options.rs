@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use bindings_core::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
 /// Defaults (the seed document's, where it has one).
 pub mod defaults {

@@ -10,6 +10,7 @@ mod kind;
 mod listener;
 mod memory;
 mod message;
+mod options;
 mod poison;
 mod sas;
 mod service;
@@ -27,6 +28,7 @@ pub use connection::{ConnectionError, Credential, StorageAccount};
 pub use kind::QueueTrigger;
 pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
+pub use options::{MessageEncoding, QueuesOptions};
 pub use service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
     ReceivedMessage, ServiceError, ServiceErrorKind,

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use bindings_core::{
-    BindingData, BoxError, Bytes, FunctionError, Invoker, Listener, QueuesOptions, TriggerEvent,
-};
+use bindings_core::{BindingData, BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -18,8 +16,8 @@ use crate::message::binding_data;
 use crate::poison::{Wakers, move_to_poison};
 use crate::status::{Counters, QueueFunction};
 use crate::{
-    BatchOutcome, QueueEvent, QueueMessage, QueueMetadata, QueueService, QueueTrigger,
-    ReceivedMessage, ServiceErrorKind,
+    BatchOutcome, MessageEncoding, QueueEvent, QueueMessage, QueueMetadata, QueueService,
+    QueueTrigger, QueuesOptions, ReceivedMessage, ServiceErrorKind,
 };
 use bindings_spec::poison_queue_name;
 
@@ -57,7 +55,7 @@ impl ListenerConfig {
             max_polling_interval: options.effective_max_polling_interval(development),
             retry_delay: options.visibility_timeout,
             max_dequeue_count: options.max_dequeue_count,
-            base64: options.message_encoding == bindings_core::MessageEncoding::Base64,
+            base64: options.message_encoding == MessageEncoding::Base64,
             receive_visibility: options.receive_visibility_timeout,
             batch,
             json_payload,

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bindings_core::{BindContext, Listener, MessageEncoding, QueuesOptions, TriggerAttribute};
+use bindings_core::{BindContext, Listener, TriggerAttribute};
+
+use crate::{MessageEncoding, QueuesOptions};
 use bindings_spec::{OptionSpec, Refusal, format_timespan, queue, trigger_queue_name};
 
 use crate::kind::QueueTrigger;
@@ -137,7 +139,7 @@ impl QueueTriggerAttribute {
 
     /// host.json's options with this function's overrides, checked.
     fn options(&self, cx: &mut BindContext<'_>) -> Option<QueuesOptions> {
-        let mut options = cx.host_config().queues.clone();
+        let mut options = cx.host_config().extension::<QueuesOptions>();
         let before = options.clone();
         options.batch_size = self.batch_size.unwrap_or(before.batch_size);
         options.new_batch_threshold = self.new_batch_threshold.or(before.new_batch_threshold);

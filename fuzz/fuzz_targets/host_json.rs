@@ -1,6 +1,10 @@
 //! host.json: loading never panics; every problem is reported at a JSON path, with a message.
 #![no_main]
 
+// Linked so that their `extensions.queues` and `extensions.kafka` readers are registered and fuzzed.
+extern crate bindings_kafka as _;
+extern crate bindings_queue as _;
+
 use bindings_core::{HostConfig, HostConfigError};
 use libfuzzer_sys::fuzz_target;
 

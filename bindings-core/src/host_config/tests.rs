@@ -1,132 +1,107 @@
+use std::time::Duration;
+
+use bindings_spec::queue;
+
 use super::*;
 
-fn invalid(json: &str) -> Vec<ConfigProblem> {
+/// A section as a provider would declare one, using each typed reader.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Probe {
+    count: Option<u32>,
+    span: Option<Duration>,
+    mode: Option<bool>,
+    flag: Option<bool>,
+    name: Option<String>,
+    limit: Option<Option<u32>>,
+    size: Option<u64>,
+    headers: Option<BTreeMap<String, String>>,
+}
+
+impl Extension for Probe {
+    const NAME: &'static str = "probe";
+
+    fn read(section: &mut Section<'_>) -> Self {
+        section.ignore(&["azureOnly"], "an Azure option this library does not use");
+        Self {
+            count: section.count(&queue::BATCH_SIZE),
+            span: section.timespan(&queue::MAX_POLLING_INTERVAL),
+            mode: section.choice("mode", &["on", "off"], |text| match text {
+                "on" => Some(true),
+                "off" => Some(false),
+                _ => None,
+            }),
+            flag: section.bool("flag"),
+            name: section.string("name"),
+            limit: section.limit("limit"),
+            size: section.positive("size"),
+            headers: section.string_map("headers"),
+        }
+    }
+}
+
+crate::register_extension!(Probe);
+
+fn invalid(json: &str) -> Vec<String> {
     match HostConfig::from_json_str(json) {
-        Err(HostConfigError::Invalid { problems, .. }) => problems,
+        Err(HostConfigError::Invalid { problems, .. }) => {
+            problems.iter().map(ToString::to_string).collect()
+        }
         other => panic!("expected invalid values, got {other:?}"),
     }
 }
 
 #[test]
-fn an_empty_file_gives_the_documented_defaults() {
-    let config = HostConfig::from_json_str(r#"{ "version": "2.0" }"#).unwrap();
-    assert_eq!(config, HostConfig::default());
-    let q = &config.queues;
-    assert_eq!(q.batch_size, 16);
-    assert_eq!(q.effective_new_batch_threshold(), 8);
-    assert_eq!(
-        q.effective_max_polling_interval(false),
-        Duration::from_secs(60)
-    );
-    assert_eq!(
-        q.effective_max_polling_interval(true),
-        Duration::from_secs(2)
-    );
-    assert_eq!(q.visibility_timeout, Duration::ZERO);
-    assert_eq!(q.max_dequeue_count, 5);
-    assert_eq!(q.message_encoding, MessageEncoding::Base64);
-    assert_eq!(q.receive_visibility_timeout, Duration::from_secs(600));
-    assert_eq!(config.http.route_prefix, "api");
-    assert_eq!(config.kafka, KafkaOptions::default());
-}
-
-#[test]
-fn reads_every_queues_option() {
+fn a_registered_section_is_read_by_its_extension_with_keys_in_any_case() {
     let config = HostConfig::from_json_str(
-        r#"{ "version": "2.0", "extensions": { "queues": {
-            "maxPollingInterval": "00:00:02", "visibilityTimeout": "00:00:30", "batchSize": 32,
-            "maxDequeueCount": 3, "newBatchThreshold": 0, "messageEncoding": "none",
-            "receiveVisibilityTimeout": "00:01:00" } } }"#,
+        r#"{ "Version": "2.0", "Extensions": { "PROBE": {
+            "BATCHSIZE": 4, "maxPollingInterval": "00:00:02", "mode": "on", "flag": true,
+            "name": "x", "limit": -1, "size": 7, "headers": { "X-A": "b" } } } }"#,
     )
     .unwrap();
-    let q = config.queues;
-    assert_eq!(q.max_polling_interval, Some(Duration::from_secs(2)));
-    assert_eq!(
-        q.effective_max_polling_interval(false),
-        Duration::from_secs(2)
-    );
-    assert_eq!(q.visibility_timeout, Duration::from_secs(30));
-    assert_eq!(q.batch_size, 32);
-    assert_eq!(q.max_dequeue_count, 3);
-    assert_eq!(q.effective_new_batch_threshold(), 0);
-    assert_eq!(q.message_encoding, MessageEncoding::None);
-    assert_eq!(q.receive_visibility_timeout, Duration::from_secs(60));
-}
-
-#[test]
-fn keys_are_case_insensitive() {
-    let config = HostConfig::from_json_str(
-        r#"{ "Version": "2.0", "Extensions": { "Queues": { "BATCHSIZE": 4 } } }"#,
-    )
-    .unwrap();
-    assert_eq!(config.queues.batch_size, 4);
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let probe = config.extension::<Probe>();
+    assert_eq!(probe.count, Some(4));
+    assert_eq!(probe.span, Some(Duration::from_secs(2)));
+    assert_eq!(probe.mode, Some(true));
+    assert_eq!(probe.flag, Some(true));
+    assert_eq!(probe.name.as_deref(), Some("x"));
+    assert_eq!(probe.limit, Some(None));
+    assert_eq!(probe.size, Some(7));
+    assert_eq!(probe.headers.unwrap()["X-A"], "b");
 }
 
 #[test]
-fn reads_kafka_and_http_sections() {
-    let config = HostConfig::from_json_str(
-        r#"{ "version": "2.0", "extensions": {
-            "kafka": { "maxMessageBytes": 2000, "enableIdempotence": true, "compression": "Zstd", "acks": "all",
-                       "protocol": "SASLSSL", "authenticationMode": "ScramSha512", "lingerMs": 10,
-                       "password": "%KafkaPassword%", "partitioner": "murmur2_random" },
-            "http": { "routePrefix": "/v1/", "maxConcurrentRequests": -1, "maxOutstandingRequests": 200,
-                      "maxRequestBodySize": 1024, "customHeaders": { "X-Frame-Options": "DENY" } } } }"#,
-    )
-    .unwrap();
-    let k = &config.kafka;
-    assert_eq!(k.max_message_bytes, Some(2000));
-    assert_eq!(k.enable_idempotence, Some(true));
-    assert_eq!(k.compression, Some(Compression::Zstd));
-    assert_eq!(k.acks, Some(Acks::All));
-    assert_eq!(k.protocol, Some(Protocol::SaslSsl));
-    assert_eq!(k.authentication_mode, Some(AuthenticationMode::ScramSha512));
-    assert_eq!(k.linger_ms, Some(10));
-    assert_eq!(k.password.as_deref(), Some("%KafkaPassword%"));
-    assert_eq!(k.partitioner, Some(Partitioner::Murmur2Random));
-    assert_eq!(k.batch_size, None);
-    let h = &config.http;
-    assert_eq!(h.route_prefix, "v1");
-    assert_eq!(h.max_concurrent_requests, None);
-    assert_eq!(h.max_outstanding_requests, Some(200));
-    assert_eq!(h.max_request_body_size, 1024);
-    assert_eq!(h.custom_headers["X-Frame-Options"], "DENY");
-}
-
-#[test]
-fn gssapi_and_oauthbearer_in_host_json_are_refused_with_the_reason() {
-    for (mode, reason) in [("Gssapi", "Cyrus SASL"), ("OAuthBearer", "libcurl")] {
-        let problems = invalid(&format!(
-            r#"{{ "version": "2.0", "extensions": {{ "kafka": {{ "authenticationMode": "{mode}" }} }} }}"#
-        ));
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].path, "$.extensions.kafka.authenticationMode");
-        assert!(problems[0].message.contains(reason), "{problems:?}");
-    }
+fn an_absent_section_gives_the_default_and_code_can_set_one() {
+    let config = HostConfig::from_json_str(r#"{ "version": "2.0" }"#).unwrap();
+    assert_eq!(config.extension::<Probe>(), Probe::default());
+    let set = Probe {
+        count: Some(3),
+        ..Probe::default()
+    };
+    let config = config.with_extension(set.clone());
+    assert_eq!(config.extension::<Probe>(), set);
+    assert!(
+        format!("{config:?}").contains("count: Some(3)"),
+        "{config:?}"
+    );
 }
 
 #[test]
 fn every_invalid_value_is_reported_at_once_with_its_path() {
-    let problems = invalid(
-        r#"{ "version": "2.0", "extensions": {
-            "queues": { "batchSize": 64, "maxPollingInterval": "00:00:00.050", "visibilityTimeout": 30,
-                        "maxDequeueCount": 0, "messageEncoding": "utf8", "receiveVisibilityTimeout": "10 minutes" },
-            "kafka": { "protocol": "tls", "maxMessageBytes": 10, "enableIdempotence": "yes" },
-            "http": { "maxConcurrentRequests": 0, "customHeaders": { "X": 1 } } } }"#,
+    let text = invalid(
+        r#"{ "version": "2.0", "extensions": { "probe": {
+            "batchSize": 64, "maxPollingInterval": "00:00:00.050", "mode": "maybe", "flag": "yes",
+            "name": 1, "limit": 0, "size": -2, "headers": { "X": 1 } } } }"#,
     );
-    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
     let expect = [
-        "$.extensions.queues.batchSize: 64 is out of range; must be 1 to 32",
-        "$.extensions.queues.maxPollingInterval: \"00:00:00.050\" is too short; must be at least 00:00:00.1000000",
-        "$.extensions.queues.visibilityTimeout: expected a TimeSpan string",
-        "$.extensions.queues.maxDequeueCount: 0 is out of range; must be 1 to",
-        "$.extensions.queues.messageEncoding: \"utf8\" is not a valid value; use one of: base64, none",
-        "$.extensions.queues.receiveVisibilityTimeout: `10 minutes` is not a TimeSpan",
-        "$.extensions.kafka.maxMessageBytes: 10 is out of range; must be 1000 to 1000000000",
-        "$.extensions.kafka.enableIdempotence: expected true or false",
-        "$.extensions.kafka.protocol: \"tls\" is not a valid value; use one of: plaintext, ssl, sasl_plaintext, sasl_ssl",
-        "$.extensions.http.maxConcurrentRequests: expected -1 (unbounded) or a positive number, found 0",
-        "$.extensions.http.customHeaders.X: header values must be strings",
+        "$.extensions.probe.batchSize: 64 is out of range; must be 1 to 32",
+        "$.extensions.probe.maxPollingInterval: \"00:00:00.050\" is too short; must be at least 00:00:00.1000000",
+        "$.extensions.probe.mode: \"maybe\" is not a valid value; use one of: on, off",
+        "$.extensions.probe.flag: expected true or false, found \"yes\"",
+        "$.extensions.probe.name: expected a string, found a number",
+        "$.extensions.probe.limit: expected -1 (unbounded) or a positive number, found 0",
+        "$.extensions.probe.size: expected a positive whole number, found -2",
+        "$.extensions.probe.headers.X: expected a string, found a number",
     ];
     assert_eq!(text.len(), expect.len(), "{text:#?}");
     for e in expect {
@@ -140,7 +115,7 @@ fn every_invalid_value_is_reported_at_once_with_its_path() {
 #[test]
 fn the_error_lists_every_problem_with_the_file_name() {
     let err = HostConfig::from_json_str(
-        r#"{ "version": "1.0", "extensions": { "queues": { "batchSize": 0 } } }"#,
+        r#"{ "version": "1.0", "extensions": { "probe": { "batchSize": 0 } } }"#,
     )
     .unwrap_err()
     .to_string();
@@ -150,58 +125,48 @@ fn the_error_lists_every_problem_with_the_file_name() {
     );
     assert!(err.contains("\n  - $.version: must be \"2.0\""), "{err}");
     assert!(
-        err.contains("\n  - $.extensions.queues.batchSize: 0 is out of range"),
+        err.contains("\n  - $.extensions.probe.batchSize: 0 is out of range"),
         "{err}"
     );
 }
 
 #[test]
 fn wrong_shapes_and_bad_json_are_errors() {
-    let problems = invalid(r#"{ "version": "2.0", "extensions": { "queues": [] } }"#);
     assert_eq!(
-        problems[0].to_string(),
-        "$.extensions.queues: expected an object, found an array"
+        invalid(r#"{ "version": "2.0", "extensions": { "probe": [] } }"#),
+        ["$.extensions.probe: expected an object, found an array"]
     );
     assert_eq!(
-        invalid("[]")[0].to_string(),
-        "$: expected an object, found an array"
+        invalid(r#"{ "version": "2.0", "extensions": 3 }"#),
+        ["$.extensions: expected an object, found a number"]
     );
+    assert_eq!(invalid("[]"), ["$: expected an object, found an array"]);
     let err = HostConfig::from_json_str("{ \"version\": ").unwrap_err();
     assert!(matches!(err, HostConfigError::Json { .. }), "{err:?}");
     assert!(err.to_string().contains("line 1"), "{err}");
 }
 
 #[test]
-fn unknown_keys_are_warnings_with_suggestions() {
+fn unknown_and_ignored_keys_are_warnings_with_suggestions() {
     let config = HostConfig::from_json_str(
         r#"{ "version": "2.0", "logging": {}, "extension": {},
-             "extensions": { "queues": { "batchSzie": 4 }, "serviceBus": {}, "kafka": { "maxBatchSize": 4 } } }"#,
+             "extensions": { "probe": { "batchSzie": 4, "azureOnly": 1, "zzz": 0 }, "serviceBus": {}, "prob": {} } }"#,
     )
     .unwrap();
     let w = config.warnings.join("\n");
-    assert!(
-        w.contains(
-            "$.extensions.queues.batchSzie: unknown key, ignored; did you mean `batchSize`?"
-        ),
-        "{w}"
-    );
-    assert!(
-        w.contains("$.extension: unknown key, ignored; did you mean `extensions`?"),
-        "{w}"
-    );
-    assert!(
-        w.contains("$.logging: a Functions host setting this library does not use; ignored"),
-        "{w}"
-    );
-    assert!(
-        w.contains("$.extensions.serviceBus: not a binding this library provides; ignored"),
-        "{w}"
-    );
-    assert!(
-        w.contains("$.extensions.kafka.maxBatchSize: a Kafka trigger option"),
-        "{w}"
-    );
-    assert_eq!(config.queues.batch_size, 16);
+    for expected in [
+        "$.extensions.probe.batchSzie: unknown key, ignored; did you mean `batchSize`?",
+        "$.extensions.probe.azureOnly: an Azure option this library does not use; ignored",
+        "$.extensions.probe.zzz: unknown key, ignored (known keys: batchSize, maxPollingInterval",
+        "$.extension: unknown key, ignored; did you mean `extensions`?",
+        "$.logging: a Functions host setting this library does not use; ignored",
+        "$.extensions.serviceBus: not a binding this library provides; ignored",
+        "$.extensions.prob: unknown key, ignored; did you mean `probe`?",
+    ] {
+        assert!(w.contains(expected), "missing {expected:?} in\n{w}");
+    }
+    assert_eq!(config.warnings.len(), 7, "{w}");
+    assert_eq!(config.extension::<Probe>().count, None);
 }
 
 #[test]
@@ -224,19 +189,18 @@ fn files_are_read_from_disk_and_a_missing_optional_file_gives_defaults() {
     let file = dir.join("host.json");
     std::fs::write(
         &file,
-        r#"{ "version": "2.0", "extensions": { "queues": { "batchSize": 2 } } }"#,
+        r#"{ "version": "2.0", "extensions": { "probe": { "batchSize": 2 } } }"#,
     )
     .unwrap();
     let config = HostConfig::from_file(&file).unwrap();
-    assert_eq!(config.queues.batch_size, 2);
+    assert_eq!(config.extension::<Probe>().count, Some(2));
     // The app root is the directory holding host.json (relative SSL paths are read from there).
     assert_eq!(config.app_root(), dir);
     assert_eq!(HostConfig::from_json_str("{}").unwrap().directory, None);
     let missing = dir.join("nope.json");
-    assert_eq!(
-        HostConfig::from_file_or_default(&missing).unwrap(),
-        HostConfig::default()
-    );
+    let defaults = HostConfig::from_file_or_default(&missing).unwrap();
+    assert_eq!(defaults.extension::<Probe>(), Probe::default());
+    assert!(defaults.warnings.is_empty() && defaults.directory.is_none());
     let err = HostConfig::from_file(&missing).unwrap_err().to_string();
     assert!(
         err.contains("cannot read") && err.contains("nope.json"),
