@@ -286,7 +286,7 @@ fn every_binding_s_section_is_read_and_every_problem_reported_at_once() {
     .expect_err("invalid values are refused")
     .to_string();
     for expected in [
-        "host.json has 5 invalid value(s):",
+        "host.json has 4 invalid value(s):",
         "$.extensions.queues.batchSize: 64 is out of range; must be 1 to 32",
         "$.extensions.queues.messageEncoding: \"utf8\" is not a valid value; use one of: base64, none",
         "$.extensions.kafka.protocol: \"tls\" is not a valid value; use one of: plaintext, ssl, sasl_plaintext, sasl_ssl",

@@ -77,7 +77,7 @@ bindings_core::register_extension!(HttpOptions);
 
 #[cfg(test)]
 mod tests {
-    use bindings_core::{HostConfig, HostConfigError};
+    use bindings_core::HostConfig;
 
     use super::*;
 
@@ -109,17 +109,14 @@ mod tests {
 
     #[test]
     fn invalid_values_are_reported_with_their_paths() {
-        let err = HostConfig::from_json_str(
+        let problems = HostConfig::from_json_str(
             r#"{ "version": "2.0", "extensions": {
                 "http": { "maxConcurrentRequests": 0, "maxRequestBodySize": 0, "customHeaders": { "X": 1 } } } }"#,
         )
-        .unwrap_err();
-        let HostConfigError::Invalid { problems, .. } = err else {
-            panic!("expected invalid values, got {err:?}");
-        };
-        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        .expect_err("invalid values are refused")
+        .problems();
         assert_eq!(
-            text,
+            problems,
             [
                 "$.extensions.http.maxRequestBodySize: expected a positive whole number, found 0",
                 "$.extensions.http.maxConcurrentRequests: expected -1 (unbounded) or a positive number, found 0",

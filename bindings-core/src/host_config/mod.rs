@@ -67,6 +67,17 @@ pub enum HostConfigError {
     },
 }
 
+impl HostConfigError {
+    /// The invalid values, each at its JSON path (`$.extensions.queues.batchSize: …`); empty when
+    /// the file could not be read or parsed.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::Invalid { problems, .. } => problems.iter().map(ToString::to_string).collect(),
+            Self::Read { .. } | Self::Json { .. } => Vec::new(),
+        }
+    }
+}
+
 fn list(problems: &[ConfigProblem]) -> String {
     problems.iter().map(|p| format!("\n  - {p}")).collect()
 }

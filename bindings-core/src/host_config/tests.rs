@@ -42,12 +42,9 @@ impl Extension for Probe {
 crate::register_extension!(Probe);
 
 fn invalid(json: &str) -> Vec<String> {
-    match HostConfig::from_json_str(json) {
-        Err(HostConfigError::Invalid { problems, .. }) => {
-            problems.iter().map(ToString::to_string).collect()
-        }
-        other => panic!("expected invalid values, got {other:?}"),
-    }
+    HostConfig::from_json_str(json)
+        .expect_err("invalid values are refused")
+        .problems()
 }
 
 #[test]
