@@ -7,6 +7,7 @@ mod attribute;
 mod config;
 mod deliver;
 mod host_options;
+mod kind;
 mod literals;
 mod merge;
 mod options;

@@ -2,10 +2,9 @@
 
 use apache_avro::Schema;
 use apache_avro::types::Value as AvroValue;
-use bindings_core::{FunctionError, IntoItems};
-use serde::Serialize;
+use bindings_core::FunctionError;
 
-use crate::{KafkaOutput, KafkaRecord};
+use crate::KafkaRecord;
 
 /// The schema id written when no schema registry assigns one.
 pub const DEFAULT_SCHEMA_ID: u32 = 1;
@@ -24,22 +23,6 @@ pub const DEFAULT_SCHEMA_ID: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct Avro<T>(pub T);
 
-impl<T: Serialize> IntoItems<KafkaOutput> for Avro<T> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        let value = apache_avro::to_value(&self.0).map_err(|e| {
-            FunctionError::poison(format!(
-                "cannot turn `{}` into an Avro value: {e}",
-                std::any::type_name::<T>()
-            ))
-        })?;
-        items.push(KafkaRecord {
-            avro: Some(value),
-            ..KafkaRecord::default()
-        });
-        Ok(())
-    }
-}
-
 /// A protobuf message, sent as its encoded bytes.
 ///
 /// ```
@@ -55,16 +38,6 @@ impl<T: Serialize> IntoItems<KafkaOutput> for Avro<T> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Protobuf<M>(pub M);
-
-impl<M: prost::Message> IntoItems<KafkaOutput> for Protobuf<M> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(KafkaRecord {
-            value: Some(self.0.encode_to_vec()),
-            ..KafkaRecord::default()
-        });
-        Ok(())
-    }
-}
 
 /// Encodes `value` with `schema` in Confluent's wire format.
 pub(crate) fn confluent_avro(
@@ -164,6 +137,8 @@ impl AvroEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bindings_core::IntoItems;
+    use serde::Serialize;
 
     const SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"total","type":"long"}]}"#;
 
