@@ -86,4 +86,3 @@ impl<M: prost::Message> IntoItems<KafkaOutput> for Protobuf<M> {
         Ok(())
     }
 }
-

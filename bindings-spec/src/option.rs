@@ -207,9 +207,9 @@ impl OptionSpec {
     /// another kind.
     pub fn choice(&self, text: &str) -> Option<usize> {
         match self.kind {
-            Kind::Choice { values, spellings, .. } if spellings.is_empty() => {
-                values.iter().position(|v| v.eq_ignore_ascii_case(text))
-            }
+            Kind::Choice {
+                values, spellings, ..
+            } if spellings.is_empty() => values.iter().position(|v| v.eq_ignore_ascii_case(text)),
             Kind::Choice { spellings, .. } => {
                 let key = spelling(text);
                 spellings.iter().position(|s| s.contains(&key.as_str()))
@@ -224,7 +224,10 @@ impl OptionSpec {
             return None;
         };
         let key = spelling(text);
-        refused.iter().find(|(value, _)| *value == key).map(|(_, why)| *why)
+        refused
+            .iter()
+            .find(|(value, _)| *value == key)
+            .map(|(_, why)| *why)
     }
 
     /// Whether a [`Kind::Choice`] accepts loose spellings (any case, `_` and `-` optional).
@@ -266,7 +269,12 @@ impl OptionSpec {
 
     /// Whether a [`Kind::Text`] option must be set (it has no default).
     pub const fn required(&self) -> bool {
-        matches!(self.kind, Kind::Text { shape: Shape::BrokerList })
+        matches!(
+            self.kind,
+            Kind::Text {
+                shape: Shape::BrokerList
+            }
+        )
     }
 
     /// The index in `values` of a [`Kind::Choice`]'s default.
@@ -423,7 +431,9 @@ pub fn markdown_table(section: &str, options: &[OptionSpec]) -> String {
             Kind::Count { unit, .. } if !unit.is_empty() => format!(" {unit}"),
             _ => String::new(),
         };
-        let json = option.json.map_or_else(|| "—".to_owned(), |j| format!("`{j}`"));
+        let json = option
+            .json
+            .map_or_else(|| "—".to_owned(), |j| format!("`{j}`"));
         let key = match (librdkafka, option.librdkafka) {
             (false, _) => String::new(),
             (true, Some(key)) => format!(" `{key}` |"),
