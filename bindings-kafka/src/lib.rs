@@ -6,6 +6,7 @@
 mod attribute;
 mod config;
 mod deliver;
+mod error;
 mod host_options;
 mod kind;
 mod literals;
@@ -21,6 +22,7 @@ pub use attribute::KafkaOutputAttribute;
 pub use bindings_spec::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 pub use config::{client_config, librdkafka_properties};
 pub use deliver::KafkaOutput;
+pub use error::Error;
 pub use host_options::KafkaOptions;
 pub use options::ProducerOptions;
 pub use producer::{Producer, Producers, TracingContext};

@@ -144,7 +144,9 @@ impl Extension for QueuesOptions {
                 .unwrap_or(defaults.receive_visibility_timeout),
             message_encoding: section
                 .declared_choice(&queue::MESSAGE_ENCODING)
-                .map_or(defaults.message_encoding, |index| MessageEncoding::ALL[index]),
+                .map_or(defaults.message_encoding, |index| {
+                    MessageEncoding::ALL[index]
+                }),
         }
     }
 }
