@@ -34,10 +34,10 @@ pub(crate) fn producer_options(
         o.put(option, &raw);
     }
     let both = kafka::option("ssl_certificate_and_key_pem");
-    if let Some(Raw::Text(text)) = layered(both) {
-        if let Some(both) = How::of(both).resolve(cx, both.rust, &text) {
-            split_certificate_and_key(cx, &both, &mut o);
-        }
+    if let Some(Raw::Text(text)) = layered(both)
+        && let Some(both) = How::of(both).resolve(cx, both.rust, &text)
+    {
+        split_certificate_and_key(cx, &both, &mut o);
     }
     let given = |name: &str| layered(kafka::option(name)).is_some();
     let credentials_given = given("username") && given("password");
@@ -148,10 +148,10 @@ fn check(cx: &mut BindContext<'_>, o: &ProducerOptions, credentials_given: bool)
         ok = false;
     };
     for option in kafka::OPTIONS {
-        if let Some(Raw::Count(n)) = o.get(option) {
-            if let Err(refusal) = option.check_count(u64::from(n)) {
-                problem(format!("`{}` = {n} {refusal}", option.rust));
-            }
+        if let Some(Raw::Count(n)) = o.get(option)
+            && let Err(refusal) = option.check_count(u64::from(n))
+        {
+            problem(format!("`{}` = {n} {refusal}", option.rust));
         }
     }
     if o.uses_sasl() && !credentials_given {

@@ -208,8 +208,10 @@ impl OptionSpec {
     pub fn choice(&self, text: &str) -> Option<usize> {
         match self.kind {
             Kind::Choice {
-                values, spellings, ..
-            } if spellings.is_empty() => values.iter().position(|v| v.eq_ignore_ascii_case(text)),
+                values,
+                spellings: [],
+                ..
+            } => values.iter().position(|v| v.eq_ignore_ascii_case(text)),
             Kind::Choice { spellings, .. } => {
                 let key = spelling(text);
                 spellings.iter().position(|s| s.contains(&key.as_str()))
