@@ -1,27 +1,36 @@
 //! `#[kafka_output(...)]` as a value: its options, and binding it at start-up into a
 //! [`KafkaOutput`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bindings_core::{BindContext, OutputAttribute, Template};
+use bindings_spec::{OptionSpec, kafka};
 
-use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+use crate::{Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, Protocol};
 
 use crate::deliver::KafkaOutput;
 use crate::literals;
-use crate::merge::How;
+use crate::merge::{How, producer_options};
 use crate::producer::Producers;
 use crate::serialize::AvroEncoder;
+use crate::value::{IntoRaw, Raw, Set};
 
+/// A builder method per option of `bindings_spec::kafka` but the brokers (given to `new`), each
+/// documented by its declaration.
 macro_rules! setters {
-    ($( $(#[$doc:meta])* $name:ident : $ty:ty ),* $(,)?) => {
+    ($($name:ident: $ty:ty),* $(,)?) => {
         $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.$name = Some(value.into());
-                self
+            #[doc = concat!("Sets `", stringify!($name), "`: its meaning, default and range are in \
+                             `bindings_spec::kafka` (README's Kafka table).")]
+            pub fn $name(self, value: $ty) -> Self {
+                self.with(const { kafka::option(stringify!($name)) }, value.into_raw())
             }
         )*
+
+        /// The options that have a builder method.
+        #[cfg(test)]
+        const SETTERS: &'static [&'static str] = &[$(stringify!($name)),*];
     };
 }
 
@@ -53,65 +62,31 @@ macro_rules! setters {
 pub struct KafkaOutputAttribute {
     pub(crate) topic: String,
     pub(crate) broker_list: String,
-    pub(crate) key: Option<String>,
-    pub(crate) avro_schema: Option<String>,
-    pub(crate) avro_key_schema: Option<String>,
-    pub(crate) schema_registry_url: Option<String>,
-    pub(crate) schema_registry_username: Option<String>,
-    pub(crate) schema_registry_password: Option<String>,
-    pub(crate) max_message_bytes: Option<u32>,
-    pub(crate) batch_size: Option<u32>,
-    pub(crate) enable_idempotence: Option<bool>,
-    pub(crate) message_timeout_ms: Option<u32>,
-    pub(crate) request_timeout_ms: Option<u32>,
-    pub(crate) max_retries: Option<u32>,
-    pub(crate) linger_ms: Option<u32>,
-    pub(crate) compression: Option<Compression>,
-    pub(crate) acks: Option<Acks>,
-    pub(crate) partitioner: Option<Partitioner>,
-    pub(crate) protocol: Option<Protocol>,
-    pub(crate) authentication_mode: Option<AuthenticationMode>,
-    pub(crate) username: Option<String>,
-    pub(crate) password: Option<String>,
-    pub(crate) ssl_ca_location: Option<String>,
-    pub(crate) ssl_certificate_location: Option<String>,
-    pub(crate) ssl_key_location: Option<String>,
-    pub(crate) ssl_key_password: Option<String>,
-    pub(crate) ssl_ca_pem: Option<String>,
-    pub(crate) ssl_certificate_pem: Option<String>,
-    pub(crate) ssl_key_pem: Option<String>,
-    pub(crate) ssl_certificate_and_key_pem: Option<String>,
-    pub(crate) https_ca_location: Option<String>,
-    pub(crate) https_ca_pem: Option<String>,
-    pub(crate) metadata_max_age_ms: Option<u32>,
-    pub(crate) socket_keepalive_enable: Option<bool>,
-    pub(crate) librdkafka_debug: Option<String>,
+    /// The options set, by name.
+    pub(crate) options: Set,
 }
 
 impl std::fmt::Debug for KafkaOutputAttribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let credentials: Vec<&str> = [
-            ("username", &self.username),
-            ("password", &self.password),
-            ("ssl_key_password", &self.ssl_key_password),
-            ("ssl_key_pem", &self.ssl_key_pem),
-            (
-                "ssl_certificate_and_key_pem",
-                &self.ssl_certificate_and_key_pem,
-            ),
-            ("schema_registry_password", &self.schema_registry_password),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.as_ref().map(|_| name))
-        .collect();
+        let set = || {
+            kafka::OPTIONS
+                .iter()
+                .filter_map(|option| Some((option, self.options.get(option.rust)?)))
+        };
+        let options: BTreeMap<&str, String> = set()
+            .filter(|(option, _)| !option.credential)
+            .map(|(option, raw)| (option.rust, raw.property(option)))
+            .collect();
+        let credentials: Vec<&str> = set()
+            .filter(|(option, _)| option.credential)
+            .map(|(option, _)| option.rust)
+            .collect();
         f.debug_struct("KafkaOutputAttribute")
             .field("topic", &self.topic)
             .field("broker_list", &self.broker_list)
-            .field("key", &self.key)
-            .field("protocol", &self.protocol)
-            .field("authentication_mode", &self.authentication_mode)
+            .field("options", &options)
             .field("credentials_set", &credentials)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -126,78 +101,53 @@ impl KafkaOutputAttribute {
         }
     }
 
+    fn with(mut self, option: &'static OptionSpec, raw: Raw) -> Self {
+        debug_assert!(raw.fits(option), "`{}` set with {raw:?}", option.rust);
+        self.options.insert(option.rust, raw);
+        self
+    }
+
+    /// A text option's value, if set.
+    fn text(&self, name: &str) -> Option<&str> {
+        match self.options.get(kafka::option(name).rust) {
+            Some(Raw::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
     setters! {
-        /// The key of every record that does not set its own (may use `{bindingData}`).
         key: &str,
-        /// An Avro schema (JSON, or `%Setting%`): `Avro<T>` values are encoded with it in Confluent's
-        /// wire format (schema id 1 without a registry).
         avro_schema: &str,
-        /// An Avro schema for keys set with `KafkaEvent::avro_key` (registered under `<topic>-key`).
         avro_key_schema: &str,
-        /// A Confluent-compatible schema registry: `avro_schema` is registered under `<topic>-value`
-        /// and its id is written into each record.
         schema_registry_url: &str,
-        /// The registry's user (basic auth).
         schema_registry_username: &str,
-        /// The registry's password (basic auth): the app setting holding it.
         schema_registry_password: &str,
-        /// `message.max.bytes`, 1000 to 1 000 000 000. Default 1 000 000.
         max_message_bytes: u32,
-        /// `batch.num.messages`. Default 10 000.
         batch_size: u32,
-        /// `enable.idempotence`. Default false.
         enable_idempotence: bool,
-        /// `message.timeout.ms` (0 = infinite): how long an invocation waits for delivery. Default 300 000.
         message_timeout_ms: u32,
-        /// `request.timeout.ms`. Default 5000.
         request_timeout_ms: u32,
-        /// `message.send.max.retries`. Default 2.
         max_retries: u32,
-        /// `linger.ms`. Default 5.
         linger_ms: u32,
-        /// `compression.type`. Default none.
         compression: Compression,
-        /// `acks`. Default all.
         acks: Acks,
-        /// `partitioner`. Default `consistent_random`.
         partitioner: Partitioner,
-        /// `security.protocol`. Default plaintext.
         protocol: Protocol,
-        /// `sasl.mechanism`. Default PLAIN.
         authentication_mode: AuthenticationMode,
-        /// `sasl.username`: the app setting holding it (`Name` or `%Name%`), or Event Hubs'
-        /// `$ConnectionString`.
         username: &str,
-        /// `sasl.password`: the app setting holding it (`Name` or `%Name%`).
         password: &str,
-        /// `ssl.ca.location`.
         ssl_ca_location: &str,
-        /// `ssl.certificate.location`.
         ssl_certificate_location: &str,
-        /// `ssl.key.location`.
         ssl_key_location: &str,
-        /// `ssl.key.password`: the app setting holding it.
         ssl_key_password: &str,
-        /// `ssl.ca.pem`.
         ssl_ca_pem: &str,
-        /// `ssl.certificate.pem`.
         ssl_certificate_pem: &str,
-        /// `ssl.key.pem`: the app setting holding it.
         ssl_key_pem: &str,
-        /// The client certificate (with its chain) and its private key in one PEM, split into
-        /// `ssl.certificate.pem` and `ssl.key.pem` (the extension's `SslCertificateandKeyPEM`): the app
-        /// setting holding it.
         ssl_certificate_and_key_pem: &str,
-        /// A PEM file with the CA certificate(s) that sign the schema registry's HTTPS certificate
-        /// (trusted besides the built-in roots). The extension's `HttpsCaLocation`.
         https_ca_location: &str,
-        /// The same as PEM text (the extension's `HttpsCaPem`).
         https_ca_pem: &str,
-        /// `metadata.max.age.ms`.
         metadata_max_age_ms: u32,
-        /// `socket.keepalive.enable`.
         socket_keepalive_enable: bool,
-        /// librdkafka `debug` contexts.
         librdkafka_debug: &str,
     }
 }
@@ -208,21 +158,25 @@ impl OutputAttribute for KafkaOutputAttribute {
 
     fn bind(self, cx: &mut BindContext<'_>) -> Option<KafkaOutput> {
         let topic = template(cx, "topic", &self.topic);
-        let key = self.key.as_ref().map(|k| template(cx, "key", k));
+        let key = self.text("key").map(|k| template(cx, "key", k));
         let brokers =
             cx.resolve_or_literal("broker_list", &self.broker_list, literals::broker_list);
         // Resolve every option even when the brokers are wrong, so `build()` reports all problems.
-        let options = self.producer_options(cx, brokers.clone().unwrap_or_default());
+        let host = cx.host_config().extension::<KafkaOptions>();
+        let options = producer_options(
+            cx,
+            brokers.clone().unwrap_or_default(),
+            &self.options,
+            &host,
+        );
         let (topic, _, options) = (topic?, brokers?, options?);
         let key = key.map_or(Some(None), |k| k.map(Some))?;
         let registry = self.registry(cx);
         let avro_schema = self
-            .avro_schema
-            .as_ref()
+            .text("avro_schema")
             .map(|raw| parse_schema(cx, "avro_schema", raw));
         let avro_key_schema = self
-            .avro_key_schema
-            .as_ref()
+            .text("avro_key_schema")
             .map(|raw| parse_schema(cx, "avro_key_schema", raw));
         let (registry, avro_schema, avro_key_schema) = (
             registry?,
@@ -232,20 +186,15 @@ impl OutputAttribute for KafkaOutputAttribute {
         let producers = cx.resource::<Producers>();
         let shared = producers
             .get_or_create(&options)
-            .map_err(|err| {
-                let err = err.to_string();
-                cx.problem(format!(
-                    "cannot create a Kafka producer for brokers `{}`: {err}{}",
-                    options.brokers,
-                    creation_hint(&err)
-                ));
-            })
+            .map_err(|err| cx.problem(err.chain()))
             .ok()?;
         if producers.claim_flush_registration() {
             let producers = Arc::clone(&producers);
             cx.on_shutdown(
                 "flushing Kafka producers",
-                Box::new(move |left| Box::pin(async move { producers.flush(left).await })),
+                Box::new(move |left| {
+                    Box::pin(async move { producers.flush(left).await.map_err(|e| e.to_string()) })
+                }),
             );
         }
         Some(KafkaOutput::new(
@@ -262,15 +211,17 @@ impl KafkaOutputAttribute {
     /// The schema registry client, if `schema_registry_url` is set (`Some(None)`: none); `None` after
     /// recording a problem.
     fn registry(&self, cx: &mut BindContext<'_>) -> Option<Option<crate::registry::Registry>> {
-        let Some(url) = &self.schema_registry_url else {
-            if self.schema_registry_username.is_some() || self.schema_registry_password.is_some() {
+        let Some(url) = self.text("schema_registry_url") else {
+            if self.text("schema_registry_username").is_some()
+                || self.text("schema_registry_password").is_some()
+            {
                 cx.problem(
                     "`schema_registry_username`/`schema_registry_password` are set but \
                      `schema_registry_url` is not, so they would be ignored; set the registry's URL",
                 );
                 return None;
             }
-            if self.https_ca_location.is_some() || self.https_ca_pem.is_some() {
+            if self.text("https_ca_location").is_some() || self.text("https_ca_pem").is_some() {
                 cx.problem(
                     "`https_ca_location`/`https_ca_pem` are set but `schema_registry_url` is not, so they \
                      would be ignored (they are the CA of the schema registry's HTTPS certificate)",
@@ -281,24 +232,26 @@ impl KafkaOutputAttribute {
         };
         let url = cx.resolve_or_literal("schema_registry_url", url, literals::http_url);
         let user = self
-            .schema_registry_username
-            .as_ref()
+            .text("schema_registry_username")
             .and_then(|u| cx.resolve("schema_registry_username", u));
         let password = self
-            .schema_registry_password
-            .as_ref()
+            .text("schema_registry_password")
             .map(|p| cx.resolve_secret("schema_registry_password", p));
         let password = match password {
             None => None,
             Some(resolved) => Some(resolved?),
         };
-        let ca = match (&self.https_ca_location, &self.https_ca_pem) {
+        let ca = match (self.text("https_ca_location"), self.text("https_ca_pem")) {
             (Some(_), Some(_)) => {
                 cx.problem("set `https_ca_location` or `https_ca_pem`, not both");
                 return None;
             }
             (Some(location), None) => {
-                let path = How::Path { ca: false }.resolve(cx, "https_ca_location", location)?;
+                let path = How::of(kafka::option("https_ca_location")).resolve(
+                    cx,
+                    "https_ca_location",
+                    location,
+                )?;
                 match std::fs::read(&path) {
                     Ok(pem) => Some(pem),
                     Err(e) => {
@@ -308,7 +261,7 @@ impl KafkaOutputAttribute {
                 }
             }
             (None, Some(pem)) => Some(
-                How::Literal(literals::pem)
+                How::of(kafka::option("https_ca_pem"))
                     .resolve(cx, "https_ca_pem", pem)?
                     .into_bytes(),
             ),
@@ -316,7 +269,7 @@ impl KafkaOutputAttribute {
         };
         crate::registry::Registry::new(&url?, user, password, ca.as_deref())
             .map(Some)
-            .map_err(|e| cx.problem(e))
+            .map_err(|e| cx.problem(e.chain()))
             .ok()
     }
 }
@@ -336,40 +289,20 @@ fn template(cx: &mut BindContext<'_>, option: &str, raw: &str) -> Option<Templat
         .ok()
 }
 
-/// What to check when librdkafka refuses to create a producer, from the property it names.
-fn creation_hint(error: &str) -> &'static str {
-    if error.contains("ssl.key") {
-        "; check `ssl_key_location` (or `ssl_key_pem`) and `ssl_key_password`: the key must be \
-         PEM, match the certificate, and open with that password"
-    } else if error.contains("ssl.certificate") {
-        "; check `ssl_certificate_location` (or `ssl_certificate_pem`): a PEM certificate"
-    } else if error.contains("ssl.ca") {
-        "; check `ssl_ca_location` (or `ssl_ca_pem`): the PEM certificate of the CA that signed \
-         the brokers' certificates"
-    } else {
-        "; check the output's options and host.json's extensions.kafka"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_refused_producer_says_which_options_to_check() {
-        for (error, option) in [
-            (
-                "Client creation error: ssl.key.location failed: error:0A080009:SSL routines::PEM lib",
-                "`ssl_key_password`",
-            ),
-            (
-                "ssl.certificate.location failed",
-                "`ssl_certificate_location`",
-            ),
-            ("ssl.ca.location failed", "`ssl_ca_location`"),
-            ("No such configuration property", "extensions.kafka"),
-        ] {
-            assert!(creation_hint(error).contains(option), "{error}");
-        }
+    fn every_option_but_the_brokers_has_a_builder_method() {
+        let mut expected: Vec<&str> = kafka::OPTIONS
+            .iter()
+            .filter(|option| !option.required())
+            .map(|option| option.rust)
+            .collect();
+        let mut setters = KafkaOutputAttribute::SETTERS.to_vec();
+        expected.sort_unstable();
+        setters.sort_unstable();
+        assert_eq!(setters, expected);
     }
 }

@@ -1,70 +1,32 @@
-//! Resolved options -> librdkafka configuration: the one place that maps them.
+//! Resolved options -> librdkafka configuration: each property's key is its option's declaration.
 
-use crate::Protocol;
+use bindings_spec::kafka;
 use rdkafka::ClientConfig;
 
 use crate::ProducerOptions;
+use crate::value::Fields as _;
 
-/// The librdkafka properties for `options`, in a stable order.
+/// The librdkafka properties for `options`, in a stable order (the table's): the brokers, the
+/// client id, then every option that is set and has a librdkafka key. `sasl.*` properties are
+/// given only with a SASL protocol and `ssl.*` ones only with TLS, where librdkafka uses them.
 pub fn librdkafka_properties(options: &ProducerOptions) -> Vec<(&'static str, String)> {
-    let mut p: Vec<(&'static str, String)> = vec![
-        ("bootstrap.servers", options.brokers.clone()),
+    let brokers = kafka::option("broker_list")
+        .librdkafka
+        .expect("the brokers have a librdkafka key");
+    let mut p = vec![
+        (brokers, options.brokers.clone()),
         ("client.id", "bindings".to_owned()),
-        ("message.max.bytes", options.max_message_bytes.to_string()),
-        ("batch.num.messages", options.batch_size.to_string()),
-        ("enable.idempotence", options.enable_idempotence.to_string()),
-        ("message.timeout.ms", options.message_timeout_ms.to_string()),
-        ("request.timeout.ms", options.request_timeout_ms.to_string()),
-        ("message.send.max.retries", options.max_retries.to_string()),
-        ("linger.ms", options.linger_ms.to_string()),
-        (
-            "security.protocol",
-            options.protocol.as_librdkafka().to_owned(),
-        ),
     ];
-    let mut optional = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            p.push((key, value));
+    for option in kafka::OPTIONS {
+        let Some(key) = option.librdkafka else {
+            continue;
+        };
+        let used = (!key.starts_with("sasl.") || options.uses_sasl())
+            && (!key.starts_with("ssl.") || options.uses_tls());
+        if let Some(value) = options.get(option).filter(|_| used) {
+            p.push((key, value.property(option)));
         }
-    };
-    optional(
-        "compression.type",
-        options.compression.map(|c| c.as_librdkafka().to_owned()),
-    );
-    optional("acks", options.acks.map(|a| a.as_librdkafka().to_owned()));
-    optional(
-        "partitioner",
-        options.partitioner.map(|a| a.as_librdkafka().to_owned()),
-    );
-    if options.uses_sasl() {
-        optional(
-            "sasl.mechanism",
-            Some(options.authentication_mode.as_librdkafka().to_owned()),
-        );
-        optional("sasl.username", options.username.clone());
-        optional("sasl.password", options.password.clone());
     }
-    if matches!(options.protocol, Protocol::Ssl | Protocol::SaslSsl) {
-        optional("ssl.ca.location", options.ssl_ca_location.clone());
-        optional(
-            "ssl.certificate.location",
-            options.ssl_certificate_location.clone(),
-        );
-        optional("ssl.key.location", options.ssl_key_location.clone());
-        optional("ssl.key.password", options.ssl_key_password.clone());
-        optional("ssl.ca.pem", options.ssl_ca_pem.clone());
-        optional("ssl.certificate.pem", options.ssl_certificate_pem.clone());
-        optional("ssl.key.pem", options.ssl_key_pem.clone());
-    }
-    optional(
-        "metadata.max.age.ms",
-        options.metadata_max_age_ms.map(|v| v.to_string()),
-    );
-    optional(
-        "socket.keepalive.enable",
-        options.socket_keepalive_enable.map(|v| v.to_string()),
-    );
-    optional("debug", options.debug.clone());
     p
 }
 
@@ -80,7 +42,7 @@ pub fn client_config(options: &ProducerOptions) -> ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Acks, AuthenticationMode, Compression, Partitioner};
+    use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
     fn props(options: &ProducerOptions) -> Vec<(String, String)> {
         librdkafka_properties(options)
@@ -144,7 +106,7 @@ mod tests {
         o.ssl_key_pem = Some("KEY".into());
         o.metadata_max_age_ms = Some(60_000);
         o.socket_keepalive_enable = Some(true);
-        o.debug = Some("broker,msg".into());
+        o.librdkafka_debug = Some("broker,msg".into());
         for (key, value) in [
             ("message.max.bytes", "2000"),
             ("batch.num.messages", "7"),
@@ -173,6 +135,36 @@ mod tests {
         ] {
             assert_eq!(get(&o, key).as_deref(), Some(value), "{key}");
         }
+    }
+
+    /// Every option with a librdkafka key reaches the client configuration when set (with a SASL
+    /// protocol over TLS, so that none is left out for its protocol).
+    #[test]
+    fn every_table_entry_with_a_librdkafka_key_reaches_the_config() {
+        let mut o = ProducerOptions::new("b:9092");
+        for option in bindings_spec::kafka::OPTIONS {
+            let raw = match option.kind {
+                bindings_spec::Kind::Count { min, .. } => crate::value::Raw::Count(min),
+                bindings_spec::Kind::Bool { .. } => crate::value::Raw::Flag(true),
+                bindings_spec::Kind::Choice { .. } => crate::value::Raw::Choice(0),
+                _ => crate::value::Raw::Text(format!("{}-value", option.rust)),
+            };
+            o.put(option, &raw);
+        }
+        o.protocol = Protocol::SaslSsl;
+        let properties = props(&o);
+        for option in bindings_spec::kafka::OPTIONS {
+            if let Some(key) = option.librdkafka {
+                assert!(
+                    properties.iter().any(|(k, _)| k == key),
+                    "`{}` ({key}) is not in {properties:?}",
+                    option.rust
+                );
+            }
+        }
+        assert_eq!(get(&o, "ssl.key.pem").as_deref(), Some("ssl_key_pem-value"));
+        assert_eq!(get(&o, "linger.ms").as_deref(), Some("0"));
+        assert_eq!(get(&o, "bootstrap.servers").as_deref(), Some("b:9092"));
     }
 
     #[test]

@@ -11,9 +11,9 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message as _, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 
-use crate::KafkaRecord;
 use crate::producer::{Producer, Shared};
 use crate::serialize::AvroEncoder;
+use crate::{Error, KafkaRecord};
 
 /// How long a full local queue may delay an enqueue before the invocation fails.
 const QUEUE_FULL_PATIENCE: Duration = Duration::from_secs(5);
@@ -56,7 +56,11 @@ impl Output for KafkaOutput {
                 })?),
                 None => None,
             };
-            let items = self.avro.encode(items, &topic).await?;
+            let items = self
+                .avro
+                .encode(items, &topic)
+                .await
+                .map_err(Error::into_function_error)?;
             let mut pending = Vec::with_capacity(items.len());
             let mut enqueue_error = None;
             for item in &items {
@@ -74,7 +78,7 @@ impl Output for KafkaOutput {
             let results = join_all(pending).await;
             self.pending.fetch_sub(sent, Ordering::SeqCst);
             if let Some(err) = enqueue_error {
-                return Err(err);
+                return Err(err.into_function_error());
             }
             let mut failures = Vec::new();
             for result in results {
@@ -90,12 +94,12 @@ impl Output for KafkaOutput {
             if failures.is_empty() {
                 Ok(())
             } else {
-                Err(FunctionError::retry(format!(
-                    "Kafka: {} of {} message(s) to topic `{topic}` were not delivered: {}",
-                    failures.len(),
-                    items.len(),
-                    failures.join("; ")
-                )))
+                Err(Error::Undelivered {
+                    topic,
+                    sent: items.len(),
+                    failures,
+                }
+                .into_function_error())
             }
         })
     }
@@ -125,7 +129,7 @@ impl KafkaOutput {
         topic: &str,
         default_key: Option<&str>,
         item: &KafkaRecord,
-    ) -> Result<rdkafka::producer::DeliveryFuture, FunctionError> {
+    ) -> Result<rdkafka::producer::DeliveryFuture, Error> {
         let waited = std::time::Instant::now();
         loop {
             let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
@@ -162,37 +166,32 @@ impl KafkaOutput {
                 {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                Err((err, _)) => return Err(self.local_error(topic, item, &err)),
+                Err((err, _)) => return Err(self.local_error(topic, item, err)),
             }
         }
     }
 
-    fn local_error(&self, topic: &str, item: &KafkaRecord, err: &KafkaError) -> FunctionError {
-        let size = item.key.as_ref().map_or(0, Vec::len)
-            + item.value.as_ref().map_or(0, Vec::len)
-            + item
-                .headers
-                .iter()
-                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
-                .sum::<usize>();
+    fn local_error(&self, topic: &str, item: &KafkaRecord, err: KafkaError) -> Error {
+        let topic = topic.to_owned();
         match err {
             KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {
-                FunctionError::poison(format!(
-                    "Kafka: a message to topic `{topic}` is too large: {size} bytes of key, value and headers (plus \
-                 overhead) exceed max_message_bytes = {}; raise max_message_bytes (and the broker's and topic's \
-                 limits) or send smaller messages",
-                    self.max_message_bytes
-                ))
+                Error::TooLarge {
+                    topic,
+                    size: item.key.as_ref().map_or(0, Vec::len)
+                        + item.value.as_ref().map_or(0, Vec::len)
+                        + item
+                            .headers
+                            .iter()
+                            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                            .sum::<usize>(),
+                    max_message_bytes: self.max_message_bytes,
+                }
             }
-            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
-                FunctionError::retry(format!(
-                    "Kafka: the producer's local queue for topic `{topic}` stayed full for {QUEUE_FULL_PATIENCE:?}; \
-                 the brokers are slower than the functions produce"
-                ))
-            }
-            other => {
-                FunctionError::retry(format!("Kafka: cannot send to topic `{topic}`: {other}"))
-            }
+            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => Error::QueueFull {
+                topic,
+                patience: QUEUE_FULL_PATIENCE,
+            },
+            source => Error::Send { topic, source },
         }
     }
 }

@@ -1,104 +1,63 @@
 //! `extensions.kafka`: producer options shared by every Kafka output of the host.
 
-use std::fmt;
-
 use bindings_core::{Extension, Section};
+use bindings_spec::{Kind, kafka};
 
+use crate::value::{Fields as _, Raw, option_fields};
 use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
-/// Producer options for every Kafka output of the host (host.json `extensions.kafka`).
-///
-/// Each is `None` unless host.json sets it; a function's own attribute options win over these, and
-/// the documented defaults apply when neither sets a value. String options may hold `%AppSetting%`
-/// references, resolved at start-up; the credentials (`username`, `password`, `ssl_key_password`)
-/// name their app setting (`Name` or `%Name%`). `Debug` hides the credentials.
-///
-/// ```
-/// use bindings_core::HostConfig;
-/// use bindings_kafka::{Compression, KafkaOptions};
-///
-/// let config = HostConfig::from_json_str(
-///     r#"{ "version": "2.0", "extensions": { "kafka": { "lingerMs": 50, "compression": "gzip" } } }"#,
-/// )?;
-/// let kafka = config.extension::<KafkaOptions>();
-/// assert_eq!(kafka.linger_ms, Some(50));
-/// assert_eq!(kafka.compression, Some(Compression::Gzip));
-/// # Ok::<(), bindings_core::HostConfigError>(())
-/// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct KafkaOptions {
-    /// `message.max.bytes` in bytes, `1000..=1_000_000_000`. Default `1_000_000`.
-    pub max_message_bytes: Option<u32>,
-    /// `batch.num.messages`. Default 10000.
-    pub batch_size: Option<u32>,
-    /// `enable.idempotence`. Default false.
-    pub enable_idempotence: Option<bool>,
-    /// `message.timeout.ms` (0 = infinite). Default 300000.
-    pub message_timeout_ms: Option<u32>,
-    /// `request.timeout.ms`. Default 5000.
-    pub request_timeout_ms: Option<u32>,
-    /// `message.send.max.retries`. Default 2.
-    pub max_retries: Option<u32>,
-    /// `linger.ms`. Default 5.
-    pub linger_ms: Option<u32>,
-    /// `compression.type`. Default none.
-    pub compression: Option<Compression>,
-    /// `acks`. Default all.
-    pub acks: Option<Acks>,
-    /// `partitioner`. Default `consistent_random`.
-    pub partitioner: Option<Partitioner>,
-    /// `security.protocol`. Default plaintext.
-    pub protocol: Option<Protocol>,
-    /// `sasl.mechanism`. Default PLAIN.
-    pub authentication_mode: Option<AuthenticationMode>,
-    /// `sasl.username`: the app setting holding it (`Name` or `%Name%`), or `$ConnectionString`
-    /// (Event Hubs).
-    pub username: Option<String>,
-    /// `sasl.password`: the app setting holding it (`Name` or `%Name%`).
-    pub password: Option<String>,
-    /// `ssl.ca.location`.
-    pub ssl_ca_location: Option<String>,
-    /// `ssl.certificate.location`.
-    pub ssl_certificate_location: Option<String>,
-    /// `ssl.key.location`.
-    pub ssl_key_location: Option<String>,
-    /// `ssl.key.password`: the app setting holding it (`Name` or `%Name%`).
-    pub ssl_key_password: Option<String>,
-    /// `metadata.max.age.ms`.
-    pub metadata_max_age_ms: Option<u32>,
-    /// `socket.keepalive.enable`.
-    pub socket_keepalive_enable: Option<bool>,
-    /// librdkafka `debug` contexts (e.g. `"broker,topic,msg"`).
-    pub librdkafka_debug: Option<String>,
+option_fields! {
+    /// Producer options for every Kafka output of the host (host.json `extensions.kafka`).
+    ///
+    /// Each is `None` unless host.json sets it; a function's own attribute options win over these, and
+    /// the declared defaults apply when neither sets a value. Every field is an option of
+    /// `bindings_spec::kafka` that has a host.json key (README's Kafka table lists them with their
+    /// keys, ranges and defaults). String options may hold `%AppSetting%` references, resolved at
+    /// start-up; the credentials (`username`, `password`, `ssl_key_password`) name their app setting
+    /// (`Name` or `%Name%`). `Debug` hides the credentials.
+    ///
+    /// ```
+    /// use bindings_core::HostConfig;
+    /// use bindings_kafka::{Compression, KafkaOptions};
+    ///
+    /// let config = HostConfig::from_json_str(
+    ///     r#"{ "version": "2.0", "extensions": { "kafka": { "lingerMs": 50, "compression": "gzip" } } }"#,
+    /// )?;
+    /// let kafka = config.extension::<KafkaOptions>();
+    /// assert_eq!(kafka.linger_ms, Some(50));
+    /// assert_eq!(kafka.compression, Some(Compression::Gzip));
+    /// # Ok::<(), bindings_core::HostConfigError>(())
+    /// ```
+    #[derive(Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct KafkaOptions {
+        pub max_message_bytes: Option<u32>,
+        pub batch_size: Option<u32>,
+        pub enable_idempotence: Option<bool>,
+        pub message_timeout_ms: Option<u32>,
+        pub request_timeout_ms: Option<u32>,
+        pub max_retries: Option<u32>,
+        pub linger_ms: Option<u32>,
+        pub compression: Option<Compression>,
+        pub acks: Option<Acks>,
+        pub partitioner: Option<Partitioner>,
+        pub protocol: Option<Protocol>,
+        pub authentication_mode: Option<AuthenticationMode>,
+        pub username: Option<String>,
+        pub password: Option<String>,
+        pub ssl_ca_location: Option<String>,
+        pub ssl_certificate_location: Option<String>,
+        pub ssl_key_location: Option<String>,
+        pub ssl_key_password: Option<String>,
+        pub metadata_max_age_ms: Option<u32>,
+        pub socket_keepalive_enable: Option<bool>,
+        pub librdkafka_debug: Option<String>,
+    }
 }
 
-impl fmt::Debug for KafkaOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
-        f.debug_struct("KafkaOptions")
-            .field("max_message_bytes", &self.max_message_bytes)
-            .field("batch_size", &self.batch_size)
-            .field("enable_idempotence", &self.enable_idempotence)
-            .field("message_timeout_ms", &self.message_timeout_ms)
-            .field("request_timeout_ms", &self.request_timeout_ms)
-            .field("max_retries", &self.max_retries)
-            .field("linger_ms", &self.linger_ms)
-            .field("compression", &self.compression)
-            .field("acks", &self.acks)
-            .field("partitioner", &self.partitioner)
-            .field("protocol", &self.protocol)
-            .field("authentication_mode", &self.authentication_mode)
-            .field("username", &hidden(&self.username))
-            .field("password", &hidden(&self.password))
-            .field("ssl_ca_location", &self.ssl_ca_location)
-            .field("ssl_certificate_location", &self.ssl_certificate_location)
-            .field("ssl_key_location", &self.ssl_key_location)
-            .field("ssl_key_password", &hidden(&self.ssl_key_password))
-            .field("metadata_max_age_ms", &self.metadata_max_age_ms)
-            .field("socket_keepalive_enable", &self.socket_keepalive_enable)
-            .field("librdkafka_debug", &self.librdkafka_debug)
-            .finish()
+impl Default for KafkaOptions {
+    fn default() -> Self {
+        Self::initial()
     }
 }
 
@@ -117,44 +76,20 @@ impl Extension for KafkaOptions {
             ],
             "a Kafka trigger option (this library has the Kafka output only)",
         );
-        let mut out = Self {
-            max_message_bytes: section.u32("maxMessageBytes", 1_000, 1_000_000_000),
-            batch_size: section.u32("batchSize", 1, 1_000_000),
-            enable_idempotence: section.bool("enableIdempotence"),
-            message_timeout_ms: section.u32("messageTimeoutMs", 0, i32::MAX as u32),
-            request_timeout_ms: section.u32("requestTimeoutMs", 1, 900_000),
-            max_retries: section.u32("maxRetries", 0, i32::MAX as u32),
-            linger_ms: section.u32("lingerMs", 0, 900_000),
-            compression: section.choice("compression", Compression::VALID, Compression::parse),
-            acks: section.choice("acks", Acks::VALID, Acks::parse),
-            partitioner: section.choice("partitioner", Partitioner::VALID, Partitioner::parse),
-            protocol: section.choice("protocol", Protocol::VALID, Protocol::parse),
-            ..Self::default()
-        };
-        let unsupported = section
-            .peek("authenticationMode")
-            .and_then(|v| v.as_str())
-            .and_then(AuthenticationMode::unsupported);
-        if let Some(why) = unsupported {
-            if let Some((path, _)) = section.take("authenticationMode") {
-                section.problem(&path, why);
+        let mut out = Self::default();
+        for option in kafka::OPTIONS {
+            let Some(json) = option.json else { continue };
+            let raw = match option.kind {
+                Kind::Count { .. } => section.count(option).map(Raw::Count),
+                Kind::Bool { .. } => section.bool(json).map(Raw::Flag),
+                Kind::Choice { .. } => section.declared_choice(option).map(Raw::Choice),
+                _ => section.string(json).map(Raw::Text),
+            };
+            if let Some(raw) = raw {
+                let known = out.put(option, &raw);
+                debug_assert!(known, "`{}` has a host.json key but no field", option.rust);
             }
-        } else {
-            out.authentication_mode = section.choice(
-                "authenticationMode",
-                AuthenticationMode::VALID,
-                AuthenticationMode::parse,
-            );
         }
-        out.username = section.string("username");
-        out.password = section.string("password");
-        out.ssl_ca_location = section.string("sslCaLocation");
-        out.ssl_certificate_location = section.string("sslCertificateLocation");
-        out.ssl_key_location = section.string("sslKeyLocation");
-        out.ssl_key_password = section.string("sslKeyPassword");
-        out.metadata_max_age_ms = section.u32("metadataMaxAgeMs", 1, 86_400_000);
-        out.socket_keepalive_enable = section.bool("socketKeepaliveEnable");
-        out.librdkafka_debug = section.string("libkafkaDebug");
         out
     }
 }
@@ -235,6 +170,52 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    /// Every option with a host.json key is read into its field, whatever its kind: a count at its
+    /// maximum, `true`, text and a credential as written, a choice in a loose spelling.
+    #[test]
+    fn every_host_json_key_of_the_table_is_read_by_its_kind() {
+        use crate::value::Fields as _;
+        let mut keys = Vec::new();
+        let mut expected = Vec::new();
+        for option in kafka::OPTIONS {
+            let Some(json) = option.json else { continue };
+            let (value, raw) = match option.kind {
+                Kind::Count { max, .. } => (max.to_string(), Raw::Count(max)),
+                Kind::Bool { .. } => ("true".to_owned(), Raw::Flag(true)),
+                Kind::Choice { .. } => {
+                    let last = option.choices().len() - 1;
+                    let loose = option.choices()[last]
+                        .to_ascii_uppercase()
+                        .replace('_', "-");
+                    (format!("\"{loose}\""), Raw::Choice(last))
+                }
+                _ => (
+                    format!("\"%{json}Setting%\""),
+                    Raw::Text(format!("%{json}Setting%")),
+                ),
+            };
+            keys.push(format!("\"{json}\": {value}"));
+            expected.push((option, raw));
+        }
+        let config = HostConfig::from_json_str(&format!(
+            r#"{{ "version": "2.0", "extensions": {{ "kafka": {{ {} }} }} }}"#,
+            keys.join(", ")
+        ))
+        .unwrap();
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        let kafka = config.extension::<KafkaOptions>();
+        for (option, raw) in expected {
+            assert_eq!(kafka.get(option), Some(raw), "{}", option.rust);
+        }
+        assert_eq!(kafka.protocol, Some(Protocol::SaslSsl));
+        assert_eq!(kafka.socket_keepalive_enable, Some(true));
+        assert_eq!(kafka.request_timeout_ms, Some(900_000));
+        assert_eq!(
+            kafka.librdkafka_debug.as_deref(),
+            Some("%libkafkaDebugSetting%")
+        );
     }
 
     #[test]

@@ -3,10 +3,6 @@
 
 use std::path::Path;
 
-/// The Event Hubs SASL username: a literal, not a setting's name and not a secret (the password is the
-/// namespace's connection string).
-pub(crate) const EVENT_HUBS_USERNAME: &str = "$ConnectionString";
-
 /// librdkafka's value for "find the system's CA certificates" (`ssl.ca.location`, `https.ca.location`).
 const PROBE: &str = "probe";
 

@@ -2,127 +2,46 @@
 //! the defaults; `%Setting%` references resolved and the combinations checked.
 
 use bindings_core::BindContext;
+use bindings_spec::{Kind, OptionSpec, Shape, kafka};
 
-use crate::attribute::KafkaOutputAttribute;
 use crate::literals;
-use crate::options::defaults;
-use crate::{Acks, AuthenticationMode, KafkaOptions, ProducerOptions, Protocol};
+use crate::value::{Fields as _, Raw, Set};
+use crate::{Acks, KafkaOptions, ProducerOptions};
 
-impl KafkaOutputAttribute {
-    /// The resolved producer options: this attribute, then host.json, then the defaults.
-    pub(crate) fn producer_options(
-        &self,
-        cx: &mut BindContext<'_>,
-        brokers: String,
-    ) -> Option<ProducerOptions> {
-        let host = cx.host_config().extension::<KafkaOptions>();
-        let mut o = ProducerOptions::new(brokers);
-        o.max_message_bytes = self
-            .max_message_bytes
-            .or(host.max_message_bytes)
-            .unwrap_or(defaults::MAX_MESSAGE_BYTES);
-        o.batch_size = self
-            .batch_size
-            .or(host.batch_size)
-            .unwrap_or(defaults::BATCH_SIZE);
-        o.enable_idempotence = self
-            .enable_idempotence
-            .or(host.enable_idempotence)
-            .unwrap_or(false);
-        o.message_timeout_ms = self
-            .message_timeout_ms
-            .or(host.message_timeout_ms)
-            .unwrap_or(defaults::MESSAGE_TIMEOUT_MS);
-        o.request_timeout_ms = self
-            .request_timeout_ms
-            .or(host.request_timeout_ms)
-            .unwrap_or(defaults::REQUEST_TIMEOUT_MS);
-        o.max_retries = self
-            .max_retries
-            .or(host.max_retries)
-            .unwrap_or(defaults::MAX_RETRIES);
-        o.linger_ms = self
-            .linger_ms
-            .or(host.linger_ms)
-            .unwrap_or(defaults::LINGER_MS);
-        o.compression = self.compression.or(host.compression);
-        o.acks = self.acks.or(host.acks);
-        o.partitioner = self.partitioner.or(host.partitioner);
-        o.protocol = self
-            .protocol
-            .or(host.protocol)
-            .unwrap_or(Protocol::Plaintext);
-        o.authentication_mode = self
-            .authentication_mode
-            .or(host.authentication_mode)
-            .unwrap_or(AuthenticationMode::Plain);
-        o.metadata_max_age_ms = self.metadata_max_age_ms.or(host.metadata_max_age_ms);
-        o.socket_keepalive_enable = self
-            .socket_keepalive_enable
-            .or(host.socket_keepalive_enable);
-        let mut text = |option: &str, own: &Option<String>, host: Option<String>, how: How| {
-            let value = own.clone().or(host)?;
-            how.resolve(cx, option, &value)
-        };
-        o.username = text(
-            "username",
-            &self.username,
-            host.username.clone(),
-            How::Username,
-        );
-        o.password = text(
-            "password",
-            &self.password,
-            host.password.clone(),
-            How::Secret,
-        );
-        o.ssl_ca_location = text(
-            "ssl_ca_location",
-            &self.ssl_ca_location,
-            host.ssl_ca_location.clone(),
-            How::Path { ca: true },
-        );
-        o.ssl_certificate_location = text(
-            "ssl_certificate_location",
-            &self.ssl_certificate_location,
-            host.ssl_certificate_location.clone(),
-            How::Path { ca: false },
-        );
-        o.ssl_key_location = text(
-            "ssl_key_location",
-            &self.ssl_key_location,
-            host.ssl_key_location.clone(),
-            How::Path { ca: false },
-        );
-        o.ssl_key_password = text(
-            "ssl_key_password",
-            &self.ssl_key_password,
-            host.ssl_key_password.clone(),
-            How::Secret,
-        );
-        let pem = How::Literal(literals::pem);
-        o.ssl_ca_pem = text("ssl_ca_pem", &self.ssl_ca_pem, None, pem);
-        o.ssl_certificate_pem = text("ssl_certificate_pem", &self.ssl_certificate_pem, None, pem);
-        o.ssl_key_pem = text("ssl_key_pem", &self.ssl_key_pem, None, How::Secret);
-        let certificate_and_key = text(
-            "ssl_certificate_and_key_pem",
-            &self.ssl_certificate_and_key_pem,
-            None,
-            How::Secret,
-        );
-        o.debug = text(
-            "librdkafka_debug",
-            &self.librdkafka_debug,
-            host.librdkafka_debug.clone(),
-            How::Any,
-        );
-        if let Some(both) = certificate_and_key {
-            split_certificate_and_key(cx, &both, &mut o);
+/// The resolved producer options of an output whose attribute set `own`: each option from `own`,
+/// else host.json's `host`, else its declared default; text resolved as its declaration says.
+/// `None` after recording the problems.
+pub(crate) fn producer_options(
+    cx: &mut BindContext<'_>,
+    brokers: String,
+    own: &Set,
+    host: &KafkaOptions,
+) -> Option<ProducerOptions> {
+    let layered = |option: &OptionSpec| own.get(option.rust).cloned().or_else(|| host.get(option));
+    let mut o = ProducerOptions::new(brokers);
+    for option in kafka::OPTIONS {
+        if !ProducerOptions::NAMES.contains(&option.rust) {
+            continue;
         }
-        let credentials_given = (self.username.is_some() || host.username.is_some())
-            && (self.password.is_some() || host.password.is_some());
-        check(cx, &o, credentials_given).then_some(o)
+        let raw = match layered(option) {
+            None => continue,
+            Some(Raw::Text(text)) => match How::of(option).resolve(cx, option.rust, &text) {
+                Some(value) => Raw::Text(value),
+                None => continue,
+            },
+            Some(raw) => raw,
+        };
+        o.put(option, &raw);
     }
+    let both = kafka::option("ssl_certificate_and_key_pem");
+    if let Some(Raw::Text(text)) = layered(both)
+        && let Some(both) = How::of(both).resolve(cx, both.rust, &text)
+    {
+        split_certificate_and_key(cx, &both, &mut o);
+    }
+    let given = |name: &str| layered(kafka::option(name)).is_some();
+    let credentials_given = given("username") && given("password");
+    check(cx, &o, credentials_given).then_some(o)
 }
 
 /// How an option's text becomes its value.
@@ -134,13 +53,29 @@ pub(crate) enum How {
     Literal(fn(&str) -> Result<(), String>),
     /// A file path (a CA may also be a directory or `probe`), relative to the app root.
     Path { ca: bool },
-    /// A credential: the app setting it names, never a literal.
-    Secret,
-    /// A credential, or Event Hubs' literal `$ConnectionString`.
-    Username,
+    /// A credential: the app setting it names, never a literal but `literal` (Event Hubs'
+    /// `$ConnectionString` username).
+    Secret { literal: Option<&'static str> },
 }
 
 impl How {
+    /// How `option`'s declaration says its text is read.
+    pub(crate) fn of(option: &OptionSpec) -> Self {
+        match option.kind {
+            Kind::Credential { literal } => Self::Secret { literal },
+            Kind::Text { shape } => match shape {
+                Shape::Path => Self::Path { ca: false },
+                Shape::CaPath => Self::Path { ca: true },
+                Shape::Pem => Self::Literal(literals::pem),
+                Shape::Url => Self::Literal(literals::http_url),
+                Shape::Json => Self::Literal(literals::json),
+                Shape::BrokerList => Self::Literal(literals::broker_list),
+                _ => Self::Any,
+            },
+            _ => Self::Any,
+        }
+    }
+
     pub(crate) fn resolve(
         self,
         cx: &mut BindContext<'_>,
@@ -157,8 +92,8 @@ impl How {
                 })?;
                 Some(literals::from_app_root(&root, &path, ca))
             }
-            Self::Username if text == literals::EVENT_HUBS_USERNAME => Some(text.to_owned()),
-            Self::Secret | Self::Username => cx.resolve_secret(option, text),
+            Self::Secret { literal } if literal == Some(text) => Some(text.to_owned()),
+            Self::Secret { .. } => cx.resolve_secret(option, text),
         }
     }
 }
@@ -212,11 +147,12 @@ fn check(cx: &mut BindContext<'_>, o: &ProducerOptions, credentials_given: bool)
         cx.problem(message);
         ok = false;
     };
-    if !(1_000..=1_000_000_000).contains(&o.max_message_bytes) {
-        problem(format!(
-            "max_message_bytes {} is out of range; use 1000 to 1000000000",
-            o.max_message_bytes
-        ));
+    for option in kafka::OPTIONS {
+        if let Some(Raw::Count(n)) = o.get(option)
+            && let Err(refusal) = option.check_count(u64::from(n))
+        {
+            problem(format!("`{}` = {n} {refusal}", option.rust));
+        }
     }
     if o.uses_sasl() && !credentials_given {
         problem(format!(
@@ -231,18 +167,12 @@ fn check(cx: &mut BindContext<'_>, o: &ProducerOptions, credentials_given: bool)
             o.protocol
         ));
     }
-    let tls = names_of_set(&[
-        ("ssl_ca_location", o.ssl_ca_location.is_some()),
-        (
-            "ssl_certificate_location",
-            o.ssl_certificate_location.is_some(),
-        ),
-        ("ssl_key_location", o.ssl_key_location.is_some()),
-        ("ssl_key_password", o.ssl_key_password.is_some()),
-        ("ssl_ca_pem", o.ssl_ca_pem.is_some()),
-        ("ssl_certificate_pem", o.ssl_certificate_pem.is_some()),
-        ("ssl_key_pem", o.ssl_key_pem.is_some()),
-    ]);
+    let tls: Vec<&str> = kafka::OPTIONS
+        .iter()
+        .filter(|option| option.librdkafka.is_some_and(|key| key.starts_with("ssl.")))
+        .filter(|option| o.get(option).is_some())
+        .map(|option| option.rust)
+        .collect();
     if !o.uses_tls() && !tls.is_empty() {
         problem(format!(
             "`{}` set, but protocol {} does not use TLS, so librdkafka would ignore them; set protocol = \

@@ -11,8 +11,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, Producer as _};
 use rdkafka::util::Timeout;
 
-use crate::ProducerOptions;
 use crate::config::client_config;
+use crate::{Error, ProducerOptions};
 
 /// Sends librdkafka's log lines and errors to `tracing` (target `bindings_kafka::librdkafka`).
 #[derive(Debug, Clone, Default)]
@@ -93,7 +93,7 @@ impl Producers {
     }
 
     /// The producer for `options`, created (and its brokers probed in the background) on first use.
-    pub(crate) fn get_or_create(&self, options: &ProducerOptions) -> Result<Shared, KafkaError> {
+    pub(crate) fn get_or_create(&self, options: &ProducerOptions) -> Result<Shared, Error> {
         let mut cache = self.lock();
         if let Some(shared) = cache.get(options) {
             return Ok(shared.clone());
@@ -103,7 +103,11 @@ impl Producers {
         };
         let producer: Producer = client_config(options)
             .set_log_level(RDKafkaLogLevel::Warning)
-            .create_with_context(context)?;
+            .create_with_context(context)
+            .map_err(|source| Error::Producer {
+                brokers: options.brokers.clone(),
+                source,
+            })?;
         let shared = Shared {
             producer: Arc::new(producer),
             pending: Arc::default(),
@@ -120,29 +124,26 @@ impl Producers {
 
     /// Flushes every producer within `timeout`; an error counts the messages whose delivery was
     /// still unsettled (sent by invocations that did not finish before the shutdown timeout).
-    pub(crate) async fn flush(&self, timeout: Duration) -> Result<(), String> {
+    pub(crate) async fn flush(&self, timeout: Duration) -> Result<(), Error> {
         let producers: Vec<(String, Shared)> = self
             .lock()
             .iter()
             .map(|(o, s)| (o.brokers.clone(), s.clone()))
             .collect();
-        let mut undelivered = Vec::new();
+        let mut left = Vec::new();
         for (brokers, shared) in producers {
             let producer = Arc::clone(&shared.producer);
             let _ =
                 tokio::task::spawn_blocking(move || producer.flush(Timeout::After(timeout))).await;
-            let left = shared.pending.load(Ordering::SeqCst);
-            if left != 0 {
-                undelivered.push(format!("{left} message(s) to brokers `{brokers}`"));
+            let pending = shared.pending.load(Ordering::SeqCst);
+            if pending != 0 {
+                left.push((brokers, pending));
             }
         }
-        if undelivered.is_empty() {
+        if left.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "Kafka: not delivered before the shutdown timeout: {}",
-                undelivered.join(", ")
-            ))
+            Err(Error::Shutdown { left })
         }
     }
 }

@@ -1,11 +1,9 @@
 //! What a function can send to Kafka: plain values, `KafkaEvent`s with key, headers, partition and
 //! timestamp, and the Azure extension's JSON-string event form.
 
-use bindings_core::{Bytes, FunctionError, IntoItems, Json};
+use bindings_core::{Bytes, FunctionError, Json};
 use serde::Serialize;
 use serde_json::{Map, Value};
-
-use crate::KafkaOutput;
 
 /// One record ready to produce.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,12 +122,12 @@ impl IntoKey for i64 {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct KafkaEvent<V> {
-    value: V,
-    key: Option<Vec<u8>>,
-    avro_key: Option<apache_avro::types::Value>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
-    partition: Option<i32>,
-    timestamp: Option<i64>,
+    pub(crate) value: V,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) avro_key: Option<apache_avro::types::Value>,
+    pub(crate) headers: Vec<(String, Option<Vec<u8>>)>,
+    pub(crate) partition: Option<i32>,
+    pub(crate) timestamp: Option<i64>,
 }
 
 impl<V> KafkaEvent<V> {
@@ -185,63 +183,11 @@ impl<V> KafkaEvent<V> {
     }
 }
 
-impl<V: IntoValue> IntoItems<KafkaOutput> for KafkaEvent<V> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(KafkaRecord {
-            key: self.key,
-            value: Some(self.value.into_value()?),
-            headers: self.headers,
-            partition: self.partition,
-            timestamp: self.timestamp,
-            avro: None,
-            avro_key: self.avro_key,
-        });
-        Ok(())
-    }
-}
-
-fn value_record(value: Vec<u8>) -> KafkaRecord {
+/// A record holding only `value`.
+pub(crate) fn value_record(value: Vec<u8>) -> KafkaRecord {
     KafkaRecord {
         value: Some(value),
         ..KafkaRecord::default()
-    }
-}
-
-impl IntoItems<KafkaOutput> for String {
-    /// Text, or the extension's JSON-string event form (see [`parse_event_json`]).
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(match parse_event_json(&self)? {
-            Some(record) => record,
-            None => value_record(self.into_bytes()),
-        });
-        Ok(())
-    }
-}
-
-impl IntoItems<KafkaOutput> for &'static str {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        self.to_owned().into_items(items)
-    }
-}
-
-impl IntoItems<KafkaOutput> for Vec<u8> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(value_record(self));
-        Ok(())
-    }
-}
-
-impl IntoItems<KafkaOutput> for Bytes {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(value_record(self.to_vec()));
-        Ok(())
-    }
-}
-
-impl<T: Serialize> IntoItems<KafkaOutput> for Json<T> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(value_record(self.into_value()?));
-        Ok(())
     }
 }
 
@@ -371,6 +317,8 @@ fn header_of(header: &Value) -> Option<(String, Option<Vec<u8>>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KafkaOutput;
+    use bindings_core::IntoItems;
 
     fn items(value: impl IntoItems<KafkaOutput>) -> Result<Vec<KafkaRecord>, FunctionError> {
         let mut items = Vec::new();

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bindings_core::FunctionError;
 use serde::Deserialize;
+
+use crate::Error;
 
 /// How long one request to the registry may take, connecting included (Confluent's clients' default).
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,23 +46,20 @@ impl Registry {
         username: Option<String>,
         password: Option<String>,
         ca: Option<&[u8]>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let url = url.trim_end_matches('/');
         let mut client = reqwest::Client::builder().timeout(REQUEST_TIMEOUT);
         if let Some(pem) = ca {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .ok()
                 .filter(|certificates| !certificates.is_empty())
-                .ok_or("`https_ca_location`/`https_ca_pem` holds no PEM certificate")?;
+                .ok_or(Error::RegistryCa)?;
             for certificate in certificates {
                 client = client.add_root_certificate(certificate);
             }
         }
-        let client = client.build().map_err(|e| {
-            format!(
-                "cannot create the schema registry client: {}",
-                e.without_url()
-            )
+        let client = client.build().map_err(|e| Error::RegistryClient {
+            source: e.without_url(),
         })?;
         Ok(Self {
             url: url.to_owned(),
@@ -75,7 +73,7 @@ impl Registry {
 
     /// The id of `schema` under `subject`, registering it the first time (registering an existing
     /// schema returns its id).
-    pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, FunctionError> {
+    pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, Error> {
         if let Some(id) = self
             .ids
             .lock()
@@ -96,37 +94,35 @@ impl Registry {
         // reqwest's errors name the URL, user information included: leave it out. Their causes
         // (refused connection, unknown certificate issuer) follow the message.
         let unreachable = |e: reqwest::Error| {
-            let message = if e.is_timeout() {
-                format!(
-                    "schema registry {}: no answer within {} s (the registry request timeout); check \
-                     `schema_registry_url` and that the registry is up",
-                    self.shown,
-                    REQUEST_TIMEOUT.as_secs()
-                )
+            let (registry, source) = (self.shown.clone(), e.without_url());
+            if source.is_timeout() {
+                Error::RegistryTimeout {
+                    registry,
+                    timeout: REQUEST_TIMEOUT,
+                    source,
+                }
             } else {
-                format!(
-                    "schema registry {}: check `schema_registry_url` and that the registry is up",
-                    self.shown
-                )
-            };
-            FunctionError::with_source(message, e.without_url())
+                Error::RegistryUnreachable { registry, source }
+            }
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let body = response.text().await.map_err(unreachable)?;
         if !status.is_success() {
             let detail: String = body.chars().take(200).collect();
-            return Err(FunctionError::retry(format!(
-                "schema registry {} refused subject `{subject}`: {status}: {detail}",
-                self.shown
-            )));
+            return Err(Error::RegistryRefused {
+                registry: self.shown.clone(),
+                subject: subject.to_owned(),
+                status,
+                detail,
+            });
         }
-        let registered: Registered = serde_json::from_str(&body).map_err(|e| {
-            FunctionError::retry(format!(
-                "schema registry {}: unexpected answer for subject `{subject}`: {e}",
-                self.shown
-            ))
-        })?;
+        let registered: Registered =
+            serde_json::from_str(&body).map_err(|source| Error::RegistryAnswer {
+                registry: self.shown.clone(),
+                subject: subject.to_owned(),
+                source,
+            })?;
         self.ids
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -174,7 +170,9 @@ mod tests {
 
     #[test]
     fn a_ca_without_a_certificate_is_refused() {
-        let err = Registry::new("https://r:1", None, None, Some(b"not pem")).unwrap_err();
+        let err = Registry::new("https://r:1", None, None, Some(b"not pem"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`https_ca_location`/`https_ca_pem`"), "{err}");
     }
 

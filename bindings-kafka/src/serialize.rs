@@ -1,11 +1,8 @@
 //! Values in binary formats: Avro (Confluent wire format) and protobuf.
 
+use crate::{Error, KafkaRecord};
 use apache_avro::Schema;
 use apache_avro::types::Value as AvroValue;
-use bindings_core::{FunctionError, IntoItems};
-use serde::Serialize;
-
-use crate::{KafkaOutput, KafkaRecord};
 
 /// The schema id written when no schema registry assigns one.
 pub const DEFAULT_SCHEMA_ID: u32 = 1;
@@ -24,22 +21,6 @@ pub const DEFAULT_SCHEMA_ID: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct Avro<T>(pub T);
 
-impl<T: Serialize> IntoItems<KafkaOutput> for Avro<T> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        let value = apache_avro::to_value(&self.0).map_err(|e| {
-            FunctionError::poison(format!(
-                "cannot turn `{}` into an Avro value: {e}",
-                std::any::type_name::<T>()
-            ))
-        })?;
-        items.push(KafkaRecord {
-            avro: Some(value),
-            ..KafkaRecord::default()
-        });
-        Ok(())
-    }
-}
-
 /// A protobuf message, sent as its encoded bytes.
 ///
 /// ```
@@ -56,27 +37,26 @@ impl<T: Serialize> IntoItems<KafkaOutput> for Avro<T> {
 #[derive(Debug, Clone)]
 pub struct Protobuf<M>(pub M);
 
-impl<M: prost::Message> IntoItems<KafkaOutput> for Protobuf<M> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(KafkaRecord {
-            value: Some(self.0.encode_to_vec()),
-            ..KafkaRecord::default()
-        });
-        Ok(())
-    }
-}
-
-/// Encodes `value` with `schema` in Confluent's wire format.
+/// Encodes `value` (the `part` of a record to `topic`) with `schema` in Confluent's wire format.
 pub(crate) fn confluent_avro(
+    (topic, part): (&str, &'static str),
     schema: &Schema,
     schema_id: u32,
     value: AvroValue,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Error> {
+    let failed = |problem| {
+        move |source| Error::Avro {
+            topic: topic.to_owned(),
+            part,
+            problem,
+            source,
+        }
+    };
     let resolved = value
         .resolve(schema)
-        .map_err(|e| format!("the value does not fit the schema: {e}"))?;
-    let datum = apache_avro::to_avro_datum(schema, resolved)
-        .map_err(|e| format!("Avro encoding failed: {e}"))?;
+        .map_err(failed("the value does not fit the schema"))?;
+    let datum =
+        apache_avro::to_avro_datum(schema, resolved).map_err(failed("Avro encoding failed"))?;
     let mut bytes = Vec::with_capacity(5 + datum.len());
     bytes.push(0);
     bytes.extend_from_slice(&schema_id.to_be_bytes());
@@ -112,7 +92,7 @@ impl AvroEncoder {
         &self,
         mut items: Vec<KafkaRecord>,
         topic: &str,
-    ) -> Result<Vec<KafkaRecord>, FunctionError> {
+    ) -> Result<Vec<KafkaRecord>, Error> {
         for item in &mut items {
             if let Some(value) = item.avro.take() {
                 item.value = Some(
@@ -135,35 +115,41 @@ impl AvroEncoder {
     async fn avro(
         &self,
         topic: &str,
-        part: &str,
+        part: &'static str,
         schema: Option<&Schema>,
         value: AvroValue,
-    ) -> Result<Vec<u8>, FunctionError> {
+    ) -> Result<Vec<u8>, Error> {
         let option = if part == "key" {
             "avro_key_schema"
         } else {
             "avro_schema"
         };
         let Some(schema) = schema else {
-            return Err(FunctionError::poison(format!(
-                "Kafka: an Avro {part} for topic `{topic}`, but the output has no `{option}`"
-            )));
+            return Err(Error::NoAvroSchema {
+                topic: topic.to_owned(),
+                part,
+                option,
+            });
         };
         let schema_id = match &self.registry {
             None => crate::DEFAULT_SCHEMA_ID,
             Some(registry) => registry
                 .id(&format!("{topic}-{part}"), &schema.canonical_form())
                 .await
-                .map_err(|e| FunctionError::retry(format!("Kafka: topic `{topic}`: {e}")))?,
+                .map_err(|source| Error::Registry {
+                    topic: topic.to_owned(),
+                    source: Box::new(source),
+                })?,
         };
-        confluent_avro(schema, schema_id, value)
-            .map_err(|e| FunctionError::poison(format!("Kafka: topic `{topic}`, Avro {part}: {e}")))
+        confluent_avro((topic, part), schema, schema_id, value)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bindings_core::IntoItems;
+    use serde::Serialize;
 
     const SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"total","type":"long"}]}"#;
 
@@ -183,7 +169,8 @@ mod tests {
         })
         .into_items(&mut items)
         .unwrap();
-        let bytes = confluent_avro(&schema, 7, items.remove(0).avro.unwrap()).unwrap();
+        let bytes =
+            confluent_avro(("t", "value"), &schema, 7, items.remove(0).avro.unwrap()).unwrap();
         assert_eq!(&bytes[..5], &[0, 0, 0, 0, 7]);
         let decoded = apache_avro::from_avro_datum(&schema, &mut &bytes[5..], None).unwrap();
         assert_eq!(
@@ -198,7 +185,9 @@ mod tests {
     #[test]
     fn a_value_that_does_not_fit_the_schema_is_an_error() {
         let schema = Schema::parse_str(SCHEMA).unwrap();
-        let err = confluent_avro(&schema, 1, AvroValue::String("x".into())).unwrap_err();
+        let err = confluent_avro(("t", "value"), &schema, 1, AvroValue::String("x".into()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not fit the schema"), "{err}");
     }
 

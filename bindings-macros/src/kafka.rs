@@ -1,53 +1,20 @@
 //! `#[kafka_output(...)]`: every option of the Kafka output, checked at compile time.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, quote};
 use syn::{Attribute, Item};
 
 use crate::ctxt::{Ctxt, item_with_errors};
-use crate::options::Options;
-use bindings_spec::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+use crate::options::{Options, option_names};
+use bindings_spec::{AuthenticationMode, Kind, OptionSpec, kafka};
 
 /// The attribute's name.
 pub(crate) const ATTRIBUTE: &str = "kafka_output";
 
-const OPTIONS: &[&str] = &[
-    "topic",
-    "broker_list",
-    "key",
-    "avro_schema",
-    "avro_key_schema",
-    "schema_registry_url",
-    "schema_registry_username",
-    "schema_registry_password",
-    "max_message_bytes",
-    "batch_size",
-    "enable_idempotence",
-    "message_timeout_ms",
-    "request_timeout_ms",
-    "max_retries",
-    "linger_ms",
-    "compression",
-    "acks",
-    "partitioner",
-    "protocol",
-    "authentication_mode",
-    "username",
-    "password",
-    "ssl_ca_location",
-    "ssl_certificate_location",
-    "ssl_key_location",
-    "ssl_key_password",
-    "ssl_ca_pem",
-    "ssl_certificate_pem",
-    "ssl_key_pem",
-    "ssl_certificate_and_key_pem",
-    "https_ca_location",
-    "https_ca_pem",
-    "metadata_max_age_ms",
-    "socket_keepalive_enable",
-    "librdkafka_debug",
-];
+/// The output's own option, then those `bindings_spec::kafka` declares.
+const OWN_OPTIONS: &[&str] = &["topic"];
+const OPTION_NAMES: [&str; OWN_OPTIONS.len() + kafka::OPTIONS.len()] =
+    option_names(OWN_OPTIONS, kafka::OPTIONS);
 
 /// The options of OAUTHBEARER, which this build cannot do: the extension's spellings and the short
 /// ones. Each is refused with `AuthenticationMode::unsupported("OAuthBearer")`.
@@ -64,48 +31,16 @@ const OAUTH_BEARER: &[&str] = &[
     "oauth_token_endpoint_url",
 ];
 
-/// Plain string options (may hold `%Setting%` references).
-const TEXT: &[&str] = &[
-    "key",
-    "avro_schema",
-    "avro_key_schema",
-    "schema_registry_url",
-    "schema_registry_username",
-    "ssl_ca_location",
-    "ssl_certificate_location",
-    "ssl_key_location",
-    "ssl_ca_pem",
-    "ssl_certificate_pem",
-    "https_ca_location",
-    "https_ca_pem",
-    "librdkafka_debug",
-];
-
-/// Credentials: the name of the app setting that holds each (`Name` or `%Name%`), never a literal.
-const SECRETS: &[&str] = &[
-    "username",
-    "password",
-    "ssl_key_password",
-    "ssl_key_pem",
-    "ssl_certificate_and_key_pem",
-    "schema_registry_password",
-];
-
-/// The one literal a credential may be: Event Hubs' SASL username.
-const EVENT_HUBS_USERNAME: &str = "$ConnectionString";
-
-/// Whole numbers with librdkafka's ranges.
-const NUMBERS: &[(&str, u64, u64)] = &[
-    ("max_message_bytes", 1_000, 1_000_000_000),
-    ("batch_size", 1, 1_000_000),
-    ("message_timeout_ms", 0, 2_147_483_647),
-    ("request_timeout_ms", 1, 900_000),
-    ("max_retries", 0, 2_147_483_647),
-    ("linger_ms", 0, 900_000),
-    ("metadata_max_age_ms", 1, 86_400_000),
-];
-
-const FLAGS: &[&str] = &["enable_idempotence", "socket_keepalive_enable"];
+/// The order the options are read (and their mistakes reported) in: by kind, each in table order.
+fn reading_order(kind: &Kind) -> u8 {
+    match kind {
+        Kind::Text { .. } => 0,
+        Kind::Credential { .. } => 1,
+        Kind::Count { .. } => 2,
+        Kind::Bool { .. } => 3,
+        _ => 4,
+    }
+}
 
 /// An expression building the runtime attribute (`KafkaOutputAttribute`) from `attr`'s options.
 pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStream> {
@@ -113,76 +48,18 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
         syn::Meta::List(list) => list.tokens.clone(),
         _ => TokenStream::new(),
     };
-    let mut options = Options::parse(cx, ATTRIBUTE, OPTIONS, args);
+    let mut options = Options::parse(cx, ATTRIBUTE, &OPTION_NAMES, args);
     let topic = options.string("topic");
-    let brokers = options.string("broker_list");
-    let mut calls = Vec::new();
-    for key in TEXT {
-        if let Some(text) = options.string(key) {
-            let method = format_ident!("{key}");
-            let value = text.value;
-            calls.push(quote!(.#method(#value)));
-        }
-    }
-    for key in SECRETS {
-        let literal = (*key == "username").then_some(EVENT_HUBS_USERNAME);
-        if let Some(text) = options.credential(key, literal) {
-            let method = format_ident!("{key}");
-            let value = text.value;
-            calls.push(quote!(.#method(#value)));
-        }
-    }
-    for (key, min, max) in NUMBERS {
-        if let Some(n) = options.int(key, *min, *max) {
-            let method = format_ident!("{key}");
-            let value = u32::try_from(n.value).expect("ranges fit u32");
-            calls.push(quote!(.#method(#value)));
-        }
-    }
-    for key in FLAGS {
-        if let Some(flag) = options.bool(key) {
-            let method = format_ident!("{key}");
-            let value = flag.value;
-            calls.push(quote!(.#method(#value)));
-        }
-    }
-    /// A choice option; `$unsupported` gives the reason for values refused on purpose.
-    macro_rules! choice {
-        ($key:literal, $ty:ident) => {
-            choice!($key, $ty, |_: &str| -> Option<&'static str> { None })
-        };
-        ($key:literal, $ty:ident, $unsupported:expr) => {
-            if let Some(text) = options.string($key) {
-                match ($ty::parse(&text.value), $unsupported(&text.value)) {
-                    (Some(value), _) => {
-                        let method = format_ident!($key);
-                        let variant = format_ident!("{}", format!("{value:?}"));
-                        let ty = format_ident!(stringify!($ty));
-                        calls.push(quote!(.#method(::bindings::__private::#ty::#variant)));
-                    }
-                    (None, Some(why)) => cx.error_at(text.span, format_args!("`{}`: {why}", $key)),
-                    (None, None) => cx.error_at(
-                        text.span,
-                        format_args!(
-                            "\"{}\" is not a valid `{}`; use one of: {} (any case; `_` and `-` optional)",
-                            text.value,
-                            $key,
-                            $ty::VALID.join(", ")
-                        ),
-                    ),
-                }
-            }
-        };
-    }
-    choice!("compression", Compression);
-    choice!("acks", Acks);
-    choice!("partitioner", Partitioner);
-    choice!("protocol", Protocol);
-    choice!(
-        "authentication_mode",
-        AuthenticationMode,
-        AuthenticationMode::unsupported
-    );
+    let brokers = kafka::OPTIONS
+        .iter()
+        .find(|option| option.required())
+        .map(|option| (option.rust, options.string(option.rust)));
+    let mut declared: Vec<&OptionSpec> = kafka::OPTIONS.iter().filter(|o| !o.required()).collect();
+    declared.sort_by_key(|option| reading_order(&option.kind));
+    let calls: Vec<TokenStream> = declared
+        .into_iter()
+        .filter_map(|option| options.declared(option))
+        .collect();
     if let Some(why) = AuthenticationMode::unsupported("OAuthBearer") {
         options.refuse(OAUTH_BEARER, why);
     }
@@ -198,8 +75,14 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
             "#[kafka_output] needs `topic = \"...\"` (a name, \"%Setting%\" or \"{bindingData}\")",
         );
     }
+    let (name, brokers) = brokers.expect("the table declares the brokers");
     if brokers.is_none() {
-        cx.error_at(span, "#[kafka_output] needs `broker_list = \"...\"` (an app setting name, \"%Setting%\" or host:port)");
+        cx.error_at(
+            span,
+            format_args!(
+                "#[kafka_output] needs `{name} = \"...\"` (an app setting name, \"%Setting%\" or host:port)"
+            ),
+        );
     }
     let (topic, brokers) = (topic?.value, brokers?.value);
     Some(quote!(::bindings::__private::KafkaOutputAttribute::new(#topic, #brokers) #(#calls)*))

@@ -7,7 +7,6 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned as _;
 use syn::{Expr, Ident, Lit, LitStr, Token};
 
 use bindings_spec::{Kind, OptionSpec, did_you_mean, named_setting, parse_timespan};
@@ -193,37 +192,6 @@ impl Options<'_> {
         None
     }
 
-    /// An integer literal option within `range`.
-    pub(crate) fn int(&mut self, key: &str, min: u64, max: u64) -> Option<Spanned<u64>> {
-        let (_, value) = self.take(key)?;
-        let parsed = match &value {
-            Expr::Lit(syn::ExprLit {
-                lit: Lit::Int(i), ..
-            }) => i.base10_parse::<u64>().ok(),
-            _ => None,
-        };
-        match parsed {
-            Some(n) if (min..=max).contains(&n) => Some(Spanned {
-                value: n,
-                span: value.span(),
-            }),
-            Some(n) => {
-                self.cx.error_spanned_by(
-                    &value,
-                    format_args!("`{key}` = {n} is out of range; use {min} to {max}"),
-                );
-                None
-            }
-            None => {
-                self.cx.error_spanned_by(
-                    &value,
-                    format_args!("`{key}` takes a whole number from {min} to {max}"),
-                );
-                None
-            }
-        }
-    }
-
     /// A string option that must be one of `valid` (compared by `normalize`, which may be identity).
     /// Returns the canonical spelling from `valid`.
     pub(crate) fn choice(
@@ -325,15 +293,34 @@ impl Options<'_> {
             }
             Kind::Choice {
                 rust_type,
-                values,
                 variants,
                 ..
             } => {
-                let chosen = self.choice(option.rust, values, str::to_ascii_lowercase)?;
-                let index = option.choice(chosen.value)?;
-                let ty = Ident::new(rust_type, chosen.span);
-                let variant = Ident::new(variants[index], chosen.span);
-                (quote!(::bindings::__private::#ty::#variant), chosen.span)
+                let (index, span) = if option.loose_spelling() {
+                    self.loose_choice(option)?
+                } else {
+                    let values = option.choices();
+                    let chosen = self.choice(option.rust, values, str::to_ascii_lowercase)?;
+                    (option.choice(chosen.value)?, chosen.span)
+                };
+                let ty = Ident::new(rust_type, span);
+                let variant = Ident::new(variants[index], span);
+                (quote!(::bindings::__private::#ty::#variant), span)
+            }
+            Kind::Bool { .. } => {
+                let flag = self.bool(option.rust)?;
+                let value = flag.value;
+                (quote!(#value), flag.span)
+            }
+            Kind::Text { .. } => {
+                let text = self.string(option.rust)?;
+                let value = text.value;
+                (quote!(#value), text.span)
+            }
+            Kind::Credential { literal } => {
+                let text = self.credential(option.rust, literal)?;
+                let value = text.value;
+                (quote!(#value), text.span)
             }
             _ => {
                 self.cx.error_at(
@@ -348,6 +335,29 @@ impl Options<'_> {
         };
         let method = Ident::new(option.rust, span);
         Some(quote!(.#method(#value)))
+    }
+
+    /// A choice spelled loosely (any case, `_` and `-` optional), as its value's index; values the
+    /// option refuses on purpose are reported with why.
+    fn loose_choice(&mut self, option: &OptionSpec) -> Option<(usize, Span)> {
+        let key = option.rust;
+        let text = self.string(key)?;
+        if let Some(why) = option.refused(&text.value) {
+            self.cx.error_at(text.span, format_args!("`{key}`: {why}"));
+            return None;
+        }
+        if let Some(index) = option.choice(&text.value) {
+            return Some((index, text.span));
+        }
+        self.cx.error_at(
+            text.span,
+            format_args!(
+                "\"{}\" is not a valid `{key}`; use one of: {} (any case; `_` and `-` optional)",
+                text.value,
+                option.choices().join(", ")
+            ),
+        );
+        None
     }
 
     fn count(&mut self, option: &OptionSpec) -> Option<syn::LitInt> {
@@ -449,7 +459,8 @@ mod tests {
         );
         assert_eq!(o.take_positional().len(), 1);
         assert_eq!(o.string("name").unwrap().value, "x");
-        assert_eq!(o.int("batch_size", 1, 32).unwrap().value, 8);
+        let batch = o.count(&bindings_spec::queue::BATCH_SIZE).unwrap();
+        assert_eq!(batch.base10_parse::<u32>().unwrap(), 8);
         assert!(o.bool("enabled").unwrap().value);
         let normalize = |s: &str| s.replace(['_', '-'], "").to_ascii_lowercase();
         assert_eq!(
@@ -489,7 +500,7 @@ mod tests {
             ),
         );
         assert!(o.string("name").is_none());
-        assert!(o.int("batch_size", 1, 32).is_none());
+        assert!(o.count(&bindings_spec::queue::BATCH_SIZE).is_none());
         assert!(o.bool("enabled").is_none());
         assert!(
             o.choice("protocol", &["plaintext", "ssl"], str::to_owned)

@@ -143,12 +143,10 @@ impl Extension for QueuesOptions {
                 .timespan(&queue::RECEIVE_VISIBILITY_TIMEOUT)
                 .unwrap_or(defaults.receive_visibility_timeout),
             message_encoding: section
-                .choice(
-                    queue::MESSAGE_ENCODING.json,
-                    MessageEncoding::VALID,
-                    MessageEncoding::parse,
-                )
-                .unwrap_or(defaults.message_encoding),
+                .declared_choice(&queue::MESSAGE_ENCODING)
+                .map_or(defaults.message_encoding, |index| {
+                    MessageEncoding::ALL[index]
+                }),
         }
     }
 }

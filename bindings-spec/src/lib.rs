@@ -9,7 +9,7 @@
 //!
 //! This crate has no dependencies: the proc-macro crate and the runtime crates both build on it.
 
-mod kafka;
+pub mod kafka;
 mod option;
 pub mod queue;
 mod queue_name;
@@ -18,7 +18,7 @@ mod suggest;
 mod timespan;
 
 pub use kafka::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
-pub use option::{DefaultValue, Kind, OptionSpec, Refusal, markdown_table};
+pub use option::{DefaultValue, Kind, OptionSpec, Refusal, Shape, count, find, markdown_table};
 pub use queue_name::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
 pub use setting_name::named_setting;
 pub use suggest::did_you_mean;
@@ -26,7 +26,7 @@ pub use timespan::{TimeSpanError, format_timespan, parse_timespan};
 
 #[cfg(test)]
 mod readme {
-    use crate::{markdown_table, queue};
+    use crate::{kafka, markdown_table, queue};
 
     const README: &str = include_str!("../../README.md");
 
@@ -36,6 +36,16 @@ mod readme {
         assert!(
             README.contains(&table),
             "README.md's `extensions.queues` table differs from bindings-spec's declarations; \
+             replace it with:\n{table}"
+        );
+    }
+
+    #[test]
+    fn the_readme_shows_the_kafka_options_as_declared() {
+        let table = markdown_table("kafka", kafka::OPTIONS);
+        assert!(
+            README.contains(&table),
+            "README.md's Kafka option table differs from bindings_spec::kafka's declarations; \
              replace it with:\n{table}"
         );
     }

@@ -17,7 +17,7 @@ pub const MIN_POLLING_INTERVAL: Duration = Duration::from_millis(100);
 /// `batchSize`.
 pub const BATCH_SIZE: OptionSpec = OptionSpec {
     rust: "batch_size",
-    json: "batchSize",
+    json: Some("batchSize"),
     kind: Kind::Count {
         min: 1,
         max: MAX_MESSAGES_PER_RECEIVE,
@@ -32,7 +32,7 @@ pub const BATCH_SIZE: OptionSpec = OptionSpec {
 /// `newBatchThreshold`.
 pub const NEW_BATCH_THRESHOLD: OptionSpec = OptionSpec {
     rust: "new_batch_threshold",
-    json: "newBatchThreshold",
+    json: Some("newBatchThreshold"),
     kind: Kind::Count {
         min: 0,
         max: 100_000,
@@ -47,7 +47,7 @@ pub const NEW_BATCH_THRESHOLD: OptionSpec = OptionSpec {
 /// `maxPollingInterval`.
 pub const MAX_POLLING_INTERVAL: OptionSpec = OptionSpec {
     rust: "max_polling_interval",
-    json: "maxPollingInterval",
+    json: Some("maxPollingInterval"),
     kind: Kind::TimeSpan {
         min: MIN_POLLING_INTERVAL,
         max: Duration::MAX,
@@ -61,7 +61,7 @@ pub const MAX_POLLING_INTERVAL: OptionSpec = OptionSpec {
 /// `visibilityTimeout`.
 pub const VISIBILITY_TIMEOUT: OptionSpec = OptionSpec {
     rust: "visibility_timeout",
-    json: "visibilityTimeout",
+    json: Some("visibilityTimeout"),
     kind: Kind::TimeSpan {
         min: Duration::ZERO,
         max: MAX_VISIBILITY,
@@ -75,7 +75,7 @@ pub const VISIBILITY_TIMEOUT: OptionSpec = OptionSpec {
 /// `maxDequeueCount`.
 pub const MAX_DEQUEUE_COUNT: OptionSpec = OptionSpec {
     rust: "max_dequeue_count",
-    json: "maxDequeueCount",
+    json: Some("maxDequeueCount"),
     kind: Kind::Count {
         min: 1,
         max: 100_000,
@@ -90,11 +90,13 @@ pub const MAX_DEQUEUE_COUNT: OptionSpec = OptionSpec {
 /// `messageEncoding`.
 pub const MESSAGE_ENCODING: OptionSpec = OptionSpec {
     rust: "message_encoding",
-    json: "messageEncoding",
+    json: Some("messageEncoding"),
     kind: Kind::Choice {
         rust_type: "MessageEncoding",
         values: &["base64", "none"],
         variants: &["Base64", "None"],
+        spellings: &[],
+        refused: &[],
         default: 0,
     },
     doc: "how message bodies are encoded",
@@ -105,7 +107,7 @@ pub const MESSAGE_ENCODING: OptionSpec = OptionSpec {
 /// `receiveVisibilityTimeout` (ours; Azure hard-codes 10 minutes).
 pub const RECEIVE_VISIBILITY_TIMEOUT: OptionSpec = OptionSpec {
     rust: "receive_visibility_timeout",
-    json: "receiveVisibilityTimeout",
+    json: Some("receiveVisibilityTimeout"),
     kind: Kind::TimeSpan {
         min: Duration::from_secs(1),
         max: MAX_VISIBILITY,

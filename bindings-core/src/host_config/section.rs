@@ -146,7 +146,7 @@ impl<'a> Section<'a> {
 
     /// A whole-number option, checked against its declaration.
     pub fn count(&mut self, option: &OptionSpec) -> Option<u32> {
-        let (path, v) = self.take(option.json)?;
+        let (path, v) = self.take(option.json?)?;
         let checked = match v.as_u64() {
             Some(n) => option.check_count(n),
             None if v.is_number() => option.check_count(u64::MAX),
@@ -167,7 +167,7 @@ impl<'a> Section<'a> {
 
     /// A `TimeSpan` option (`"00:00:30"`), checked against its declaration.
     pub fn timespan(&mut self, option: &OptionSpec) -> Option<Duration> {
-        let (path, v) = self.take(option.json)?;
+        let (path, v) = self.take(option.json?)?;
         let Some(text) = v.as_str() else {
             let message = format!(
                 "expected a TimeSpan string such as \"00:00:30\", found {}",
@@ -187,6 +187,31 @@ impl<'a> Section<'a> {
                 None
             }
         }
+    }
+
+    /// A [`Kind::Choice`](bindings_spec::Kind::Choice) option (a string, or a number written as
+    /// one), as the index of its value; a value it refuses on purpose is a problem saying why.
+    pub fn declared_choice(&mut self, option: &OptionSpec) -> Option<usize> {
+        let (path, v) = self.take(option.json?)?;
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        if let Some(why) = option.refused(&text) {
+            self.problem(&path, why);
+            return None;
+        }
+        let index = option.choice(&text);
+        if index.is_none() {
+            let message = format!(
+                "{} is not a valid value; use one of: {}",
+                show(v),
+                option.choices().join(", ")
+            );
+            self.problem(&path, message);
+        }
+        index
     }
 
     /// One of `valid` (a string, or a number written as one), parsed by `parse`.

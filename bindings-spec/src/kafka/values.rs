@@ -1,8 +1,10 @@
-//! The Kafka output's closed sets of values (`protocol`, `acks`, …), with their accepted spellings
-//! and librdkafka names. The macro checks attribute values with them and the runtime parses host.json
-//! with them, so both accept the same spellings.
+//! The Kafka options' closed sets of values (`protocol`, `acks`, …), with their accepted spellings
+//! and librdkafka names. Their options in [`super::OPTIONS`] hold these lists, so the macro and the
+//! host.json reader accept the same spellings.
 
 use std::fmt;
+
+use crate::option::spelling;
 
 /// Defines a closed set of Kafka option values with their accepted spellings and librdkafka names.
 macro_rules! kafka_enum {
@@ -14,12 +16,20 @@ macro_rules! kafka_enum {
         impl $name {
             /// Every valid value, as librdkafka names it.
             pub const VALID: &'static [&'static str] = &[$($rd),+];
+            /// Every value, in the order of `VALID`.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+            /// The variants' names, in the order of `VALID`.
+            pub const VARIANTS: &'static [&'static str] = &[$(stringify!($variant)),+];
+            /// Per value, its accepted spellings (lower-cased, without inner `_` and `-`).
+            pub const SPELLINGS: &'static [&'static [&'static str]] = &[$(&[$($alias),*]),+];
 
             /// Parses a value, case-insensitively, ignoring inner `_` and `-` (`SaslSsl`, `SASL_SSL`, `sasl-ssl`).
             pub fn parse(text: &str) -> Option<Self> {
                 let key = spelling(text);
-                $(if [$($alias),*].contains(&key.as_str()) { return Some(Self::$variant); })+
-                None
+                Self::SPELLINGS
+                    .iter()
+                    .position(|s| s.contains(&key.as_str()))
+                    .map(|i| Self::ALL[i])
             }
 
             /// The value librdkafka expects.
@@ -32,14 +42,6 @@ macro_rules! kafka_enum {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_librdkafka()) }
         }
     };
-}
-
-/// `text` lower-cased without inner `_` and `-`: the spelling values are compared in.
-fn spelling(text: &str) -> String {
-    text.char_indices()
-        .filter(|&(i, c)| i == 0 || (c != '_' && c != '-'))
-        .map(|(_, c)| c.to_ascii_lowercase())
-        .collect()
 }
 
 kafka_enum! {
@@ -69,23 +71,10 @@ kafka_enum! {
 }
 
 impl AuthenticationMode {
-    /// Why `text` is refused although Azure's extension knows it: `Gssapi` (Kerberos) and
-    /// `OAuthBearer`. The bundled librdkafka is built without Cyrus SASL, which GSSAPI needs, and
-    /// without libcurl, which its OIDC token client needs (its other OAUTHBEARER method only makes
-    /// unsecured test tokens). Building either takes system libraries `cargo build` cannot provide.
+    /// Why `text` is refused although Azure's extension knows it (`Gssapi`, `OAuthBearer`): see
+    /// [`super::REFUSED_MECHANISMS`].
     pub fn unsupported(text: &str) -> Option<&'static str> {
-        match spelling(text).as_str() {
-            "gssapi" => Some(
-                "GSSAPI (Kerberos) is not supported: this library's librdkafka is built without Cyrus \
-                 SASL, which GSSAPI needs; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
-            ),
-            "oauthbearer" => Some(
-                "OAUTHBEARER is not supported: this library's librdkafka is built without libcurl, which \
-                 its OIDC token client needs (its default method only makes unsecured test tokens); use \
-                 PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
-            ),
-            _ => None,
-        }
+        super::option("authentication_mode").refused(text)
     }
 }
 

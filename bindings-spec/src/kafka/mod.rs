@@ -1,0 +1,300 @@
+//! The Kafka options (`#[kafka_output(...)]` and host.json `extensions.kafka`), each declared once.
+//!
+//! The macro parses and checks attribute options from [`OPTIONS`], host.json is read with them,
+//! the output layers attribute > host.json > default over them, the librdkafka configuration takes
+//! its keys from them, and README.md's Kafka table is made from them (a test keeps it equal).
+//! [`CONNECTION`] (brokers, security, schema registry, client) is apart from the producer's own
+//! options, so that a Kafka trigger can reuse it.
+
+mod values;
+
+pub use values::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+
+use crate::option::{DefaultValue, Kind, OptionSpec, Shape, count};
+
+/// How `max_retries` and `message_timeout_ms` are bounded (librdkafka's `int` properties).
+const INT_MAX: u32 = i32::MAX as u32;
+
+/// `authentication_mode` values Azure's extension knows and this build cannot do, with why. The
+/// bundled librdkafka is built without Cyrus SASL, which GSSAPI needs, and without libcurl, which its
+/// OIDC token client needs (its other OAUTHBEARER method only makes unsecured test tokens). Building
+/// either takes system libraries `cargo build` cannot provide.
+pub const REFUSED_MECHANISMS: &[(&str, &str)] = &[
+    (
+        "gssapi",
+        "GSSAPI (Kerberos) is not supported: this library's librdkafka is built without Cyrus \
+         SASL, which GSSAPI needs; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+    ),
+    (
+        "oauthbearer",
+        "OAUTHBEARER is not supported: this library's librdkafka is built without libcurl, which \
+         its OIDC token client needs (its default method only makes unsecured test tokens); use \
+         PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+    ),
+];
+
+/// A choice among one of this module's enums.
+macro_rules! choice {
+    ($ty:ident, $default:literal) => {
+        choice!($ty, $default, &[])
+    };
+    ($ty:ident, $default:literal, $refused:expr) => {
+        Kind::Choice {
+            rust_type: stringify!($ty),
+            values: $ty::VALID,
+            variants: $ty::VARIANTS,
+            spellings: $ty::SPELLINGS,
+            refused: $refused,
+            default: $default,
+        }
+    };
+}
+
+const fn text(shape: Shape) -> Kind {
+    Kind::Text { shape }
+}
+
+const SECRET: Kind = Kind::Credential { literal: None };
+
+/// The producer's own options.
+pub const PRODUCER: &[OptionSpec] = &[
+    OptionSpec::new(
+        "max_message_bytes",
+        count(1_000, 1_000_000_000, "bytes", 1_000_000),
+        "the largest message sent",
+    )
+    .in_host_json("maxMessageBytes")
+    .with_librdkafka("message.max.bytes"),
+    OptionSpec::new(
+        "batch_size",
+        count(1, 1_000_000, "messages", 10_000),
+        "most messages in one batch",
+    )
+    .in_host_json("batchSize")
+    .with_librdkafka("batch.num.messages"),
+    OptionSpec::new(
+        "enable_idempotence",
+        Kind::Bool {
+            default: DefaultValue::Value(false),
+        },
+        "no duplicates, order kept per partition (needs `acks` all)",
+    )
+    .in_host_json("enableIdempotence")
+    .with_librdkafka("enable.idempotence"),
+    OptionSpec::new(
+        "message_timeout_ms",
+        count(0, INT_MAX, "ms", 300_000),
+        "how long a delivery may take, retries included (0: no limit)",
+    )
+    .in_host_json("messageTimeoutMs")
+    .with_librdkafka("message.timeout.ms"),
+    OptionSpec::new(
+        "request_timeout_ms",
+        count(1, 900_000, "ms", 5_000),
+        "how long the leader may take to acknowledge",
+    )
+    .in_host_json("requestTimeoutMs")
+    .with_librdkafka("request.timeout.ms"),
+    OptionSpec::new(
+        "max_retries",
+        count(0, INT_MAX, "retries", 2),
+        "retries of a failed send",
+    )
+    .in_host_json("maxRetries")
+    .with_librdkafka("message.send.max.retries"),
+    OptionSpec::new(
+        "linger_ms",
+        count(0, 900_000, "ms", 5),
+        "how long to wait for more messages to batch",
+    )
+    .in_host_json("lingerMs")
+    .with_librdkafka("linger.ms"),
+    OptionSpec::new(
+        "compression",
+        choice!(Compression, 0),
+        "the compression codec (unset: librdkafka's)",
+    )
+    .in_host_json("compression")
+    .with_librdkafka("compression.type"),
+    OptionSpec::new(
+        "acks",
+        choice!(Acks, 0),
+        "replicas that must have a message (unset: librdkafka's)",
+    )
+    .in_host_json("acks")
+    .with_librdkafka("acks"),
+    OptionSpec::new(
+        "partitioner",
+        choice!(Partitioner, 2),
+        "how keys map to partitions (unset: librdkafka's)",
+    )
+    .in_host_json("partitioner")
+    .with_librdkafka("partitioner"),
+];
+
+/// The output's own options besides `topic`: the record key and the Avro schemas.
+pub const RECORD: &[OptionSpec] = &[
+    OptionSpec::new(
+        "key",
+        text(Shape::Template),
+        "the key of records that set none",
+    ),
+    OptionSpec::new(
+        "avro_schema",
+        text(Shape::Json),
+        "the Avro schema of `Avro<T>` values",
+    ),
+    OptionSpec::new(
+        "avro_key_schema",
+        text(Shape::Json),
+        "the Avro schema of Avro keys",
+    ),
+];
+
+/// Where the brokers are and how to reach them: a producer's and a consumer's alike.
+pub const CONNECTION: &[OptionSpec] = &[
+    OptionSpec::new(
+        "broker_list",
+        text(Shape::BrokerList),
+        "the brokers: an app setting or a literal list",
+    )
+    .with_librdkafka("bootstrap.servers"),
+    OptionSpec::new("protocol", choice!(Protocol, 0), "the security protocol")
+        .in_host_json("protocol")
+        .with_librdkafka("security.protocol"),
+    OptionSpec::new(
+        "authentication_mode",
+        choice!(AuthenticationMode, 0, REFUSED_MECHANISMS),
+        "the SASL mechanism",
+    )
+    .in_host_json("authenticationMode")
+    .with_librdkafka("sasl.mechanism"),
+    OptionSpec::new(
+        "username",
+        Kind::Credential {
+            literal: Some("$ConnectionString"),
+        },
+        "the SASL username (Event Hubs: `$ConnectionString`)",
+    )
+    .in_host_json("username")
+    .with_librdkafka("sasl.username"),
+    OptionSpec::new("password", SECRET, "the SASL password")
+        .in_host_json("password")
+        .with_librdkafka("sasl.password"),
+    OptionSpec::new(
+        "ssl_ca_location",
+        text(Shape::CaPath),
+        "the CA certificate(s) of the brokers",
+    )
+    .in_host_json("sslCaLocation")
+    .with_librdkafka("ssl.ca.location"),
+    OptionSpec::new(
+        "ssl_certificate_location",
+        text(Shape::Path),
+        "the client certificate",
+    )
+    .in_host_json("sslCertificateLocation")
+    .with_librdkafka("ssl.certificate.location"),
+    OptionSpec::new("ssl_key_location", text(Shape::Path), "the client key")
+        .in_host_json("sslKeyLocation")
+        .with_librdkafka("ssl.key.location"),
+    OptionSpec::new("ssl_key_password", SECRET, "the client key's password")
+        .in_host_json("sslKeyPassword")
+        .with_librdkafka("ssl.key.password"),
+    OptionSpec::new(
+        "ssl_ca_pem",
+        text(Shape::Pem),
+        "the CA certificate(s), as PEM",
+    )
+    .with_librdkafka("ssl.ca.pem"),
+    OptionSpec::new(
+        "ssl_certificate_pem",
+        text(Shape::Pem),
+        "the client certificate, as PEM",
+    )
+    .with_librdkafka("ssl.certificate.pem"),
+    OptionSpec::new("ssl_key_pem", SECRET, "the client key, as PEM").with_librdkafka("ssl.key.pem"),
+    OptionSpec::new(
+        "ssl_certificate_and_key_pem",
+        SECRET,
+        "the client certificate chain and key in one PEM (split into the two above)",
+    ),
+    OptionSpec::new(
+        "schema_registry_url",
+        text(Shape::Url),
+        "a Confluent schema registry for `avro_schema`",
+    ),
+    OptionSpec::new(
+        "schema_registry_username",
+        text(Shape::Any),
+        "the registry's user (basic auth)",
+    ),
+    OptionSpec::new(
+        "schema_registry_password",
+        SECRET,
+        "the registry's password (basic auth)",
+    ),
+    OptionSpec::new(
+        "https_ca_location",
+        text(Shape::Path),
+        "the CA of the registry's HTTPS certificate",
+    ),
+    OptionSpec::new("https_ca_pem", text(Shape::Pem), "the same, as PEM"),
+    OptionSpec::new(
+        "metadata_max_age_ms",
+        Kind::Count {
+            min: 1,
+            max: 86_400_000,
+            unit: "ms",
+            default: DefaultValue::Computed("librdkafka's (900000)"),
+        },
+        "how often metadata is refreshed",
+    )
+    .in_host_json("metadataMaxAgeMs")
+    .with_librdkafka("metadata.max.age.ms"),
+    OptionSpec::new(
+        "socket_keepalive_enable",
+        Kind::Bool {
+            default: DefaultValue::Computed("librdkafka's (false)"),
+        },
+        "TCP keep-alive on broker connections",
+    )
+    .in_host_json("socketKeepaliveEnable")
+    .with_librdkafka("socket.keepalive.enable"),
+    OptionSpec::new(
+        "librdkafka_debug",
+        text(Shape::Any),
+        "librdkafka's debug contexts (`broker,topic,msg`)",
+    )
+    .in_host_json("libkafkaDebug")
+    .with_librdkafka("debug"),
+];
+
+/// Every option of `#[kafka_output(...)]` besides `topic`, in the order the docs list them.
+pub const OPTIONS: &[OptionSpec] =
+    &concat::<{ PRODUCER.len() + RECORD.len() + CONNECTION.len() }>([PRODUCER, RECORD, CONNECTION]);
+
+/// The option named `rust` (a `const` lookup: in a `const` context a wrong name fails the build).
+///
+/// ```
+/// assert_eq!(bindings_spec::kafka::option("linger_ms").json, Some("lingerMs"));
+/// ```
+pub const fn option(rust: &str) -> &'static OptionSpec {
+    crate::option::find(OPTIONS, rust)
+}
+
+const fn concat<const N: usize>(parts: [&[OptionSpec]; 3]) -> [OptionSpec; N] {
+    let mut out = [PRODUCER[0]; N];
+    let (mut n, mut part) = (0, 0);
+    while part < parts.len() {
+        let mut i = 0;
+        while i < parts[part].len() {
+            out[n] = parts[part][i];
+            n += 1;
+            i += 1;
+        }
+        part += 1;
+    }
+    assert!(n == N, "N must count every option");
+    out
+}
