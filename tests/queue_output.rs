@@ -110,6 +110,25 @@ async fn copies(body: String) -> String {
     body
 }
 
+/// A module's `#[storage_account]` applies to the outputs inside it.
+#[storage_account("Other")]
+mod other_account {
+    use bindings::prelude::*;
+
+    #[manual_trigger]
+    #[queue_output("%Out%")]
+    pub(crate) async fn elsewhere(body: String) -> String {
+        body
+    }
+
+    /// The output's own `connection` wins over the module's account.
+    #[manual_trigger]
+    #[queue_output("%Out%", connection = "Storage")]
+    pub(crate) async fn own_connection(body: String) -> String {
+        body
+    }
+}
+
 /// `GET /api/order?region=eu` sends the order to `eu-orders`.
 #[derive(Outputs)]
 struct Routed {
@@ -458,6 +477,29 @@ async fn missing_connection_settings_and_bad_queue_names_are_named_at_build() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("`Out`"), "the missing %Out% is named: {err}");
+}
+
+#[tokio::test]
+async fn the_storage_account_of_the_enclosing_module_or_the_output_s_connection_is_used() {
+    let (default, other) = (MemoryQueueService::new(), MemoryQueueService::new());
+    let out = support::unique("out");
+    let services = QueueServices::new()
+        .with("Storage", default.clone())
+        .with("Other", other.clone());
+    let handle = Host::builder()
+        .settings(Settings::new().with("Out", &out))
+        .resource(Arc::new(services))
+        .function::<other_account::elsewhere>()
+        .function::<other_account::own_connection>()
+        .build()
+        .await
+        .unwrap()
+        .start();
+    handle.call("elsewhere", "in other").await.unwrap();
+    handle.call("own_connection", "in default").await.unwrap();
+    assert_eq!(other.peek_all(&out), [b64("in other")]);
+    assert_eq!(default.peek_all(&out), [b64("in default")]);
+    handle.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
 /// A queue service that fails on purpose: sends to `down_queue` while `down` is set, and sends of
