@@ -88,7 +88,7 @@ pub mod extend {
     pub use bindings_core::{Extension, Section, register_extension};
 }
 
-/// The queue trigger's crate.
+/// The queue trigger's and output's crate.
 #[cfg(feature = "queue")]
 pub use bindings_queue as queue;
 
