@@ -36,7 +36,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `queue` (default) | the Azure Queue storage trigger |
+//! | `queue` (default) | the Azure Queue storage trigger and output |
 //! | `kafka` (default) | the Kafka output binding |
 //! | `http` (default) | the HTTP trigger, on axum |
 
@@ -59,7 +59,7 @@ pub use bindings_macros::http_trigger;
 pub use bindings_macros::kafka_output;
 pub use bindings_macros::manual_trigger;
 #[cfg(feature = "queue")]
-pub use bindings_macros::{queue_trigger, storage_account};
+pub use bindings_macros::{queue_output, queue_trigger, storage_account};
 #[cfg(feature = "queue")]
 pub use bindings_queue::{MessageEncoding, QueuesOptions};
 // With a feature off, its attributes still exist and say which feature to enable.
@@ -72,7 +72,8 @@ pub use bindings_macros::kafka_output_disabled as kafka_output;
 #[cfg(not(feature = "queue"))]
 #[doc(hidden)]
 pub use bindings_macros::{
-    queue_trigger_disabled as queue_trigger, storage_account_disabled as storage_account,
+    queue_output_disabled as queue_output, queue_trigger_disabled as queue_trigger,
+    storage_account_disabled as storage_account,
 };
 
 /// For writing triggers and output bindings of your own: the traits the provided ones implement.
@@ -87,7 +88,7 @@ pub mod extend {
     pub use bindings_core::{Extension, Section, register_extension};
 }
 
-/// The queue trigger's crate.
+/// The queue trigger's and output's crate.
 #[cfg(feature = "queue")]
 pub use bindings_queue as queue;
 
@@ -117,8 +118,8 @@ pub mod prelude {
     };
     #[cfg(feature = "queue")]
     pub use crate::{
-        queue::{BatchOutcome, QueueMessage, QueueMetadata},
-        queue_trigger, storage_account,
+        queue::{BatchOutcome, QueueMessage, QueueMessageOut, QueueMetadata},
+        queue_output, queue_trigger, storage_account,
     };
     // The stand-ins of a disabled feature's attributes, which say which feature to enable.
     #[cfg(not(feature = "http"))]
@@ -129,7 +130,7 @@ pub mod prelude {
     pub use crate::kafka_output;
     #[cfg(not(feature = "queue"))]
     #[doc(hidden)]
-    pub use crate::{queue_trigger, storage_account};
+    pub use crate::{queue_output, queue_trigger, storage_account};
 }
 
 /// What the macros' generated code calls. Not a public API: it changes without notice.
@@ -147,7 +148,7 @@ pub mod __private {
         Acks, AuthenticationMode, Compression, KafkaOutputAttribute, Partitioner, Protocol,
     };
     #[cfg(feature = "queue")]
-    pub use bindings_queue::{MessageEncoding, QueueTriggerAttribute};
+    pub use bindings_queue::{MessageEncoding, QueueOutputAttribute, QueueTriggerAttribute};
 }
 
 /// The README's examples, compiled and run as doctests so they cannot rot.

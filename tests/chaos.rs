@@ -1,7 +1,7 @@
-//! The fault matrix: queue -> function -> Kafka moving N messages while a fault happens. Each
-//! scenario counts what was sent, what reached Kafka (distinct bodies, and duplicates), what sits
-//! in the poison queue (bodies checked intact) and what was lost, and fails unless nothing was lost
-//! and the input queue is empty.
+//! The fault matrix: queue -> function -> Kafka (and, in one row, queue -> queue) moving N messages
+//! while a fault happens. Each scenario counts what was sent, what reached the output (distinct
+//! bodies, and duplicates), what sits in the poison queue (bodies checked intact) and what was lost,
+//! and fails unless nothing was lost and the input queue is empty.
 //!
 //! N is `BINDINGS_CHAOS_MESSAGES` (default [`DEFAULT_MESSAGES`], the short form `cargo xtask test`
 //! runs); `cargo xtask chaos` runs the same scenarios with a larger N and sets
@@ -961,6 +961,136 @@ async fn three_hosts_compete() {
     assert_eq!(
         row.duplicates, 0,
         "pop receipts keep competing hosts off each other's messages: {row:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Forwards each message of `InputQueue` to `OutputQueue` in the storage account `OutputStorage`.
+#[queue_trigger("%InputQueue%")]
+#[queue_output("%OutputQueue%", connection = "OutputStorage")]
+async fn forward_to_queue(text: String) -> String {
+    text
+}
+
+/// Every decoded body in `queue` of `service` (received with a long visibility, so each once).
+async fn queue_bodies(service: &dyn QueueService, queue: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let received = match service.receive(queue, 32, WAIT * 5).await {
+            Ok(received) => received,
+            Err(err) if err.kind == ServiceErrorKind::QueueNotFound => return bodies,
+            Err(err) => panic!("receiving from {queue}: {err}"),
+        };
+        if received.is_empty() {
+            return bodies;
+        }
+        for message in received {
+            let bytes = BASE64
+                .decode(&message.text)
+                .unwrap_or_else(|err| panic!("{queue}: a body that is not base64 ({err})"));
+            bodies.push(String::from_utf8(bytes).expect("bodies are UTF-8"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_output_storage_stopped() {
+    let scenario = Scenario {
+        order: 12,
+        name: "queue-output-stopped",
+        fault: "queue -> queue: the output's Azurite (a second account) stopped mid-stream, restarted 3 s later (--location)",
+    };
+    let Some(program) = azurite_program() else {
+        return;
+    };
+    let Some(shared) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let dir = scratch("azurite-out");
+    let (mut storage, output_connection) = own_azurite(&program, &shared, &dir).await;
+    let account = |connection: &str| {
+        AzureQueueService::new(
+            StorageAccount::from_connection_string(connection).expect("a valid connection string"),
+        )
+    };
+    let (input_service, output_service) = (account(&shared), account(&output_connection));
+    let (input, output) = (support::unique("chaos"), support::unique("chaos-out"));
+    input_service.create_queue(&input).await.unwrap();
+    let bodies: Vec<String> = (0..messages()).map(|i| format!("q-{i:06}")).collect();
+    let started = Instant::now();
+    let host = Host::builder()
+        .settings(
+            Settings::new()
+                .with("AzureWebJobsStorage", &shared)
+                .with("OutputStorage", &output_connection)
+                .with("InputQueue", &input)
+                .with("OutputQueue", &output),
+        )
+        .host_config(HostConfig::from_json_str(BROKER_FAULT_HOST_JSON).expect("valid host.json"))
+        .function::<forward_to_queue>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start();
+    let third = (bodies.len() / 3).max(1);
+    for body in &bodies[..third] {
+        input_service
+            .send(&input, &BASE64.encode(body))
+            .await
+            .unwrap();
+    }
+    support::until(WAIT, "a third of the messages forwarded", || {
+        counts(&host, "forward_to_queue").succeeded >= third as u64
+    })
+    .await;
+    storage.stop(false).await;
+    // The rest arrive while the output account is down.
+    for body in &bodies[third..] {
+        input_service
+            .send(&input, &BASE64.encode(body))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(OUTAGE).await;
+    let failed_while_down = counts(&host, "forward_to_queue").failed;
+    let left_while_down = input_service.approximate_count(&input).await.unwrap();
+    storage.restart().await;
+    support::until_async(drain_limit(bodies.len()), "input queue empty", || async {
+        input_service
+            .approximate_count(&input)
+            .await
+            .is_ok_and(|count| count == 0)
+    })
+    .await;
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+    let sent: HashSet<&str> = bodies.iter().map(String::as_str).collect();
+    let forwarded = queue_bodies(&output_service, &output).await;
+    let mut delivered: HashMap<&str, usize> = HashMap::new();
+    for body in &forwarded {
+        let body = sent
+            .get(body.as_str())
+            .unwrap_or_else(|| panic!("a message nobody sent: {body:?}"));
+        *delivered.entry(body).or_default() += 1;
+    }
+    let poison = queue_bodies(&input_service, &format!("{input}-poison")).await;
+    let lost: Vec<&str> = bodies
+        .iter()
+        .map(String::as_str)
+        .filter(|body| !delivered.contains_key(body) && !poison.iter().any(|p| p == body))
+        .collect();
+    let row = Row {
+        sent: bodies.len(),
+        delivered: delivered.len(),
+        duplicates: forwarded.len() - delivered.len(),
+        poisoned: poison.len(),
+        lost: lost.len(),
+    };
+    scenario.report(&row, started.elapsed());
+    assert!(lost.is_empty(), "{} messages lost: {row:?}", lost.len());
+    assert!(
+        left_while_down > 0 && failed_while_down > 0,
+        "while the output was down its inputs stayed and invocations failed \
+         (left {left_while_down}, failed {failed_while_down})"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,5 +1,5 @@
-//! The HTTP examples as processes: requests in, Kafka records out (consumed back from Tansu), and a
-//! clean exit on SIGTERM.
+//! The HTTP examples as processes: requests in, Kafka records out (consumed back from Tansu) or
+//! queue messages out (read back from Azurite), and a clean exit on SIGTERM.
 
 use std::process::Command;
 use std::time::Duration;
@@ -153,6 +153,94 @@ async fn http_multiple_output_answers_and_sends() {
         .map(|record| record.value)
         .collect();
     assert_eq!(values, ["one", "two", "three"]);
+}
+
+#[tokio::test]
+async fn http_to_queue_enqueues_copies_and_delays_and_stops_on_sigterm() {
+    use base64::Engine as _;
+    use bindings::queue::{AzureQueueService, QueueService, StorageAccount};
+
+    let Some(connection) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
+    let queue = support::unique("http-out");
+    let address = support::free_address();
+    let running = Running::spawn(
+        Command::new(example("http_to_queue"))
+            .env("AzureWebJobsStorage", &connection)
+            .env("OutputQueue", &queue)
+            .env("HttpListenAddress", &address)
+            .current_dir(std::env::temp_dir()),
+    );
+    support::listening(&address, "http_to_queue", WAIT).await;
+    let app = App {
+        running,
+        base: format!("http://{address}"),
+    };
+    let service =
+        AzureQueueService::new(StorageAccount::from_connection_string(&connection).unwrap());
+    let take = |max: u32| {
+        let (service, queue) = (&service, &queue);
+        async move {
+            let received = service
+                .receive(queue, max, Duration::from_secs(60))
+                .await
+                .unwrap();
+            received
+                .into_iter()
+                .map(|m| {
+                    let body = base64::engine::general_purpose::STANDARD
+                        .decode(&m.text)
+                        .unwrap();
+                    String::from_utf8(body).unwrap()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // `Ok` means the message is there already: the queue was created and the send accepted.
+    assert_eq!(
+        get(format!("{}/api/enqueue?message=hello", app.base)).await,
+        (200, "Ok".to_owned())
+    );
+    assert_eq!(take(32).await, ["hello"]);
+    assert_eq!(
+        get(format!("{}/api/enqueue?message=copy&count=3", app.base)).await,
+        (200, "Ok".to_owned())
+    );
+    assert_eq!(take(32).await, ["copy", "copy", "copy"]);
+    assert_eq!(
+        get(format!(
+            "{}/api/enqueue?message=later&count=2&delay=3",
+            app.base
+        ))
+        .await,
+        (200, "Ok".to_owned())
+    );
+    // The earlier ones are still there (received, not deleted), and the delayed two.
+    assert_eq!(service.approximate_count(&queue).await.unwrap(), 1 + 3 + 2);
+    assert!(
+        take(32).await.is_empty(),
+        "delayed messages are not visible yet"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut later = Vec::new();
+    while later.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the delayed copies did not become visible within 20 s: {later:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        later.extend(take(32).await);
+    }
+    assert_eq!(later, ["later", "later"]);
+    assert_eq!(get(format!("{}/api/enqueue", app.base)).await.0, 400);
+    assert_eq!(
+        get(format!("{}/api/enqueue?message=x&count=0", app.base))
+            .await
+            .0,
+        400
+    );
+    app.stop();
 }
 
 #[test]

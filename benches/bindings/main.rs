@@ -10,9 +10,10 @@
 //! `target/services/services.env`). Progress goes to stdout; each result is one JSON line,
 //! appended to `--out` (or printed with a `result: ` prefix when there is no `--out`).
 //!
-//! Groups: `kafka` (output throughput), `queue` (trigger throughput), `e2e` (queue -> Kafka
-//! latency and max rate), `idle` (storage requests of an idle function), `footprint` (RSS and
-//! time to first poll of a host process), `scaling` (1, 2, 4 host processes on one queue).
+//! Groups: `kafka` (output throughput), `queue` (trigger throughput), `queue-output` (queue -> queue
+//! forwarding throughput), `e2e` (queue -> Kafka latency and max rate), `idle` (storage requests of
+//! an idle function), `footprint` (RSS and time to first poll of a host process), `scaling` (1, 2, 4
+//! host processes on one queue).
 //!
 //! `--list` prints the groups, one a line: `cargo xtask bench` runs each on fresh services.
 //!
@@ -24,6 +25,7 @@ mod kafka;
 mod measure;
 mod process;
 mod queue;
+mod queue_output;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
@@ -39,11 +41,19 @@ pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BenchResult<T> = Result<T, BenchError>;
 
 /// Every group, in run order.
-const GROUPS: [&str; 6] = ["kafka", "queue", "e2e", "idle", "footprint", "scaling"];
+const GROUPS: [&str; 7] = [
+    "kafka",
+    "queue",
+    "queue-output",
+    "e2e",
+    "idle",
+    "footprint",
+    "scaling",
+];
 
 const USAGE: &str =
     "usage: cargo bench --bench bindings -- [--quick] [--out FILE] [--only GROUP,...]
-groups: kafka, queue, e2e, idle, footprint, scaling";
+groups: kafka, queue, queue-output, e2e, idle, footprint, scaling";
 
 /// The command line.
 struct Options {
@@ -142,6 +152,7 @@ async fn run(options: &Options) -> BenchResult<()> {
         match group.as_str() {
             "kafka" => kafka::run(&plan, &mut report).await,
             "queue" => queue::run(&plan, &mut report).await,
+            "queue-output" => queue_output::run(&plan, &mut report).await,
             "e2e" => e2e::run(&plan, &mut report).await,
             "idle" => idle::run(&plan, &mut report).await,
             "footprint" => process::footprint(&plan, &mut report).await,

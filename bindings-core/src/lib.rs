@@ -61,7 +61,7 @@ pub use invocation::{
 pub use listener::{Listener, TriggerAttribute};
 pub use manual::{CallError, Manual, ManualEvent, ManualTrigger};
 pub use output::{IntoItems, Output, OutputAttribute, OutputDeclarations, OutputSlot};
-pub use payload::{Json, Payload};
+pub use payload::{IntoBody, Json, Payload};
 pub use settings::{
     Connection, ENVIRONMENT_SETTING, LOCAL_SETTINGS_FILE, SettingSource, Settings, SettingsError,
 };

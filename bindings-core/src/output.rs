@@ -27,7 +27,8 @@ pub trait Output: Send + Sync + 'static {
     type Item: Send + 'static;
 
     /// Sends the items of one invocation and resolves once every one is durable (or one failed).
-    /// `binding_data` fills `{name}` expressions. Items must keep their order per destination.
+    /// `binding_data` fills `{name}` expressions. Items must keep their order per destination where
+    /// the destination keeps one (a Kafka partition; a storage queue keeps none).
     fn deliver<'a>(
         &'a self,
         items: Vec<Self::Item>,

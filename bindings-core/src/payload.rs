@@ -3,6 +3,7 @@
 use std::ops::{Deref, DerefMut};
 
 use bytes::Bytes;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{FromInvocation, FunctionError, Invocation, Trigger};
@@ -65,6 +66,56 @@ impl<T> DerefMut for Json<T> {
 impl<T> From<T> for Json<T> {
     fn from(value: T) -> Self {
         Json(value)
+    }
+}
+
+/// A value an output sends as a message body: text, bytes, or `Json<T>` (serialized). Output
+/// bindings implement their `IntoItems` for the values of this trait they accept.
+///
+/// ```
+/// use bindings_core::{IntoBody, Json};
+///
+/// assert_eq!("hi".into_body().unwrap(), b"hi");
+/// assert_eq!(Json(vec![1, 2]).into_body().unwrap(), b"[1,2]");
+/// ```
+pub trait IntoBody {
+    /// The body's bytes; an error (poison: sending again cannot help) if it cannot be made.
+    fn into_body(self) -> Result<Vec<u8>, FunctionError>;
+}
+
+impl IntoBody for String {
+    fn into_body(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self.into_bytes())
+    }
+}
+
+impl IntoBody for &str {
+    fn into_body(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self.as_bytes().to_vec())
+    }
+}
+
+impl IntoBody for Vec<u8> {
+    fn into_body(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self)
+    }
+}
+
+impl IntoBody for Bytes {
+    fn into_body(self) -> Result<Vec<u8>, FunctionError> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<T: Serialize> IntoBody for Json<T> {
+    fn into_body(self) -> Result<Vec<u8>, FunctionError> {
+        serde_json::to_vec(&self.0).map_err(|e| {
+            FunctionError::with_source(
+                format!("cannot serialize `{}` as JSON", std::any::type_name::<T>()),
+                e,
+            )
+            .into_poison()
+        })
     }
 }
 

@@ -61,7 +61,7 @@ pub(crate) fn expand<T: TriggerMacro>(args: TokenStream, item: TokenStream) -> T
     let companions = take_attributes(&mut function, T::COMPANIONS);
     let attribute = T::attribute(&cx, &mut options, &companions, &function.sig);
     options.finish();
-    let output = function_output(&cx, &mut function);
+    let output = function_output(&cx, &mut function, &companions);
     check_other_triggers::<T>(&cx, &function);
     let signature = Signature::read(&cx, &function);
     match (cx.check(), attribute, signature) {
@@ -108,12 +108,14 @@ fn check_name(cx: &Ctxt, name: &crate::options::Spanned<String>) -> bool {
     valid
 }
 
-/// Output attributes that may sit on a function: its return value is sent there.
-const OUTPUTS: &[&str] = &[crate::kafka::ATTRIBUTE];
-
 /// The function-level output attribute, if any, as an expression building its runtime value.
-fn function_output(cx: &Ctxt, function: &mut ItemFn) -> Option<TokenStream> {
-    let outputs = take_attributes(function, OUTPUTS);
+/// `companions` are the trigger's (a `#[storage_account]` applies to a queue output too).
+fn function_output(
+    cx: &Ctxt,
+    function: &mut ItemFn,
+    companions: &[syn::Attribute],
+) -> Option<TokenStream> {
+    let outputs = take_attributes(function, crate::outputs::ATTRIBUTES);
     if let Some(extra) = outputs.get(1) {
         cx.error_spanned_by(
             extra,
@@ -122,7 +124,8 @@ fn function_output(cx: &Ctxt, function: &mut ItemFn) -> Option<TokenStream> {
     }
     outputs
         .first()
-        .and_then(|attr| crate::kafka::output_attribute(cx, attr))
+        .and_then(|attr| crate::outputs::output_attribute(cx, attr, companions))
+        .map(|(value, _)| value)
 }
 
 /// Removes the attributes whose last path segment is one of `names`, returning them.

@@ -164,8 +164,53 @@ pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
     kafka::expand_standalone(&args.into(), item.into()).into()
 }
 
+/// Sends a function's return value to an Azure Storage queue: `String`, `&'static str`, `Vec<u8>`,
+/// `Bytes`, `Json<T>` (serialized), `QueueMessageOut<V>` (a visibility delay and time-to-live of its
+/// own), and `Vec`/`Option`/`Result` of those (`None` and an empty `Vec` send nothing). Every message
+/// is awaited: the invocation succeeds only once the service accepted each one, so a queue-triggered
+/// function deletes its input only after its outputs exist.
+///
+/// The first argument is the queue: a name, `"%Setting%"`, or `{bindingData}` expressions
+/// (`"{queueTrigger}-copies"`); like Azure, it is lower-cased, and a literal one is checked here.
+/// The queue is created on first use. Options: `connection` (resolved like `#[queue_trigger]`'s,
+/// `#[storage_account]` included) and `message_encoding` (`"base64"` or `"none"`; default
+/// host.json's `extensions.queues.messageEncoding`, base64).
+///
+/// ```no_run
+/// use bindings::prelude::*;
+///
+/// #[derive(serde::Deserialize, serde::Serialize)]
+/// struct Order {
+///     region: String,
+/// }
+///
+/// // Each order to the queue of its region (`{region}` is the body's property), visible in a minute.
+/// #[queue_trigger("orders-in")]
+/// #[queue_output("{region}-orders")]
+/// async fn route(order: Json<Order>) -> QueueMessageOut<Json<Order>> {
+///     QueueMessageOut::new(order).visibility_delay(std::time::Duration::from_secs(60))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Needs the app setting `AzureWebJobsStorage`.
+/// Host::builder()
+///     .settings(Settings::from_env_and_local_file()?)
+///     .function::<route>()
+///     .build()
+///     .await?
+///     .run_until_shutdown()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn queue_output(args: TokenStream, item: TokenStream) -> TokenStream {
+    outputs::expand_standalone(queue::OUTPUT, &args.into(), item.into()).into()
+}
+
 /// A return type whose fields go to several outputs: each field with an output attribute
-/// (`#[kafka_output(...)]`) is sent there; a field without one is the trigger's reply (an HTTP
+/// (`#[kafka_output(...)]`, `#[queue_output(...)]`) is sent there; a field without one is the trigger's reply (an HTTP
 /// response).
 ///
 /// ```
@@ -191,7 +236,7 @@ pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
 /// let builder = Host::builder().function::<fan_out>();
 /// # drop(builder);
 /// ```
-#[proc_macro_derive(Outputs, attributes(kafka_output))]
+#[proc_macro_derive(Outputs, attributes(kafka_output, queue_output))]
 pub fn derive_outputs(item: TokenStream) -> TokenStream {
     outputs::expand(item.into()).into()
 }
@@ -242,6 +287,13 @@ pub fn queue_trigger_disabled(_: TokenStream, item: TokenStream) -> TokenStream 
 #[proc_macro_attribute]
 pub fn storage_account_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
     disabled::expand("storage_account", "queue", item.into()).into()
+}
+
+/// `#[queue_output]` while the `queue` feature of `bindings` is off: an error naming the feature.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn queue_output_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
+    disabled::expand("queue_output", "queue", item.into()).into()
 }
 
 /// `#[kafka_output]` while the `kafka` feature of `bindings` is off: an error naming the feature.

@@ -1,12 +1,81 @@
 //! `#[derive(Outputs)]`: a return type whose fields go to several outputs (and, for fields without
 //! an output attribute, to the trigger's reply).
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields};
+use syn::{Attribute, Data, DeriveInput, Fields, Item};
 
-use crate::ctxt::Ctxt;
+use crate::ctxt::{Ctxt, item_with_errors};
+
+/// The output attributes: on a triggered function (its return value) or on a `#[derive(Outputs)]`
+/// field.
+pub(crate) const ATTRIBUTES: &[&str] = &[crate::kafka::ATTRIBUTE, crate::queue::OUTPUT];
+
+/// Whether `attr` is one of [`ATTRIBUTES`].
+pub(crate) fn is_output(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| ATTRIBUTES.iter().any(|name| s.ident == name))
+}
+
+/// An output attribute as an expression building its runtime value, and that value's type.
+/// `companions` are the function's `#[storage_account]` attributes (none for a field).
+pub(crate) fn output_attribute(
+    cx: &Ctxt,
+    attr: &Attribute,
+    companions: &[Attribute],
+) -> Option<(TokenStream, TokenStream)> {
+    let name = attr.path().segments.last()?.ident.to_string();
+    if name == crate::kafka::ATTRIBUTE {
+        let value = crate::kafka::output_attribute(cx, attr)?;
+        Some((value, quote!(::bindings::__private::KafkaOutputAttribute)))
+    } else {
+        let value = crate::queue::output_attribute(cx, attr, companions)?;
+        Some((value, quote!(::bindings::__private::QueueOutputAttribute)))
+    }
+}
+
+/// An output attribute expanded on its own (`#[queue_output]`): above a function's trigger it moves
+/// below it (the trigger takes it); anywhere else it is a mistake.
+pub(crate) fn expand_standalone(
+    attribute: &str,
+    args: &TokenStream,
+    item: TokenStream,
+) -> TokenStream {
+    let ident = syn::Ident::new(attribute, Span::call_site());
+    match syn::parse2::<Item>(item) {
+        Ok(Item::Fn(mut function)) => {
+            let position = function.attrs.iter().position(|a| {
+                a.path()
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident.to_string().ends_with("_trigger"))
+            });
+            let Some(index) = position else {
+                let message = format!(
+                    "#[{attribute}] needs a trigger on the same function (#[queue_trigger(...)], \
+                     #[http_trigger(...)], #[manual_trigger]); its return value is what is sent"
+                );
+                return item_with_errors(&function, &syn::Error::new(Span::call_site(), message));
+            };
+            let trigger = function.attrs.remove(index);
+            function.attrs.insert(0, trigger);
+            function
+                .attrs
+                .insert(1, syn::parse_quote!(#[#ident(#args)]));
+            function.into_token_stream()
+        }
+        Ok(other) => {
+            let message = format!(
+                "#[{attribute}] goes on a triggered function, or on a field of a #[derive(Outputs)] struct"
+            );
+            item_with_errors(&other, &syn::Error::new(Span::call_site(), message))
+        }
+        Err(error) => error.to_compile_error(),
+    }
+}
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let input: DeriveInput = match syn::parse2(input) {
@@ -44,19 +113,11 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut sends = Vec::new();
     let mut replies = Vec::new();
     let mut reply_bounds = Vec::new();
+    let mut slot_types = Vec::new();
     for field in fields {
         let name = field.ident.as_ref().expect("named fields");
         let ty = &field.ty;
-        let outputs: Vec<_> = field
-            .attrs
-            .iter()
-            .filter(|a| {
-                a.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == crate::kafka::ATTRIBUTE)
-            })
-            .collect();
+        let outputs: Vec<_> = field.attrs.iter().filter(|a| is_output(a)).collect();
         if let Some(extra) = outputs.get(1) {
             cx.error_spanned_by(
                 extra,
@@ -65,8 +126,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         }
         match outputs.first() {
             Some(attr) => {
-                if let Some(attribute) = crate::kafka::output_attribute(&cx, attr) {
+                if let Some((attribute, attribute_type)) = output_attribute(&cx, attr, &[]) {
                     let slot = format_ident!("__slot_{}", name);
+                    slot_types.push(quote!(::bindings::__private::OutputSlot<<#attribute_type as ::bindings::__private::OutputAttribute>::Output>));
                     declares.push(quote!(let #slot = __outputs.declare(#attribute);));
                     slots.push(slot.clone());
                     let index = syn::Index::from(slots.len() - 1);
@@ -88,12 +150,6 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         return error.to_compile_error();
     }
     let ident = &input.ident;
-    let slot_types: Vec<TokenStream> = slots
-        .iter()
-        .map(|_| {
-            quote!(::bindings::__private::OutputSlot<<::bindings::__private::KafkaOutputAttribute as ::bindings::__private::OutputAttribute>::Output>)
-        })
-        .collect();
     quote! {
         #[allow(clippy::all, clippy::pedantic)]
         const _: () = {

@@ -1,4 +1,5 @@
-//! `#[queue_trigger("queue", ...)]` and `#[storage_account("Setting")]`.
+//! `#[queue_trigger("queue", ...)]`, `#[queue_output("queue", ...)]` and
+//! `#[storage_account("Setting")]`.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -7,7 +8,7 @@ use syn::{Attribute, Item, LitStr};
 use crate::ctxt::{Ctxt, item_with_errors};
 use crate::function::TriggerMacro;
 use crate::options::{Options, option_names};
-use bindings_spec::{queue, trigger_queue_name};
+use bindings_spec::{output_queue_name, queue, trigger_queue_name};
 
 pub(crate) struct QueueTrigger;
 
@@ -18,6 +19,76 @@ const ENCLOSING: &str = "enclosing_storage_account";
 const OWN_OPTIONS: &[&str] = &["name", "connection", ENCLOSING];
 const OPTION_NAMES: [&str; OWN_OPTIONS.len() + queue::OPTIONS.len()] =
     option_names(OWN_OPTIONS, queue::OPTIONS);
+
+/// The output's attribute name.
+pub(crate) const OUTPUT: &str = "queue_output";
+
+/// The output's own options, then those `bindings_spec::queue` declares for it.
+const OUTPUT_OWN_OPTIONS: &[&str] = &["connection", ENCLOSING];
+const OUTPUT_OPTION_NAMES: [&str; OUTPUT_OWN_OPTIONS.len() + queue::OUTPUT_OPTIONS.len()] =
+    option_names(OUTPUT_OWN_OPTIONS, queue::OUTPUT_OPTIONS);
+
+/// An expression building the runtime attribute (`QueueOutputAttribute`) from `attr`'s options;
+/// `companions` are the function's `#[storage_account]` attributes, if it has any.
+pub(crate) fn output_attribute(
+    cx: &Ctxt,
+    attr: &Attribute,
+    companions: &[Attribute],
+) -> Option<TokenStream> {
+    let args = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream::new(),
+    };
+    let mut options = Options::parse(cx, OUTPUT, &OUTPUT_OPTION_NAMES, args);
+    let queue = output_queue(cx, &mut options, attr);
+    let mut calls = Vec::new();
+    if let Some(connection) = options.string("connection") {
+        let value = &connection.value;
+        calls.push(quote!(.connection(#value)));
+    }
+    for attr in companions {
+        if let Some(account) = storage_account_argument(cx, attr) {
+            calls.push(quote!(.storage_account(#account)));
+        }
+    }
+    if let Some(account) = options.string(ENCLOSING) {
+        let value = &account.value;
+        calls.push(quote!(.enclosing_storage_account(#value)));
+    }
+    calls.extend(
+        queue::OUTPUT_OPTIONS
+            .iter()
+            .filter_map(|option| options.declared(option)),
+    );
+    options.finish();
+    let queue = queue?;
+    Some(quote!(::bindings::__private::QueueOutputAttribute::new(#queue) #(#calls)*))
+}
+
+/// The output's positional queue name: a literal without `%Setting%` or `{bindingData}` is checked
+/// now; the others at start-up or per invocation.
+fn output_queue(cx: &Ctxt, options: &mut Options<'_>, attr: &Attribute) -> Option<String> {
+    let mut positional = options.take_positional().into_iter();
+    let Some(first) = positional.next() else {
+        cx.error_spanned_by(
+            attr,
+            "#[queue_output] needs the queue's name first: #[queue_output(\"orders\")], \
+             #[queue_output(\"%QueueSetting%\")] or #[queue_output(\"{region}-orders\")]",
+        );
+        return None;
+    };
+    for extra in positional {
+        cx.error_spanned_by(extra, "#[queue_output] takes one positional argument, the queue name; name the others: `key = value`");
+    }
+    let name = options.expect_string("queue name", &first)?;
+    if !name.value.contains(['%', '{', '}'])
+        && let Err(problem) = output_queue_name(&name.value)
+    {
+        cx.error_at(name.span, format_args!("{problem} (Azure's rule)"));
+        return None;
+    }
+    Some(name.value)
+}
 
 impl TriggerMacro for QueueTrigger {
     const ATTRIBUTE: &'static str = "queue_trigger";
@@ -230,17 +301,10 @@ fn error(item: &impl ToTokens, message: &str) -> TokenStream {
 fn add_enclosing_account(items: &mut [Item], account: &LitStr) {
     for item in items {
         match item {
-            Item::Fn(function) => {
-                for attr in &mut function.attrs {
-                    let is_queue_trigger = attr
-                        .path()
-                        .segments
-                        .last()
-                        .is_some_and(|s| s.ident == "queue_trigger");
-                    if let (true, syn::Meta::List(list)) = (is_queue_trigger, &mut attr.meta) {
-                        let tokens = &list.tokens;
-                        list.tokens = quote!(#tokens, enclosing_storage_account = #account);
-                    }
+            Item::Fn(function) => add_to_queue_bindings(&mut function.attrs, account),
+            Item::Struct(outputs) => {
+                for field in &mut outputs.fields {
+                    add_to_queue_bindings(&mut field.attrs, account);
                 }
             }
             Item::Mod(inner) if !has_storage_account(&inner.attrs) => {
@@ -249,6 +313,22 @@ fn add_enclosing_account(items: &mut [Item], account: &LitStr) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Adds `enclosing_storage_account` to every `#[queue_trigger(...)]` and `#[queue_output(...)]` of
+/// `attrs`.
+fn add_to_queue_bindings(attrs: &mut [Attribute], account: &LitStr) {
+    for attr in attrs {
+        let is_queue_binding = attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "queue_trigger" || s.ident == OUTPUT);
+        if let (true, syn::Meta::List(list)) = (is_queue_binding, &mut attr.meta) {
+            let tokens = &list.tokens;
+            list.tokens = quote!(#tokens, enclosing_storage_account = #account);
         }
     }
 }

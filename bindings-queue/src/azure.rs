@@ -11,7 +11,7 @@ use azure_core::http::policies::Policy;
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions};
 use azure_storage_queue::models::{
     QueueClientGetPropertiesResultHeaders as _, QueueClientPeekMessagesOptions,
-    QueueClientReceiveMessagesOptions, QueueMessage,
+    QueueClientReceiveMessagesOptions, QueueClientSendMessageOptions, QueueMessage,
 };
 use azure_storage_queue::{QueueClient, QueueClientOptions};
 
@@ -19,7 +19,7 @@ use crate::connection::{Credential, StorageAccount};
 use crate::sas;
 use crate::service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
-    ReceivedMessage, ServiceError, ServiceErrorKind,
+    ReceivedMessage, SendOptions, ServiceError, ServiceErrorKind, TimeToLive,
 };
 use crate::shared_key::SharedKeyPolicy;
 
@@ -292,11 +292,17 @@ impl QueueService for AzureQueueService {
         Ok(())
     }
 
-    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+    async fn send_with(
+        &self,
+        queue: &str,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<(), ServiceError> {
         const OP: &str = "send";
         if text.len() > MAX_MESSAGE_SIZE {
             return Err(ServiceError::too_large(queue, text.len()));
         }
+        options.check(queue)?;
         let client = self.client(OP, queue)?;
         let message = QueueMessage {
             message_text: Some(text.to_owned()),
@@ -304,8 +310,20 @@ impl QueueService for AzureQueueService {
         let content = message
             .try_into()
             .map_err(|err| self.error(OP, queue, &err))?;
+        let send_options = if options == SendOptions::default() {
+            None
+        } else {
+            Some(QueueClientSendMessageOptions {
+                visibility_timeout: Some(visibility_seconds(OP, queue, options.visibility_delay)?),
+                message_time_to_live: Some(match options.time_to_live {
+                    TimeToLive::After(ttl) => whole_seconds(ttl),
+                    TimeToLive::Never => -1,
+                }),
+                ..Default::default()
+            })
+        };
         client
-            .send_message(content, None)
+            .send_message(content, send_options)
             .await
             .map_err(|err| self.error(OP, queue, &err))?;
         Ok(())
@@ -403,8 +421,13 @@ fn visibility_seconds(op: &str, queue: &str, visibility: Duration) -> Result<i32
             ),
         ));
     }
-    let seconds = visibility.as_secs() + u64::from(visibility.subsec_nanos() > 0);
-    Ok(i32::try_from(seconds).unwrap_or(i32::MAX))
+    Ok(whole_seconds(visibility))
+}
+
+/// A duration in whole seconds, rounded up (the service's unit), at most `i32::MAX`.
+fn whole_seconds(duration: Duration) -> i32 {
+    let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    i32::try_from(seconds).unwrap_or(i32::MAX)
 }
 
 /// A header's value as a string, if present.

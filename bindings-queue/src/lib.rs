@@ -1,5 +1,6 @@
-//! The Azure Queue storage trigger for `bindings`: listener loop, back-off, concurrency, visibility
-//! renewal and poison handling over a [`QueueService`] (Azure Queue storage, or the in-memory queue).
+//! The Azure Queue storage trigger and output binding for `bindings`: the trigger's listener loop,
+//! back-off, concurrency, visibility renewal and poison handling, and the awaited `#[queue_output]`,
+//! over a [`QueueService`] (Azure Queue storage, or the in-memory queue).
 
 mod azure;
 mod backoff;
@@ -11,6 +12,7 @@ mod listener;
 mod memory;
 mod message;
 mod options;
+mod output;
 mod poison;
 mod sas;
 mod service;
@@ -26,12 +28,15 @@ pub use batch::BatchOutcome;
 pub use bindings_spec::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
 pub use connection::{ConnectionError, Credential, StorageAccount};
 pub use kind::QueueTrigger;
-pub use memory::{DEFAULT_TIME_TO_LIVE, MemoryQueueService};
+pub use memory::MemoryQueueService;
 pub use message::{QueueEvent, QueueMessage, QueueMetadata};
 pub use options::{MessageEncoding, QueuesOptions};
+pub use output::{
+    MAX_CONCURRENT_SENDS, QueueItem, QueueMessageOut, QueueOutput, QueueOutputAttribute,
+};
 pub use service::{
-    MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
-    ReceivedMessage, ServiceError, ServiceErrorKind,
+    DEFAULT_TIME_TO_LIVE, MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService,
+    Receipt, ReceivedMessage, SendOptions, ServiceError, ServiceErrorKind, TimeToLive,
 };
 pub use services::QueueServices;
 pub use status::{

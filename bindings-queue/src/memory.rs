@@ -11,11 +11,12 @@ use tokio::time::Instant;
 
 use crate::service::{
     MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
-    ReceivedMessage, ServiceError, ServiceErrorKind,
+    ReceivedMessage, SendOptions, ServiceError, ServiceErrorKind, TimeToLive,
 };
 
-/// How long a message lives unless deleted (the service's default).
-pub const DEFAULT_TIME_TO_LIVE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// When a message that never expires "expires", for the service's answers: far away, as Azure
+/// answers `9999-12-31` for such messages.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 struct Stored {
     id: String,
@@ -23,13 +24,17 @@ struct Stored {
     dequeue_count: u32,
     pop_receipt: Option<String>,
     inserted: Instant,
-    expires: Instant,
+    /// `None`: never expires.
+    expires: Option<Instant>,
     visible_at: Instant,
 }
 
 #[derive(Default)]
 struct Queue {
     messages: VecDeque<Stored>,
+    /// Whether any message was sent with a time-to-live other than the default, so that expired
+    /// messages may be anywhere, not only at the front.
+    mixed_ttl: bool,
 }
 
 #[derive(Default)]
@@ -121,10 +126,15 @@ impl MemoryQueueService {
             .queues
             .get_mut(queue)
             .ok_or_else(|| not_found(queue))?;
-        // Every message lives DEFAULT_TIME_TO_LIVE from its insertion, so the expired ones are at the
-        // front: dropping them there keeps each operation from walking the whole queue.
-        while q.messages.front().is_some_and(|m| m.expires <= now) {
-            q.messages.pop_front();
+        let expired = |m: &Stored| m.expires.is_some_and(|at| at <= now);
+        if q.mixed_ttl {
+            q.messages.retain(|m| !expired(m));
+        } else {
+            // Every message lives the default time from its insertion, so the expired ones are at
+            // the front: dropping them there keeps each operation from walking the whole queue.
+            while q.messages.front().is_some_and(expired) {
+                q.messages.pop_front();
+            }
         }
         f(q, now)
     }
@@ -141,11 +151,10 @@ impl MemoryQueueService {
 
     /// Every message's text in `queue`, visible or not, oldest first (for tests and diagnostics).
     pub fn peek_all(&self, queue: &str) -> Vec<String> {
-        self.lock()
-            .queues
-            .get(queue)
-            .map(|q| q.messages.iter().map(|m| m.text.clone()).collect())
-            .unwrap_or_default()
+        self.with_queue(queue, |q, _| {
+            Ok(q.messages.iter().map(|m| m.text.clone()).collect())
+        })
+        .unwrap_or_default()
     }
 
     /// Whether `queue` exists.
@@ -188,7 +197,7 @@ impl QueueService for MemoryQueueService {
                     pop_receipt: receipt,
                     dequeue_count: m.dequeue_count,
                     insertion_time: wall_clock(m.inserted),
-                    expiration_time: wall_clock(m.expires),
+                    expiration_time: wall_clock(m.expires.unwrap_or(now + NEVER)),
                     next_visible_time: wall_clock(m.visible_at),
                     text: m.text.clone(),
                 });
@@ -230,20 +239,31 @@ impl QueueService for MemoryQueueService {
         })
     }
 
-    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+    async fn send_with(
+        &self,
+        queue: &str,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<(), ServiceError> {
         self.count();
         if text.len() > MAX_MESSAGE_SIZE {
             return Err(ServiceError::too_large(queue, text.len()));
         }
+        options.check(queue)?;
         self.with_queue(queue, |q, now| {
+            let expires = match options.time_to_live {
+                TimeToLive::After(ttl) => Some(now + ttl),
+                TimeToLive::Never => None,
+            };
+            q.mixed_ttl |= options.time_to_live != TimeToLive::default();
             q.messages.push_back(Stored {
                 id: uuid::Uuid::new_v4().to_string(),
                 text: text.to_owned(),
                 dequeue_count: 0,
                 pop_receipt: None,
                 inserted: now,
-                expires: now + DEFAULT_TIME_TO_LIVE,
-                visible_at: now,
+                expires,
+                visible_at: now + options.visibility_delay,
             });
             Ok(())
         })
@@ -387,8 +407,69 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn messages_expire_after_their_time_to_live() {
         let account = account_with("q", &["a"]).await;
-        tokio::time::advance(DEFAULT_TIME_TO_LIVE).await;
+        tokio::time::advance(crate::DEFAULT_TIME_TO_LIVE).await;
         assert_eq!(account.approximate_count("q").await.unwrap(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sent_message_may_be_delayed_and_live_longer_or_shorter() {
+        let account = account_with("q", &["default"]).await;
+        let send = |text: &'static str, options: SendOptions| {
+            let account = account.clone();
+            async move { account.send_with("q", text, options).await }
+        };
+        send("late", SendOptions::new().visibility_delay(MINUTE))
+            .await
+            .unwrap();
+        send(
+            "short",
+            SendOptions::new().time_to_live(TimeToLive::After(MINUTE * 2)),
+        )
+        .await
+        .unwrap();
+        send(
+            "forever",
+            SendOptions::new().time_to_live(TimeToLive::Never),
+        )
+        .await
+        .unwrap();
+        let texts = |received: Vec<ReceivedMessage>| {
+            received.into_iter().map(|m| m.text).collect::<Vec<_>>()
+        };
+        let first = account
+            .receive("q", 32, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(first[2].expiration_time.year() > 2100, "never expires");
+        assert_eq!(texts(first), ["default", "short", "forever"]);
+        tokio::time::advance(MINUTE).await;
+        let second = account
+            .receive("q", 32, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(texts(second), ["default", "late", "short", "forever"]);
+        tokio::time::advance(MINUTE).await;
+        // `short` expired although an older message did not: expiry is per message.
+        assert_eq!(account.peek_all("q"), ["default", "late", "forever"]);
+        tokio::time::advance(crate::DEFAULT_TIME_TO_LIVE).await;
+        assert_eq!(account.peek_all("q"), ["forever"]);
+    }
+
+    #[tokio::test]
+    async fn send_options_the_service_would_refuse_are_refused() {
+        let account = account_with("q", &[]).await;
+        for options in [
+            SendOptions::new().visibility_delay(MAX_VISIBILITY + MINUTE),
+            SendOptions::new().time_to_live(TimeToLive::After(Duration::ZERO)),
+            SendOptions::new()
+                .visibility_delay(MINUTE)
+                .time_to_live(TimeToLive::After(MINUTE)),
+        ] {
+            let err = account.send_with("q", "x", options).await.unwrap_err();
+            assert_eq!(err.kind, ServiceErrorKind::InvalidRequest, "{options:?}");
+            assert!(err.message.contains("queue `q`"), "{err}");
+        }
+        assert!(account.peek_all("q").is_empty());
     }
 
     #[tokio::test]

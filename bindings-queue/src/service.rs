@@ -41,6 +41,97 @@ impl fmt::Debug for ReceivedMessage {
     }
 }
 
+/// How long a sent message lives before the service deletes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeToLive {
+    /// This long after it was added (rounded up to whole seconds; at least 1 second).
+    After(Duration),
+    /// Never expires (the service's `messagettl=-1`).
+    Never,
+}
+
+impl Default for TimeToLive {
+    /// The service's default: 7 days.
+    fn default() -> Self {
+        Self::After(DEFAULT_TIME_TO_LIVE)
+    }
+}
+
+/// How long a message lives unless deleted (the service's default).
+pub const DEFAULT_TIME_TO_LIVE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How a message is added: when it becomes visible, and how long it lives.
+///
+/// ```
+/// use std::time::Duration;
+/// use bindings_queue::{SendOptions, TimeToLive};
+///
+/// let options = SendOptions::new()
+///     .visibility_delay(Duration::from_secs(30))
+///     .time_to_live(TimeToLive::Never);
+/// assert_eq!(options.visibility_delay, Duration::from_secs(30));
+/// assert_eq!(SendOptions::default().time_to_live, TimeToLive::After(Duration::from_secs(7 * 24 * 3600)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SendOptions {
+    /// How long the message stays invisible after it is added: 0 (the default) to 7 days, and
+    /// shorter than its time-to-live.
+    pub visibility_delay: Duration,
+    /// How long it lives; the default is the service's 7 days.
+    pub time_to_live: TimeToLive,
+}
+
+impl SendOptions {
+    /// Visible at once, lives 7 days.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`visibility_delay`](Self::visibility_delay).
+    #[must_use]
+    pub fn visibility_delay(mut self, delay: Duration) -> Self {
+        self.visibility_delay = delay;
+        self
+    }
+
+    /// Sets [`time_to_live`](Self::time_to_live).
+    #[must_use]
+    pub fn time_to_live(mut self, ttl: TimeToLive) -> Self {
+        self.time_to_live = ttl;
+        self
+    }
+
+    /// Why the service would refuse these options for a message to `queue`, if it would: a delay
+    /// over 7 days, or one not shorter than the time-to-live. Checked before sending, by every
+    /// service alike.
+    pub(crate) fn check(&self, queue: &str) -> Result<(), ServiceError> {
+        let refuse = |why: String| {
+            Err(ServiceError::new(
+                ServiceErrorKind::InvalidRequest,
+                format!("send on queue `{queue}`: {why}"),
+            ))
+        };
+        if self.visibility_delay > MAX_VISIBILITY {
+            return refuse(format!(
+                "a visibility delay of {:?} is longer than the service's limit of 7 days",
+                self.visibility_delay
+            ));
+        }
+        match self.time_to_live {
+            TimeToLive::After(ttl) if ttl.is_zero() => {
+                refuse("a time-to-live of 0 would expire the message at once; use at least 1 second, or TimeToLive::Never".to_owned())
+            }
+            TimeToLive::After(ttl) if self.visibility_delay >= ttl => refuse(format!(
+                "the visibility delay ({:?}) must be shorter than the time-to-live ({ttl:?}), or the \
+                 message would expire before anyone sees it",
+                self.visibility_delay
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The new receipt after a visibility update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
@@ -146,7 +237,9 @@ impl ServiceError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use bindings_queue::{QueueService, Receipt, ReceivedMessage, ServiceError, async_trait};
+/// use bindings_queue::{
+///     QueueService, Receipt, ReceivedMessage, SendOptions, ServiceError, async_trait,
+/// };
 ///
 /// /// A service that logs each call and forwards it.
 /// struct Logged<S>(S);
@@ -165,8 +258,9 @@ impl ServiceError {
 ///     async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError> {
 ///         self.0.delete(queue, id, pop_receipt).await
 ///     }
-///     async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
-///         self.0.send(queue, text).await
+///     async fn send_with(&self, queue: &str, text: &str, options: SendOptions)
+///         -> Result<(), ServiceError> {
+///         self.0.send_with(queue, text, options).await
 ///     }
 ///     async fn create_queue(&self, queue: &str) -> Result<(), ServiceError> {
 ///         self.0.create_queue(queue).await
@@ -204,8 +298,18 @@ pub trait QueueService: Send + Sync + 'static {
     /// Deletes a received message.
     async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), ServiceError>;
 
-    /// Adds a message (its text as stored, already encoded).
-    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError>;
+    /// Adds a message (its text as stored, already encoded), visible at once and living 7 days.
+    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+        self.send_with(queue, text, SendOptions::default()).await
+    }
+
+    /// Adds a message with a visibility delay and time-to-live.
+    async fn send_with(
+        &self,
+        queue: &str,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<(), ServiceError>;
 
     /// Creates the queue; succeeds if it exists already.
     async fn create_queue(&self, queue: &str) -> Result<(), ServiceError>;

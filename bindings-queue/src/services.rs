@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bindings_core::BindContext;
 
-use crate::QueueService;
+use crate::{DEFAULT_CONNECTION, QueueService};
 
 /// Queue services by connection name, shared by every queue-triggered function of a host.
 ///
@@ -42,7 +42,8 @@ impl std::fmt::Debug for QueueServices {
     }
 }
 
-fn key(connection: &str) -> String {
+/// A connection name as [`QueueServices`] compares it: lower-cased, without an `AzureWebJobs` prefix.
+pub(crate) fn key(connection: &str) -> String {
     let lower = connection.to_ascii_lowercase();
     lower
         .strip_prefix("azurewebjobs")
@@ -98,6 +99,44 @@ impl QueueServices {
             .ok()?;
         self.insert(connection, Arc::clone(&service));
         Some(service)
+    }
+}
+
+/// Which connection a queue binding (trigger or output) uses, as written: its own `connection`, the
+/// function's `#[storage_account]`, the enclosing module's, or [`DEFAULT_CONNECTION`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AccountChoice {
+    pub(crate) connection: Option<String>,
+    pub(crate) storage_account: Option<String>,
+    pub(crate) enclosing_storage_account: Option<String>,
+}
+
+impl AccountChoice {
+    /// The connection setting's name and which option chose it, in the documented order. An empty
+    /// `connection` is the same as none, as in Azure.
+    pub(crate) fn name(&self) -> (&str, &'static str) {
+        if let Some(name) = self.connection.as_deref().filter(|name| !name.is_empty()) {
+            (name, "connection")
+        } else if let Some(name) = &self.storage_account {
+            (name, "storage_account")
+        } else if let Some(name) = &self.enclosing_storage_account {
+            (name, "storage_account (on the enclosing module)")
+        } else {
+            (DEFAULT_CONNECTION, "the default connection")
+        }
+    }
+
+    /// The service it names (see [`QueueServices::resolve`]), with its connection name; problems go
+    /// into `cx`.
+    pub(crate) fn service(
+        &self,
+        cx: &mut BindContext<'_>,
+    ) -> Option<(String, Arc<dyn QueueService>)> {
+        let (connection, chosen_by) = self.name();
+        let service = cx
+            .resource::<QueueServices>()
+            .resolve(cx, connection, chosen_by)?;
+        Some((connection.to_owned(), service))
     }
 }
 

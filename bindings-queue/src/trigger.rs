@@ -10,7 +10,7 @@ use bindings_spec::{OptionSpec, Refusal, format_timespan, queue, trigger_queue_n
 
 use crate::kind::QueueTrigger;
 use crate::listener::{ListenerConfig, QueueListener};
-use crate::services::QueueServices;
+use crate::services::AccountChoice;
 use crate::status::{QueueFunction, QueueFunctions};
 
 /// The connection used when no `connection` or `storage_account` names one.
@@ -33,9 +33,7 @@ pub const DEFAULT_CONNECTION: &str = "Storage";
 #[must_use]
 pub struct QueueTriggerAttribute {
     queue: String,
-    connection: Option<String>,
-    storage_account: Option<String>,
-    enclosing_storage_account: Option<String>,
+    account: AccountChoice,
     batch_size: Option<u32>,
     new_batch_threshold: Option<u32>,
     max_polling_interval: Option<Duration>,
@@ -62,19 +60,19 @@ impl QueueTriggerAttribute {
     /// An empty name is the same as none, as in Azure: with no `storage_account`, that is
     /// `AzureWebJobsStorage`.
     pub fn connection(mut self, name: impl Into<String>) -> Self {
-        self.connection = Some(name.into());
+        self.account.connection = Some(name.into());
         self
     }
 
     /// The function's `#[storage_account("X")]`.
     pub fn storage_account(mut self, name: impl Into<String>) -> Self {
-        self.storage_account = Some(name.into());
+        self.account.storage_account = Some(name.into());
         self
     }
 
     /// A `#[storage_account("X")]` on the enclosing module or impl block.
     pub fn enclosing_storage_account(mut self, name: impl Into<String>) -> Self {
-        self.enclosing_storage_account = Some(name.into());
+        self.account.enclosing_storage_account = Some(name.into());
         self
     }
 
@@ -186,19 +184,6 @@ impl QueueTriggerAttribute {
         }
         ok.then_some(options)
     }
-
-    /// The connection setting's name and which option chose it, in the documented order.
-    fn connection_name(&self) -> (&str, &'static str) {
-        if let Some(name) = self.connection.as_deref().filter(|name| !name.is_empty()) {
-            (name, "connection")
-        } else if let Some(name) = &self.storage_account {
-            (name, "storage_account")
-        } else if let Some(name) = &self.enclosing_storage_account {
-            (name, "storage_account (on the enclosing module)")
-        } else {
-            (DEFAULT_CONNECTION, "the default connection")
-        }
-    }
 }
 
 impl TriggerAttribute for QueueTriggerAttribute {
@@ -212,11 +197,8 @@ impl TriggerAttribute for QueueTriggerAttribute {
                 .ok()
         });
         let options = self.options(cx);
-        let (connection, chosen_by) = self.connection_name();
-        let service = cx
-            .resource::<QueueServices>()
-            .resolve(cx, connection, chosen_by);
-        let (queue, options, service) = (queue?, options?, service?);
+        let service = self.account.service(cx);
+        let (queue, options, (connection, service)) = (queue?, options?, service?);
         let development = cx.is_development();
         let config =
             ListenerConfig::new(&queue, &options, development, self.batch, self.json_payload);
@@ -231,11 +213,7 @@ impl TriggerAttribute for QueueTriggerAttribute {
             .insert(cx.function_name(), Arc::clone(&function));
         let wakers = cx.resource::<crate::poison::Wakers>();
         Some(Box::new(QueueListener::new(
-            service,
-            config,
-            connection.to_owned(),
-            function,
-            wakers,
+            service, config, connection, function, wakers,
         )))
     }
 }

@@ -19,7 +19,9 @@ mod timespan;
 
 pub use kafka::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 pub use option::{DefaultValue, Kind, OptionSpec, Refusal, Shape, count, find, markdown_table};
-pub use queue_name::{POISON_SUFFIX, check_queue_name, poison_queue_name, trigger_queue_name};
+pub use queue_name::{
+    POISON_SUFFIX, check_queue_name, output_queue_name, poison_queue_name, trigger_queue_name,
+};
 pub use setting_name::named_setting;
 pub use suggest::did_you_mean;
 pub use timespan::{TimeSpanError, format_timespan, parse_timespan};

@@ -1,4 +1,5 @@
-//! The queue trigger's options (`#[queue_trigger(...)]` and host.json `extensions.queues`).
+//! The queue trigger's and output's options (`#[queue_trigger(...)]`, `#[queue_output(...)]` and
+//! host.json `extensions.queues`).
 //!
 //! The macro checks attribute values against these declarations, host.json is read with them, the
 //! trigger checks the merged values at `build()` with them, and README.md's table is made from them.
@@ -129,3 +130,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     RECEIVE_VISIBILITY_TIMEOUT,
     MESSAGE_ENCODING,
 ];
+
+/// The options of `extensions.queues` that `#[queue_output]` also takes, overriding host.json for that
+/// output (the output's own are its queue and its connection).
+pub const OUTPUT_OPTIONS: &[OptionSpec] = &[MESSAGE_ENCODING];

@@ -44,13 +44,8 @@ pub fn poison_queue_name(queue: &str) -> Option<String> {
 /// assert!(trigger_queue_name(&long).unwrap_err().contains("poison queue"));
 /// ```
 pub fn trigger_queue_name(name: &str) -> Result<String, String> {
-    let lower = name.to_lowercase();
-    let shown = if lower == name {
-        format!("queue name \"{name}\"")
-    } else {
-        format!("queue name \"{name}\" (lower-cased: \"{lower}\")")
-    };
-    check_queue_name(&lower).map_err(|why| format!("{shown} {why}"))?;
+    let lower = output_queue_name(name)?;
+    let shown = shown(name, &lower);
     if let Some(poison) = poison_queue_name(&lower)
         && poison.len() > MAX_LEN
     {
@@ -63,6 +58,30 @@ pub fn trigger_queue_name(name: &str) -> Result<String, String> {
         ));
     }
     Ok(lower)
+}
+
+/// An output's queue name as Azure takes it: lower-cased, then checked (for a name from binding
+/// expressions, once per invocation). The error quotes `name` as written.
+///
+/// ```
+/// use bindings_spec::output_queue_name;
+///
+/// assert_eq!(output_queue_name("EU-Orders").unwrap(), "eu-orders");
+/// assert!(output_queue_name("eu_orders").unwrap_err().contains("\"eu_orders\""));
+/// ```
+pub fn output_queue_name(name: &str) -> Result<String, String> {
+    let lower = name.to_lowercase();
+    check_queue_name(&lower).map_err(|why| format!("{} {why}", shown(name, &lower)))?;
+    Ok(lower)
+}
+
+/// `queue name "X"`, with the lower-cased name when it differs.
+fn shown(name: &str, lower: &str) -> String {
+    if lower == name {
+        format!("queue name \"{name}\"")
+    } else {
+        format!("queue name \"{name}\" (lower-cased: \"{lower}\")")
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +131,16 @@ mod tests {
         assert_eq!(
             trigger_queue_name("a--b").unwrap_err(),
             "queue name \"a--b\" must not contain two dashes in a row"
+        );
+    }
+
+    #[test]
+    fn an_output_queue_name_is_lower_cased_and_may_use_63_characters() {
+        assert_eq!(output_queue_name("Copies").unwrap(), "copies");
+        assert_eq!(output_queue_name(&"q".repeat(63)).unwrap(), "q".repeat(63));
+        assert_eq!(
+            output_queue_name("eu--orders").unwrap_err(),
+            "queue name \"eu--orders\" must not contain two dashes in a row"
         );
     }
 

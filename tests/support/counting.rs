@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bindings::queue::{QueueService, Receipt, ReceivedMessage, ServiceError};
+use bindings::queue::{QueueService, Receipt, ReceivedMessage, SendOptions, ServiceError};
 use tokio::sync::watch;
 
 /// Enqueue-to-completion times of messages: the sender notes when it sends each text; a message's
@@ -156,9 +156,14 @@ impl QueueService for Counting {
         self.inner.delete(queue, id, pop_receipt).await
     }
 
-    async fn send(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+    async fn send_with(
+        &self,
+        queue: &str,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<(), ServiceError> {
         self.note();
-        self.inner.send(queue, text).await
+        self.inner.send_with(queue, text, options).await
     }
 
     async fn create_queue(&self, queue: &str) -> Result<(), ServiceError> {

@@ -210,9 +210,10 @@ fn cell(samples: &[f64], unit: &str) -> String {
 }
 
 /// Group titles, in report order.
-const GROUPS: [(&str, &str); 6] = [
+const GROUPS: [(&str, &str); 7] = [
     ("kafka", "Kafka output throughput"),
     ("queue", "Queue trigger throughput"),
+    ("queue-output", "Queue output: queue -> queue forwarding"),
     ("e2e", "End to end: queue -> function -> Kafka"),
     ("idle", "Idle cost"),
     ("footprint", "Footprint"),
