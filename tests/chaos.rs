@@ -998,7 +998,7 @@ async fn queue_output_storage_stopped() {
     let scenario = Scenario {
         order: 12,
         name: "queue-output-stopped",
-        fault: "queue -> queue: the output's Azurite (a second account) stopped mid-stream, restarted 3 s later (--location)",
+        fault: "queue -> queue: the output's Azurite (a second account) stopped mid-stream, restarted after 3 s and a failed invocation (--location)",
     };
     let Some(program) = azurite_program() else {
         return;
@@ -1051,7 +1051,13 @@ async fn queue_output_storage_stopped() {
             .await
             .unwrap();
     }
+    // Down for at least OUTAGE, and until an invocation has failed on it (a send spends up to
+    // its retry budget before it fails).
     tokio::time::sleep(OUTAGE).await;
+    support::until(WAIT, "an invocation failed while the output was down", || {
+        counts(&host, "forward_to_queue").failed > 0
+    })
+    .await;
     let failed_while_down = counts(&host, "forward_to_queue").failed;
     let left_while_down = input_service.approximate_count(&input).await.unwrap();
     storage.restart().await;
