@@ -1054,9 +1054,11 @@ async fn queue_output_storage_stopped() {
     // Down for at least OUTAGE, and until an invocation has failed on it (a send spends up to
     // its retry budget before it fails).
     tokio::time::sleep(OUTAGE).await;
-    support::until(WAIT, "an invocation failed while the output was down", || {
-        counts(&host, "forward_to_queue").failed > 0
-    })
+    support::until(
+        WAIT,
+        "an invocation failed while the output was down",
+        || counts(&host, "forward_to_queue").failed > 0,
+    )
     .await;
     let failed_while_down = counts(&host, "forward_to_queue").failed;
     let left_while_down = input_service.approximate_count(&input).await.unwrap();

@@ -1,10 +1,10 @@
 //! `#[kafka_output(...)]`: every option of the Kafka output, checked at compile time.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote};
-use syn::{Attribute, Item};
+use quote::quote;
+use syn::Attribute;
 
-use crate::ctxt::{Ctxt, item_with_errors};
+use crate::ctxt::Ctxt;
 use crate::options::{Options, option_names};
 use bindings_spec::{AuthenticationMode, Kind, OptionSpec, kafka};
 
@@ -86,43 +86,4 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
     }
     let (topic, brokers) = (topic?.value, brokers?.value);
     Some(quote!(::bindings::__private::KafkaOutputAttribute::new(#topic, #brokers) #(#calls)*))
-}
-
-/// `#[kafka_output]` expanded on its own: above a function's trigger it moves below it (the trigger
-/// takes it); anywhere else it is a mistake.
-pub(crate) fn expand_standalone(args: &TokenStream, item: TokenStream) -> TokenStream {
-    match syn::parse2::<Item>(item) {
-        Ok(Item::Fn(mut function)) => {
-            let position = function.attrs.iter().position(|a| {
-                a.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident.to_string().ends_with("_trigger"))
-            });
-            let Some(index) = position else {
-                return item_with_errors(
-                    &function,
-                    &syn::Error::new(
-                        Span::call_site(),
-                        "#[kafka_output] needs a trigger on the same function (#[queue_trigger(...)], \
-                         #[http_trigger(...)], #[manual_trigger]); its return value is what is sent",
-                    ),
-                );
-            };
-            let trigger = function.attrs.remove(index);
-            function.attrs.insert(0, trigger);
-            function
-                .attrs
-                .insert(1, syn::parse_quote!(#[kafka_output(#args)]));
-            function.into_token_stream()
-        }
-        Ok(other) => item_with_errors(
-            &other,
-            &syn::Error::new(
-                Span::call_site(),
-                "#[kafka_output] goes on a triggered function",
-            ),
-        ),
-        Err(error) => error.to_compile_error(),
-    }
 }

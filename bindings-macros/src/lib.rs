@@ -161,7 +161,7 @@ pub fn storage_account(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
-    kafka::expand_standalone(&args.into(), item.into()).into()
+    outputs::expand_standalone(kafka::ATTRIBUTE, &args.into(), item.into()).into()
 }
 
 /// Sends a function's return value to an Azure Storage queue: `String`, `&'static str`, `Vec<u8>`,

@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Attribute, Data, DeriveInput, Fields, Item};
+use syn::{Attribute, Data, DeriveInput, Fields, Item, ItemFn};
 
 use crate::ctxt::{Ctxt, item_with_errors};
 
@@ -47,25 +47,15 @@ pub(crate) fn expand_standalone(
     let ident = syn::Ident::new(attribute, Span::call_site());
     match syn::parse2::<Item>(item) {
         Ok(Item::Fn(mut function)) => {
-            let position = function.attrs.iter().position(|a| {
-                a.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident.to_string().ends_with("_trigger"))
-            });
-            let Some(index) = position else {
+            if move_below_trigger(&mut function, syn::parse_quote!(#[#ident(#args)])) {
+                function.into_token_stream()
+            } else {
                 let message = format!(
                     "#[{attribute}] needs a trigger on the same function (#[queue_trigger(...)], \
                      #[http_trigger(...)], #[manual_trigger]); its return value is what is sent"
                 );
-                return item_with_errors(&function, &syn::Error::new(Span::call_site(), message));
-            };
-            let trigger = function.attrs.remove(index);
-            function.attrs.insert(0, trigger);
-            function
-                .attrs
-                .insert(1, syn::parse_quote!(#[#ident(#args)]));
-            function.into_token_stream()
+                item_with_errors(&function, &syn::Error::new(Span::call_site(), message))
+            }
         }
         Ok(other) => {
             let message = format!(
@@ -75,6 +65,24 @@ pub(crate) fn expand_standalone(
         }
         Err(error) => error.to_compile_error(),
     }
+}
+
+/// Puts `function`'s trigger attribute first and `attribute` right after it, so that the trigger
+/// expands first and takes `attribute`; `false` if the function has no trigger.
+pub(crate) fn move_below_trigger(function: &mut ItemFn, attribute: Attribute) -> bool {
+    let position = function.attrs.iter().position(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().ends_with("_trigger"))
+    });
+    let Some(index) = position else {
+        return false;
+    };
+    let trigger = function.attrs.remove(index);
+    function.attrs.insert(0, trigger);
+    function.attrs.insert(1, attribute);
+    true
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {

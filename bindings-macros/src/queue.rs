@@ -8,6 +8,7 @@ use syn::{Attribute, Item, LitStr};
 use crate::ctxt::{Ctxt, item_with_errors};
 use crate::function::TriggerMacro;
 use crate::options::{Options, option_names};
+use crate::outputs::move_below_trigger;
 use bindings_spec::{output_queue_name, queue, trigger_queue_name};
 
 pub(crate) struct QueueTrigger;
@@ -41,6 +42,24 @@ pub(crate) fn output_attribute(
     };
     let mut options = Options::parse(cx, OUTPUT, &OUTPUT_OPTION_NAMES, args);
     let queue = output_queue(cx, &mut options, attr);
+    let mut calls = account_calls(cx, &mut options, companions);
+    calls.extend(
+        queue::OUTPUT_OPTIONS
+            .iter()
+            .filter_map(|option| options.declared(option)),
+    );
+    options.finish();
+    let queue = queue?;
+    Some(quote!(::bindings::__private::QueueOutputAttribute::new(#queue) #(#calls)*))
+}
+
+/// The builder calls choosing the storage account, shared by the trigger and the output:
+/// `connection`, the function's `#[storage_account]` (`companions`) and the enclosing module's.
+fn account_calls(
+    cx: &Ctxt,
+    options: &mut Options<'_>,
+    companions: &[Attribute],
+) -> Vec<TokenStream> {
     let mut calls = Vec::new();
     if let Some(connection) = options.string("connection") {
         let value = &connection.value;
@@ -55,14 +74,7 @@ pub(crate) fn output_attribute(
         let value = &account.value;
         calls.push(quote!(.enclosing_storage_account(#value)));
     }
-    calls.extend(
-        queue::OUTPUT_OPTIONS
-            .iter()
-            .filter_map(|option| options.declared(option)),
-    );
-    options.finish();
-    let queue = queue?;
-    Some(quote!(::bindings::__private::QueueOutputAttribute::new(#queue) #(#calls)*))
+    calls
 }
 
 /// The output's positional queue name: a literal without `%Setting%` or `{bindingData}` is checked
@@ -109,19 +121,7 @@ impl TriggerMacro for QueueTrigger {
         if binds_json(signature) {
             calls.push(quote!(.json_payload()));
         }
-        if let Some(connection) = options.string("connection") {
-            let value = &connection.value;
-            calls.push(quote!(.connection(#value)));
-        }
-        for attr in companions {
-            if let Some(account) = storage_account_argument(cx, attr) {
-                calls.push(quote!(.storage_account(#account)));
-            }
-        }
-        if let Some(account) = options.string(ENCLOSING) {
-            let value = &account.value;
-            calls.push(quote!(.enclosing_storage_account(#value)));
-        }
+        calls.extend(account_calls(cx, options, companions));
         calls.extend(
             queue::OPTIONS
                 .iter()
@@ -262,25 +262,16 @@ pub(crate) fn expand_storage_account(args: TokenStream, item: TokenStream) -> To
         }
         Ok(Item::Fn(mut function)) => {
             // Above the trigger: put the trigger first so it runs first and takes this attribute.
-            let position = function.attrs.iter().position(|a| {
-                a.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident.to_string().ends_with("_trigger"))
-            });
-            match position {
-                Some(index) => {
-                    let trigger = function.attrs.remove(index);
-                    function.attrs.insert(0, trigger);
-                    function
-                        .attrs
-                        .insert(1, syn::parse_quote!(#[storage_account(#account)]));
-                    function.into_token_stream()
-                }
-                None => error(
+            if move_below_trigger(
+                &mut function,
+                syn::parse_quote!(#[storage_account(#account)]),
+            ) {
+                function.into_token_stream()
+            } else {
+                error(
                     &function,
                     "#[storage_account] needs a #[queue_trigger(...)] on the same function",
-                ),
+                )
             }
         }
         Ok(other) => error(

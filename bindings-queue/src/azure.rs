@@ -18,8 +18,8 @@ use azure_storage_queue::{QueueClient, QueueClientOptions};
 use crate::connection::{Credential, StorageAccount};
 use crate::sas;
 use crate::service::{
-    MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
-    ReceivedMessage, SendOptions, ServiceError, ServiceErrorKind, TimeToLive,
+    MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt, ReceivedMessage, SendOptions,
+    ServiceError, ServiceErrorKind, TimeToLive,
 };
 use crate::shared_key::SharedKeyPolicy;
 
@@ -299,10 +299,7 @@ impl QueueService for AzureQueueService {
         options: SendOptions,
     ) -> Result<(), ServiceError> {
         const OP: &str = "send";
-        if text.len() > MAX_MESSAGE_SIZE {
-            return Err(ServiceError::too_large(queue, text.len()));
-        }
-        options.check(queue)?;
+        options.check(queue, text)?;
         let client = self.client(OP, queue)?;
         let message = QueueMessage {
             message_text: Some(text.to_owned()),
@@ -493,6 +490,7 @@ fn redact(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MAX_MESSAGE_SIZE;
 
     #[test]
     fn redacts_signatures() {

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use crate::service::{
-    MAX_MESSAGE_SIZE, MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt,
-    ReceivedMessage, SendOptions, ServiceError, ServiceErrorKind, TimeToLive,
+    MAX_MESSAGES_PER_RECEIVE, MAX_VISIBILITY, QueueService, Receipt, ReceivedMessage, SendOptions,
+    ServiceError, ServiceErrorKind, TimeToLive,
 };
 
 /// When a message that never expires "expires", for the service's answers: far away, as Azure
@@ -246,10 +246,7 @@ impl QueueService for MemoryQueueService {
         options: SendOptions,
     ) -> Result<(), ServiceError> {
         self.count();
-        if text.len() > MAX_MESSAGE_SIZE {
-            return Err(ServiceError::too_large(queue, text.len()));
-        }
-        options.check(queue)?;
+        options.check(queue, text)?;
         self.with_queue(queue, |q, now| {
             let expires = match options.time_to_live {
                 TimeToLive::After(ttl) => Some(now + ttl),
@@ -318,6 +315,7 @@ fn find<'q>(q: &'q mut Queue, id: &str, pop_receipt: &str) -> Result<&'q mut Sto
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MAX_MESSAGE_SIZE;
 
     const MINUTE: Duration = Duration::from_secs(60);
 

@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
-use crate::services::{AccountChoice, key};
+use crate::services::{AccountChoice, account_setters, key};
 use crate::{
     MAX_MESSAGE_SIZE, MessageEncoding, QueueService, QueuesOptions, SendOptions, ServiceError,
     ServiceErrorKind, TimeToLive,
@@ -53,23 +53,7 @@ impl QueueOutputAttribute {
         }
     }
 
-    /// The connection setting (`X`: looked up as `AzureWebJobsX`, then `X`), as for the trigger.
-    pub fn connection(mut self, name: impl Into<String>) -> Self {
-        self.account.connection = Some(name.into());
-        self
-    }
-
-    /// The function's `#[storage_account("X")]`.
-    pub fn storage_account(mut self, name: impl Into<String>) -> Self {
-        self.account.storage_account = Some(name.into());
-        self
-    }
-
-    /// A `#[storage_account("X")]` on the enclosing module.
-    pub fn enclosing_storage_account(mut self, name: impl Into<String>) -> Self {
-        self.account.enclosing_storage_account = Some(name.into());
-        self
-    }
+    account_setters!();
 
     /// Overrides host.json's `messageEncoding` for this output.
     pub fn message_encoding(mut self, value: MessageEncoding) -> Self {
@@ -245,7 +229,7 @@ impl QueueOutput {
             )));
         }
         item.options
-            .check(queue)
+            .check(queue, &text)
             .map_err(|err| FunctionError::poison(format!("queue output: {}", err.message)))?;
         Ok((text, item.options))
     }

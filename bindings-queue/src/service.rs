@@ -102,10 +102,13 @@ impl SendOptions {
         self
     }
 
-    /// Why the service would refuse these options for a message to `queue`, if it would: a delay
-    /// over 7 days, or one not shorter than the time-to-live. Checked before sending, by every
-    /// service alike.
-    pub(crate) fn check(&self, queue: &str) -> Result<(), ServiceError> {
+    /// Why the service would refuse `text` with these options on `queue`, if it would: a text over
+    /// [`MAX_MESSAGE_SIZE`], a delay over 7 days, or one not shorter than the time-to-live. Checked
+    /// before sending, by every service alike.
+    pub(crate) fn check(&self, queue: &str, text: &str) -> Result<(), ServiceError> {
+        if text.len() > MAX_MESSAGE_SIZE {
+            return Err(ServiceError::too_large(queue, text.len()));
+        }
         let refuse = |why: String| {
             Err(ServiceError::new(
                 ServiceErrorKind::InvalidRequest,

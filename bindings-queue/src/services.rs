@@ -102,6 +102,33 @@ impl QueueServices {
     }
 }
 
+/// The builder methods that choose a queue binding's storage account, for an attribute with an
+/// `account: AccountChoice` field (the trigger's and the output's).
+macro_rules! account_setters {
+    () => {
+        /// The connection setting (`X`: looked up as `AzureWebJobsX`, then `X`). Wins over
+        /// `storage_account`. An empty name is the same as none, as in Azure: with no
+        /// `storage_account`, that is `AzureWebJobsStorage`.
+        pub fn connection(mut self, name: impl Into<String>) -> Self {
+            self.account.connection = Some(name.into());
+            self
+        }
+
+        /// The function's `#[storage_account("X")]`.
+        pub fn storage_account(mut self, name: impl Into<String>) -> Self {
+            self.account.storage_account = Some(name.into());
+            self
+        }
+
+        /// A `#[storage_account("X")]` on the enclosing module or impl block.
+        pub fn enclosing_storage_account(mut self, name: impl Into<String>) -> Self {
+            self.account.enclosing_storage_account = Some(name.into());
+            self
+        }
+    };
+}
+pub(crate) use account_setters;
+
 /// Which connection a queue binding (trigger or output) uses, as written: its own `connection`, the
 /// function's `#[storage_account]`, the enclosing module's, or [`DEFAULT_CONNECTION`].
 #[derive(Debug, Clone, Default)]

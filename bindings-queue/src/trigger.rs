@@ -10,7 +10,7 @@ use bindings_spec::{OptionSpec, Refusal, format_timespan, queue, trigger_queue_n
 
 use crate::kind::QueueTrigger;
 use crate::listener::{ListenerConfig, QueueListener};
-use crate::services::AccountChoice;
+use crate::services::{AccountChoice, account_setters};
 use crate::status::{QueueFunction, QueueFunctions};
 
 /// The connection used when no `connection` or `storage_account` names one.
@@ -56,25 +56,7 @@ impl QueueTriggerAttribute {
         }
     }
 
-    /// The connection setting (`X`: looked up as `AzureWebJobsX`, then `X`). Wins over `storage_account`.
-    /// An empty name is the same as none, as in Azure: with no `storage_account`, that is
-    /// `AzureWebJobsStorage`.
-    pub fn connection(mut self, name: impl Into<String>) -> Self {
-        self.account.connection = Some(name.into());
-        self
-    }
-
-    /// The function's `#[storage_account("X")]`.
-    pub fn storage_account(mut self, name: impl Into<String>) -> Self {
-        self.account.storage_account = Some(name.into());
-        self
-    }
-
-    /// A `#[storage_account("X")]` on the enclosing module or impl block.
-    pub fn enclosing_storage_account(mut self, name: impl Into<String>) -> Self {
-        self.account.enclosing_storage_account = Some(name.into());
-        self
-    }
+    account_setters!();
 
     /// Overrides `batchSize`. Each override's range and default: `bindings_spec::queue`, the
     /// README's table.
