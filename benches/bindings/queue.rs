@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bindings::extend::FunctionDef;
 use bindings::prelude::*;
 use bindings::queue::{
     AzureQueueService, MAX_MESSAGES_PER_RECEIVE, MemoryQueueService, QueueFunctions, QueueService,
@@ -190,19 +191,33 @@ async fn hand_loop(service: &dyn QueueService, queue: &str, count: usize) -> Ben
     Ok(began.elapsed())
 }
 
-/// A host running [`drain`] on `queue` with `config`, from start until it completed `count`
-/// messages.
+/// A host running the no-op [`drain`] on `queue` with `config`, from start until it completed
+/// `count` messages.
 async fn trigger(
     service: &Arc<dyn QueueService>,
     queue: &str,
     count: usize,
     config: HostConfig,
 ) -> BenchResult<Duration> {
+    let settings = Settings::new().with("Queue", queue);
+    run_until_done::<drain>(service, settings, config, queue, count).await
+}
+
+/// A host running queue-triggered `F` on `service` with `settings` and `config`, from start until
+/// it completed `count` messages of `queue` (none may fail).
+pub(crate) async fn run_until_done<F: FunctionDef>(
+    service: &Arc<dyn QueueService>,
+    settings: Settings,
+    config: HostConfig,
+    queue: &str,
+    count: usize,
+) -> BenchResult<Duration> {
+    let name = F::describe().name().to_owned();
     let host = Host::builder()
-        .settings(Settings::new().with("Queue", queue))
+        .settings(settings)
         .host_config(config)
         .resource(storage(Arc::clone(service)))
-        .function::<drain>()
+        .function::<F>()
         .build()
         .await?;
     let began = Instant::now();
@@ -210,15 +225,15 @@ async fn trigger(
     let function = host
         .resources()
         .get::<QueueFunctions>()
-        .and_then(|functions| functions.get("drain"))
-        .ok_or("the host has no queue function `drain`")?;
+        .and_then(|functions| functions.get(&name))
+        .ok_or_else(|| format!("the host has no queue function `{name}`"))?;
     let target = count as u64;
     // The counters are in-process atomics: checking them every millisecond costs nothing next to
     // the storage requests being measured.
     while function.counts().succeeded < target {
         if began.elapsed() > DRAIN_LIMIT {
             return Err(format!(
-                "queue `{queue}`: not drained within {DRAIN_LIMIT:?}: {:?}",
+                "queue `{queue}`: `{name}` did not complete {target} messages within {DRAIN_LIMIT:?}: {:?}",
                 function.counts()
             )
             .into());

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bindings::prelude::*;
-use bindings::queue::{MAX_MESSAGES_PER_RECEIVE, QueueFunctions, QueueService};
+use bindings::queue::{MAX_MESSAGES_PER_RECEIVE, QueueService};
 use futures_util::future::join_all;
 
 use crate::measure::{Better, Plan, Record, Report, rate, rotate};
-use crate::queue::{azurite, fill, host_config, storage};
+use crate::queue::{azurite, fill, host_config, run_until_done};
 use crate::{BenchResult, support};
 
 /// The throughput target: ours / baseline.
@@ -149,37 +149,6 @@ async fn trigger(
     count: usize,
     config: HostConfig,
 ) -> BenchResult<Duration> {
-    let host = Host::builder()
-        .settings(Settings::new().with("Queue", input).with("Out", output))
-        .host_config(config)
-        .resource(storage(Arc::clone(service)))
-        .function::<forward>()
-        .build()
-        .await?;
-    let began = Instant::now();
-    let host = host.start();
-    let function = host
-        .resources()
-        .get::<QueueFunctions>()
-        .and_then(|functions| functions.get("forward"))
-        .ok_or("the host has no queue function `forward`")?;
-    let target = count as u64;
-    // In-process atomics: checking them every millisecond costs nothing next to the requests.
-    while function.counts().succeeded < target {
-        if began.elapsed() > DRAIN_LIMIT {
-            return Err(format!(
-                "queue `{input}`: not forwarded within {DRAIN_LIMIT:?}: {:?}",
-                function.counts()
-            )
-            .into());
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    let took = began.elapsed();
-    let counts = function.counts();
-    if counts.failed != 0 || counts.succeeded != target {
-        return Err(format!("expected {target} successes and no failures, got {counts:?}").into());
-    }
-    host.shutdown(Duration::from_secs(30)).await?;
-    Ok(took)
+    let settings = Settings::new().with("Queue", input).with("Out", output);
+    run_until_done::<forward>(service, settings, config, input, count).await
 }

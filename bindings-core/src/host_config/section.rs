@@ -96,13 +96,6 @@ impl<'a> Section<'a> {
             .map(|(_, v)| (format!("{}.{key}", self.path), v))
     }
 
-    /// The raw value of `key`, left in place for a reader to take.
-    pub fn peek(&self, key: &str) -> Option<&'a Value> {
-        self.entries
-            .get(&key.to_ascii_lowercase())
-            .map(|(_, value)| *value)
-    }
-
     /// Records a problem at `path` (a JSON path from [`take`](Self::take) or [`path`](Self::path)).
     pub fn problem(&mut self, path: &str, message: impl Into<String>) {
         self.problems.push(ConfigProblem {
