@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bindings_core::{BindContext, OutputAttribute, Template};
-use bindings_spec::{OptionSpec, kafka};
+use bindings_spec::kafka;
 
 use crate::{Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, Protocol};
 
@@ -14,25 +14,7 @@ use crate::literals;
 use crate::merge::{How, producer_options};
 use crate::producer::Producers;
 use crate::serialize::AvroEncoder;
-use crate::value::{IntoRaw, Raw, Set};
-
-/// A builder method per option of `bindings_spec::kafka` but the brokers (given to `new`), each
-/// documented by its declaration.
-macro_rules! setters {
-    ($($name:ident: $ty:ty),* $(,)?) => {
-        $(
-            #[doc = concat!("Sets `", stringify!($name), "`: its meaning, default and range are in \
-                             `bindings_spec::kafka` (README's Kafka table).")]
-            pub fn $name(self, value: $ty) -> Self {
-                self.with(const { kafka::option(stringify!($name)) }, value.into_raw())
-            }
-        )*
-
-        /// The options that have a builder method.
-        #[cfg(test)]
-        const SETTERS: &'static [&'static str] = &[$(stringify!($name)),*];
-    };
-}
+use crate::value::{Raw, Set, setters};
 
 /// `#[kafka_output(...)]` as a value. The macro builds it; it can be built by hand too.
 ///
@@ -99,12 +81,6 @@ impl KafkaOutputAttribute {
             broker_list: broker_list.into(),
             ..Self::default()
         }
-    }
-
-    fn with(mut self, option: &'static OptionSpec, raw: Raw) -> Self {
-        debug_assert!(raw.fits(option), "`{}` set with {raw:?}", option.rust);
-        self.options.insert(option.rust, raw);
-        self
     }
 
     /// A text option's value, if set.

@@ -1,9 +1,9 @@
 //! `extensions.kafka`: producer options shared by every Kafka output of the host.
 
 use bindings_core::{Extension, Section};
-use bindings_spec::{Kind, kafka};
+use bindings_spec::kafka;
 
-use crate::value::{Fields as _, Raw, option_fields};
+use crate::value::option_fields;
 use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
 option_fields! {
@@ -77,19 +77,7 @@ impl Extension for KafkaOptions {
             "a Kafka trigger option (this library has the Kafka output only)",
         );
         let mut out = Self::default();
-        for option in kafka::OPTIONS {
-            let Some(json) = option.json else { continue };
-            let raw = match option.kind {
-                Kind::Count { .. } => section.count(option).map(Raw::Count),
-                Kind::Bool { .. } => section.bool(json).map(Raw::Flag),
-                Kind::Choice { .. } => section.declared_choice(option).map(Raw::Choice),
-                _ => section.string(json).map(Raw::Text),
-            };
-            if let Some(raw) = raw {
-                let known = out.put(option, &raw);
-                debug_assert!(known, "`{}` has a host.json key but no field", option.rust);
-            }
-        }
+        section.read_into(kafka::OPTIONS, &mut out);
         out
     }
 }
@@ -176,7 +164,8 @@ mod tests {
     /// maximum, `true`, text and a credential as written, a choice in a loose spelling.
     #[test]
     fn every_host_json_key_of_the_table_is_read_by_its_kind() {
-        use crate::value::Fields as _;
+        use crate::value::{Fields as _, Raw};
+        use bindings_spec::Kind;
         let mut keys = Vec::new();
         let mut expected = Vec::new();
         for option in kafka::OPTIONS {

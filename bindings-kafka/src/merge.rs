@@ -147,12 +147,8 @@ fn check(cx: &mut BindContext<'_>, o: &ProducerOptions, credentials_given: bool)
         cx.problem(message);
         ok = false;
     };
-    for option in kafka::OPTIONS {
-        if let Some(Raw::Count(n)) = o.get(option)
-            && let Err(refusal) = option.check_count(u64::from(n))
-        {
-            problem(format!("`{}` = {n} {refusal}", option.rust));
-        }
+    for range in o.range_problems(kafka::OPTIONS) {
+        problem(range);
     }
     if o.uses_sasl() && !credentials_given {
         problem(format!(

@@ -13,8 +13,9 @@ option_fields! {
     #[derive(Clone, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub struct ProducerOptions {
+        own
         /// `bootstrap.servers`.
-        own brokers: String,
+        brokers: String,
         pub max_message_bytes: u32,
         pub batch_size: u32,
         pub enable_idempotence: bool,

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use bindings_core::{Extension, Section};
-use bindings_spec::queue;
+use bindings_core::{BindContext, Extension, Section};
+use bindings_spec::value::{Fields as _, Set};
+use bindings_spec::{OptionSpec, queue};
 
 /// How queue message bodies are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,72 +39,81 @@ impl Default for MessageEncoding {
     }
 }
 
-/// Options of the queue trigger (host.json `extensions.queues`). Each can also be set per function.
-///
-/// ```
-/// use std::time::Duration;
-/// use bindings_core::HostConfig;
-/// use bindings_queue::QueuesOptions;
-///
-/// let config = HostConfig::from_json_str(r#"{
-///     "version": "2.0",
-///     "extensions": { "queues": { "batchSize": 8, "maxPollingInterval": "00:00:02" } }
-/// }"#)?;
-/// let queues = config.extension::<QueuesOptions>();
-/// assert_eq!(queues.batch_size, 8);
-/// assert_eq!(queues.effective_new_batch_threshold(), 4);
-/// assert_eq!(queues.max_polling_interval, Some(Duration::from_secs(2)));
-/// # Ok::<(), bindings_core::HostConfigError>(())
-/// ```
-///
-/// Each option's range and default are declared once, in `bindings_spec::queue` (README.md's
-/// `extensions.queues` table is made from it); the field docs say what the option means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct QueuesOptions {
-    /// Messages fetched per receive.
-    pub batch_size: u32,
-    /// Poll again once in-flight messages drop to this many; `None`: `batch_size / 2`
-    /// (the .NET host multiplies by the CPU count; we do not, so a function's concurrency does not depend
-    /// on the machine).
-    pub new_batch_threshold: Option<u32>,
-    /// The longest wait between polls of an empty queue; `None`: 1 minute, or 2 seconds when
-    /// `AZURE_FUNCTIONS_ENVIRONMENT` is `Development`.
-    pub max_polling_interval: Option<Duration>,
-    /// The retry delay: how long a message that failed stays invisible before it is tried again.
-    pub visibility_timeout: Duration,
-    /// Attempts before a message moves to the `-poison` queue.
-    pub max_dequeue_count: u32,
-    /// Body encoding.
-    pub message_encoding: MessageEncoding,
-    /// How long a received message stays invisible while it is processed (renewed at half this interval;
-    /// after a crash the message reappears after at most this long). Not in Azure, which hard-codes
-    /// 10 minutes.
-    pub receive_visibility_timeout: Duration,
+bindings_spec::option_fields! {
+    lookup = queue::option;
+    /// Options of the queue trigger (host.json `extensions.queues`). Each can also be set per function.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bindings_core::HostConfig;
+    /// use bindings_queue::QueuesOptions;
+    ///
+    /// let config = HostConfig::from_json_str(r#"{
+    ///     "version": "2.0",
+    ///     "extensions": { "queues": { "batchSize": 8, "maxPollingInterval": "00:00:02" } }
+    /// }"#)?;
+    /// let queues = config.extension::<QueuesOptions>();
+    /// assert_eq!(queues.batch_size, 8);
+    /// assert_eq!(queues.effective_new_batch_threshold(), 4);
+    /// assert_eq!(queues.max_polling_interval, Some(Duration::from_secs(2)));
+    /// # Ok::<(), bindings_core::HostConfigError>(())
+    /// ```
+    ///
+    /// Each option's range and default are declared once, in `bindings_spec::queue` (README.md's
+    /// `extensions.queues` table is made from it); the field docs say what the option means.
+    #[derive(Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct QueuesOptions {
+        /// Messages fetched per receive.
+        pub batch_size: u32,
+        /// Poll again once in-flight messages drop to this many; `None`: `batch_size / 2`
+        /// (the .NET host multiplies by the CPU count; we do not, so a function's concurrency does
+        /// not depend on the machine).
+        pub new_batch_threshold: Option<u32>,
+        /// The longest wait between polls of an empty queue; `None`: 1 minute, or 2 seconds when
+        /// `AZURE_FUNCTIONS_ENVIRONMENT` is `Development`.
+        pub max_polling_interval: Option<Duration>,
+        /// The retry delay: how long a message that failed stays invisible before it is tried again.
+        pub visibility_timeout: Duration,
+        /// Attempts before a message moves to the `-poison` queue.
+        pub max_dequeue_count: u32,
+        /// Body encoding.
+        pub message_encoding: MessageEncoding,
+        /// How long a received message stays invisible while it is processed (renewed at half this
+        /// interval; after a crash the message reappears after at most this long). Not in Azure,
+        /// which hard-codes 10 minutes.
+        pub receive_visibility_timeout: Duration,
+    }
 }
+
+bindings_spec::plain_choices!(MessageEncoding);
+bindings_spec::required_slots!(MessageEncoding);
 
 impl Default for QueuesOptions {
     /// The defaults `bindings_spec::queue` declares.
     fn default() -> Self {
-        Self {
-            batch_size: expect_default(queue::BATCH_SIZE.default_count()),
-            new_batch_threshold: None,
-            max_polling_interval: None,
-            visibility_timeout: expect_default(queue::VISIBILITY_TIMEOUT.default_duration()),
-            max_dequeue_count: expect_default(queue::MAX_DEQUEUE_COUNT.default_count()),
-            message_encoding: MessageEncoding::default(),
-            receive_visibility_timeout: expect_default(
-                queue::RECEIVE_VISIBILITY_TIMEOUT.default_duration(),
-            ),
-        }
+        Self::initial()
     }
 }
 
-fn expect_default<T>(value: Option<T>) -> T {
-    value.expect("bindings_spec::queue declares this default as a value")
-}
-
 impl QueuesOptions {
+    /// host.json's options with an attribute's own values of `options` (`set`) over them, checked
+    /// against their declared ranges; `None` after recording the problems.
+    pub(crate) fn layered(
+        cx: &mut BindContext<'_>,
+        options: &[OptionSpec],
+        set: &Set,
+    ) -> Option<Self> {
+        let mut layered = cx.host_config().extension::<Self>();
+        layered.overlay(options, set);
+        let problems = layered.range_problems(options);
+        let ok = problems.is_empty();
+        for problem in problems {
+            cx.problem(problem);
+        }
+        ok.then_some(layered)
+    }
+
     /// The smallest allowed `maxPollingInterval`.
     pub const MIN_POLLING_INTERVAL: Duration = queue::MIN_POLLING_INTERVAL;
 
@@ -126,28 +136,9 @@ impl Extension for QueuesOptions {
     const NAME: &'static str = "queues";
 
     fn read(section: &mut Section<'_>) -> Self {
-        let defaults = Self::default();
-        Self {
-            batch_size: section
-                .count(&queue::BATCH_SIZE)
-                .unwrap_or(defaults.batch_size),
-            new_batch_threshold: section.count(&queue::NEW_BATCH_THRESHOLD),
-            max_dequeue_count: section
-                .count(&queue::MAX_DEQUEUE_COUNT)
-                .unwrap_or(defaults.max_dequeue_count),
-            max_polling_interval: section.timespan(&queue::MAX_POLLING_INTERVAL),
-            visibility_timeout: section
-                .timespan(&queue::VISIBILITY_TIMEOUT)
-                .unwrap_or(defaults.visibility_timeout),
-            receive_visibility_timeout: section
-                .timespan(&queue::RECEIVE_VISIBILITY_TIMEOUT)
-                .unwrap_or(defaults.receive_visibility_timeout),
-            message_encoding: section
-                .declared_choice(&queue::MESSAGE_ENCODING)
-                .map_or(defaults.message_encoding, |index| {
-                    MessageEncoding::ALL[index]
-                }),
-        }
+        let mut options = Self::default();
+        section.read_into(queue::OPTIONS, &mut options);
+        options
     }
 }
 

@@ -10,7 +10,9 @@ use bindings_core::{
     BindContext, BindingData, Bytes, FunctionError, IntoBody, IntoItems, Json, Output,
     OutputAttribute, Template,
 };
-use bindings_spec::output_queue_name;
+use bindings_spec::option_setters;
+use bindings_spec::value::Set;
+use bindings_spec::{output_queue_name, queue};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
@@ -39,7 +41,8 @@ pub const MAX_CONCURRENT_SENDS: usize = 16;
 pub struct QueueOutputAttribute {
     queue: String,
     account: AccountChoice,
-    message_encoding: Option<MessageEncoding>,
+    /// The host.json options this output overrides, by name.
+    options: Set,
 }
 
 impl QueueOutputAttribute {
@@ -55,10 +58,10 @@ impl QueueOutputAttribute {
 
     account_setters!();
 
-    /// Overrides host.json's `messageEncoding` for this output.
-    pub fn message_encoding(mut self, value: MessageEncoding) -> Self {
-        self.message_encoding = Some(value);
-        self
+    option_setters! {
+        lookup = queue::option;
+        into = options;
+        message_encoding: MessageEncoding,
     }
 }
 
@@ -80,13 +83,10 @@ impl OutputAttribute for QueueOutputAttribute {
                 Some(QueueName::Expression(template))
             }
         });
-        let encoding = self.message_encoding.unwrap_or(
-            cx.host_config()
-                .extension::<QueuesOptions>()
-                .message_encoding,
-        );
+        let options = QueuesOptions::layered(cx, queue::OUTPUT_OPTIONS, &self.options);
         let service = self.account.service(cx);
-        let (queue, (connection, service)) = (queue?, service?);
+        let (queue, options, (connection, service)) = (queue?, options?, service?);
+        let encoding = options.message_encoding;
         Some(QueueOutput {
             queue,
             encoding,
@@ -392,5 +392,11 @@ mod tests {
                 .visibility_delay(Duration::from_secs(5))
                 .time_to_live(TimeToLive::Never)
         );
+    }
+
+    #[test]
+    fn every_output_option_has_a_builder_method() {
+        let declared: Vec<&str> = queue::OUTPUT_OPTIONS.iter().map(|o| o.rust).collect();
+        assert_eq!(QueueOutputAttribute::SETTERS, declared);
     }
 }

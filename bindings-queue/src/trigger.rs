@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bindings_core::{BindContext, Listener, TriggerAttribute};
+use bindings_spec::option_setters;
+use bindings_spec::value::Set;
+use bindings_spec::{queue, trigger_queue_name};
 
 use crate::{MessageEncoding, QueuesOptions};
-use bindings_spec::{OptionSpec, Refusal, format_timespan, queue, trigger_queue_name};
 
 use crate::kind::QueueTrigger;
 use crate::listener::{ListenerConfig, QueueListener};
@@ -34,13 +36,8 @@ pub const DEFAULT_CONNECTION: &str = "Storage";
 pub struct QueueTriggerAttribute {
     queue: String,
     account: AccountChoice,
-    batch_size: Option<u32>,
-    new_batch_threshold: Option<u32>,
-    max_polling_interval: Option<Duration>,
-    visibility_timeout: Option<Duration>,
-    max_dequeue_count: Option<u32>,
-    message_encoding: Option<MessageEncoding>,
-    receive_visibility_timeout: Option<Duration>,
+    /// The host.json options this function overrides, by name.
+    options: Set,
     batch: bool,
     json_payload: bool,
 }
@@ -58,47 +55,16 @@ impl QueueTriggerAttribute {
 
     account_setters!();
 
-    /// Overrides `batchSize`. Each override's range and default: `bindings_spec::queue`, the
-    /// README's table.
-    pub fn batch_size(mut self, value: u32) -> Self {
-        self.batch_size = Some(value);
-        self
-    }
-
-    /// Overrides `newBatchThreshold`.
-    pub fn new_batch_threshold(mut self, value: u32) -> Self {
-        self.new_batch_threshold = Some(value);
-        self
-    }
-
-    /// Overrides `maxPollingInterval`.
-    pub fn max_polling_interval(mut self, value: Duration) -> Self {
-        self.max_polling_interval = Some(value);
-        self
-    }
-
-    /// Overrides `visibilityTimeout`: the retry delay after a failure.
-    pub fn visibility_timeout(mut self, value: Duration) -> Self {
-        self.visibility_timeout = Some(value);
-        self
-    }
-
-    /// Overrides `maxDequeueCount`.
-    pub fn max_dequeue_count(mut self, value: u32) -> Self {
-        self.max_dequeue_count = Some(value);
-        self
-    }
-
-    /// Overrides `messageEncoding`.
-    pub fn message_encoding(mut self, value: MessageEncoding) -> Self {
-        self.message_encoding = Some(value);
-        self
-    }
-
-    /// Overrides `receiveVisibilityTimeout`: how long a received message stays invisible while processed.
-    pub fn receive_visibility_timeout(mut self, value: Duration) -> Self {
-        self.receive_visibility_timeout = Some(value);
-        self
+    option_setters! {
+        lookup = queue::option;
+        into = options;
+        batch_size: u32,
+        new_batch_threshold: u32,
+        max_polling_interval: Duration,
+        visibility_timeout: Duration,
+        max_dequeue_count: u32,
+        message_encoding: MessageEncoding,
+        receive_visibility_timeout: Duration,
     }
 
     /// Hands the function every message of a poll at once (`Vec<QueueMessage>`), instead of one
@@ -116,56 +82,6 @@ impl QueueTriggerAttribute {
         self.json_payload = true;
         self
     }
-
-    /// host.json's options with this function's overrides, checked.
-    fn options(&self, cx: &mut BindContext<'_>) -> Option<QueuesOptions> {
-        let mut options = cx.host_config().extension::<QueuesOptions>();
-        let before = options.clone();
-        options.batch_size = self.batch_size.unwrap_or(before.batch_size);
-        options.new_batch_threshold = self.new_batch_threshold.or(before.new_batch_threshold);
-        options.max_polling_interval = self.max_polling_interval.or(before.max_polling_interval);
-        options.visibility_timeout = self.visibility_timeout.unwrap_or(before.visibility_timeout);
-        options.max_dequeue_count = self.max_dequeue_count.unwrap_or(before.max_dequeue_count);
-        options.message_encoding = self.message_encoding.unwrap_or(before.message_encoding);
-        options.receive_visibility_timeout = self
-            .receive_visibility_timeout
-            .unwrap_or(before.receive_visibility_timeout);
-        let mut ok = true;
-        let mut check = |option: &OptionSpec, shown: String, refused: Option<Refusal>| {
-            if let Some(refusal) = refused {
-                cx.problem(format!("{} {shown} {refusal}", option.rust));
-                ok = false;
-            }
-        };
-        for (option, value) in [
-            (&queue::BATCH_SIZE, options.batch_size),
-            (&queue::MAX_DEQUEUE_COUNT, options.max_dequeue_count),
-        ] {
-            check(
-                option,
-                value.to_string(),
-                option.check_count(value.into()).err(),
-            );
-        }
-        for (option, value) in [
-            (
-                &queue::MAX_POLLING_INTERVAL,
-                options.effective_max_polling_interval(false),
-            ),
-            (&queue::VISIBILITY_TIMEOUT, options.visibility_timeout),
-            (
-                &queue::RECEIVE_VISIBILITY_TIMEOUT,
-                options.receive_visibility_timeout,
-            ),
-        ] {
-            check(
-                option,
-                format_timespan(value),
-                option.check_duration(value).err(),
-            );
-        }
-        ok.then_some(options)
-    }
 }
 
 impl TriggerAttribute for QueueTriggerAttribute {
@@ -178,7 +94,7 @@ impl TriggerAttribute for QueueTriggerAttribute {
                 .map_err(|problem| cx.problem(problem))
                 .ok()
         });
-        let options = self.options(cx);
+        let options = QueuesOptions::layered(cx, queue::OPTIONS, &self.options);
         let service = self.account.service(cx);
         let (queue, options, (connection, service)) = (queue?, options?, service?);
         let development = cx.is_development();
@@ -197,5 +113,51 @@ impl TriggerAttribute for QueueTriggerAttribute {
         Some(Box::new(QueueListener::new(
             service, config, connection, function, wakers,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bindings_spec::value::Fields as _;
+
+    use super::*;
+
+    #[test]
+    fn every_option_has_a_builder_method_and_a_field() {
+        let sorted = |names: &[&'static str]| {
+            let mut names = names.to_vec();
+            names.sort_unstable();
+            names
+        };
+        let declared: Vec<&str> = queue::OPTIONS.iter().map(|o| o.rust).collect();
+        assert_eq!(sorted(QueueTriggerAttribute::SETTERS), sorted(&declared));
+        assert_eq!(sorted(QueuesOptions::NAMES), sorted(&declared));
+    }
+
+    #[test]
+    fn the_attribute_s_values_win_over_host_json_s() {
+        let attribute = QueueTriggerAttribute::new("q")
+            .batch_size(4)
+            .visibility_timeout(Duration::from_secs(9))
+            .message_encoding(MessageEncoding::None);
+        let mut options = QueuesOptions {
+            batch_size: 8,
+            max_dequeue_count: 2,
+            ..QueuesOptions::default()
+        };
+        options.overlay(queue::OPTIONS, &attribute.options);
+        assert_eq!(options.batch_size, 4);
+        assert_eq!(options.visibility_timeout, Duration::from_secs(9));
+        assert_eq!(options.message_encoding, MessageEncoding::None);
+        assert_eq!(options.max_dequeue_count, 2, "not set by the attribute");
+        assert_eq!(options.range_problems(queue::OPTIONS), Vec::<String>::new());
+        options.overlay(
+            queue::OPTIONS,
+            &QueueTriggerAttribute::new("q").batch_size(33).options,
+        );
+        assert_eq!(
+            options.range_problems(queue::OPTIONS),
+            ["`batch_size` = 33 is out of range; use 1 to 32"]
+        );
     }
 }

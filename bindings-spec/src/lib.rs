@@ -5,7 +5,9 @@
 //! range or choices and default, its doc line, its librdkafka property and whether it names a
 //! secret. The macros parse and check attribute options from these declarations, the runtime reads
 //! host.json and checks the merged values at `build()` with them, and README.md's option tables are
-//! made from them (a test keeps them equal).
+//! made from them (a test keeps them equal). [`value`] holds an option's value whatever its kind,
+//! and the structs whose fields are options ([`option_fields!`]), so that the runtime's readers,
+//! layering and checks loop over a table instead of naming each option.
 //!
 //! This crate has no dependencies: the proc-macro crate and the runtime crates both build on it.
 
@@ -16,6 +18,7 @@ mod queue_name;
 mod setting_name;
 mod suggest;
 mod timespan;
+pub mod value;
 
 pub use kafka::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 pub use option::{DefaultValue, Kind, OptionSpec, Refusal, Shape, count, find, markdown_table};

@@ -134,3 +134,13 @@ pub const OPTIONS: &[OptionSpec] = &[
 /// The options of `extensions.queues` that `#[queue_output]` also takes, overriding host.json for that
 /// output (the output's own are its queue and its connection).
 pub const OUTPUT_OPTIONS: &[OptionSpec] = &[MESSAGE_ENCODING];
+
+/// The declaration of the queue option whose Rust name is `rust` (a compile-time error in a const
+/// context when there is none).
+///
+/// ```
+/// assert_eq!(bindings_spec::queue::option("batch_size").json, Some("batchSize"));
+/// ```
+pub const fn option(rust: &str) -> &'static OptionSpec {
+    crate::option::find(OPTIONS, rust)
+}

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bindings_spec::{OptionSpec, Refusal, did_you_mean, parse_timespan};
+use bindings_spec::{Kind, OptionSpec, Refusal, did_you_mean, parse_timespan};
 use serde_json::{Map, Value};
 
 use super::ConfigProblem;
+use bindings_spec::value::{Fields, Raw};
 
 /// One host.json object being read (`$.extensions.queues`): each typed reader takes a key
 /// (case-insensitively, as the Functions host does), checks its value and records a problem at the
@@ -135,6 +136,28 @@ impl<'a> Section<'a> {
     /// warned about as `<path>: <why>; ignored` instead of as unknown.
     pub fn ignore(&mut self, keys: &'static [&'static str], why: &'static str) {
         self.ignored.push((keys, why));
+    }
+
+    /// The option's value, read by its declared kind (a count, a `TimeSpan`, a choice, a bool or
+    /// text), if the section has its host.json key and the value is valid.
+    pub fn value(&mut self, option: &OptionSpec) -> Option<Raw> {
+        match option.kind {
+            Kind::Count { .. } => self.count(option).map(Raw::Count),
+            Kind::TimeSpan { .. } => self.timespan(option).map(Raw::Span),
+            Kind::Bool { .. } => self.bool(option.json?).map(Raw::Flag),
+            Kind::Choice { .. } => self.declared_choice(option).map(Raw::Choice),
+            _ => self.string(option.json?).map(Raw::Text),
+        }
+    }
+
+    /// Reads every option of `options` that has a host.json key into `out` (see [`Section::value`]).
+    pub fn read_into(&mut self, options: &[OptionSpec], out: &mut impl Fields) {
+        for option in options.iter().filter(|option| option.json.is_some()) {
+            if let Some(raw) = self.value(option) {
+                let known = out.put(option, &raw);
+                debug_assert!(known, "`{}` has a host.json key but no field", option.rust);
+            }
+        }
     }
 
     /// A whole-number option, checked against its declaration.

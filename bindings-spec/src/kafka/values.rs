@@ -126,6 +126,10 @@ kafka_enum! {
     }
 }
 
+// The choices as option values (`crate::value`); the protocol and the mechanism always have one.
+crate::plain_choices!(Acks, AuthenticationMode, Compression, Partitioner, Protocol);
+crate::required_slots!(Protocol, AuthenticationMode);
+
 #[cfg(test)]
 mod tests {
     use super::*;
