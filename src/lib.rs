@@ -37,7 +37,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `queue` (default) | the Azure Queue storage trigger and output |
-//! | `kafka` (default) | the Kafka output binding |
+//! | `kafka` (default) | the Kafka output and trigger |
 //! | `http` (default) | the HTTP trigger, on axum |
 
 pub use bindings_core::{
@@ -50,13 +50,14 @@ pub use bindings_core::{
 pub use bindings_http::HttpOptions;
 #[cfg(feature = "kafka")]
 pub use bindings_kafka::{
-    Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, Protocol,
+    Acks, AuthenticationMode, AutoOffsetReset, Compression, KafkaOptions, Ordering, Partitioner,
+    Protocol, RetryStrategy,
 };
 pub use bindings_macros::Outputs;
 #[cfg(feature = "http")]
 pub use bindings_macros::http_trigger;
 #[cfg(feature = "kafka")]
-pub use bindings_macros::kafka_output;
+pub use bindings_macros::{kafka_output, kafka_trigger};
 pub use bindings_macros::manual_trigger;
 #[cfg(feature = "queue")]
 pub use bindings_macros::{queue_output, queue_trigger, storage_account};
@@ -68,7 +69,9 @@ pub use bindings_queue::{MessageEncoding, QueuesOptions};
 pub use bindings_macros::http_trigger_disabled as http_trigger;
 #[cfg(not(feature = "kafka"))]
 #[doc(hidden)]
-pub use bindings_macros::kafka_output_disabled as kafka_output;
+pub use bindings_macros::{
+    kafka_output_disabled as kafka_output, kafka_trigger_disabled as kafka_trigger,
+};
 #[cfg(not(feature = "queue"))]
 #[doc(hidden)]
 pub use bindings_macros::{
@@ -92,7 +95,7 @@ pub mod extend {
 #[cfg(feature = "queue")]
 pub use bindings_queue as queue;
 
-/// The Kafka output's crate.
+/// The Kafka output's and trigger's crate.
 #[cfg(feature = "kafka")]
 pub use bindings_kafka as kafka;
 
@@ -113,8 +116,8 @@ pub mod prelude {
     };
     #[cfg(feature = "kafka")]
     pub use crate::{
-        kafka::{Avro, KafkaEvent, Protobuf},
-        kafka_output,
+        kafka::{Avro, KafkaEvent, KafkaRecord, Protobuf},
+        kafka_output, kafka_trigger,
     };
     #[cfg(feature = "queue")]
     pub use crate::{
@@ -127,7 +130,7 @@ pub mod prelude {
     pub use crate::http_trigger;
     #[cfg(not(feature = "kafka"))]
     #[doc(hidden)]
-    pub use crate::kafka_output;
+    pub use crate::{kafka_output, kafka_trigger};
     #[cfg(not(feature = "queue"))]
     #[doc(hidden)]
     pub use crate::{queue_output, queue_trigger, storage_account};
@@ -145,7 +148,8 @@ pub mod __private {
     pub use bindings_http::{AuthLevel, HttpTriggerAttribute};
     #[cfg(feature = "kafka")]
     pub use bindings_kafka::{
-        Acks, AuthenticationMode, Compression, KafkaOutputAttribute, Partitioner, Protocol,
+        Acks, AuthenticationMode, AutoOffsetReset, Compression, KafkaOutputAttribute,
+        KafkaTriggerAttribute, Ordering, Partitioner, Protocol, RetryStrategy,
     };
     #[cfg(feature = "queue")]
     pub use bindings_queue::{MessageEncoding, QueueOutputAttribute, QueueTriggerAttribute};

@@ -819,8 +819,12 @@ fn processed(host: &Running, count: usize) {
     }
 }
 
-/// SIGTERMs `host` and asserts it exits 0 (running invocations finished, producer flushed).
+/// SIGTERMs `host` and asserts it exits 0 (running invocations finished, producer flushed). It
+/// waits for the host to be listening first: a signal during start-up, before the host handles
+/// signals, ends the process the default way (the host has taken nothing yet, but it did not
+/// drain either).
 fn stop_cleanly(host: &mut Running) {
+    host.logged("listening", WAIT);
     let (status, _) = host.terminate(WAIT);
     assert!(
         status.success(),

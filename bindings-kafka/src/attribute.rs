@@ -2,16 +2,17 @@
 //! [`KafkaOutput`].
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use bindings_core::{BindContext, OutputAttribute, Template};
 use bindings_spec::kafka;
 
-use crate::{Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, Protocol};
+use crate::{
+    Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, ProducerOptions, Protocol,
+};
 
 use crate::deliver::KafkaOutput;
 use crate::literals;
-use crate::merge::{How, producer_options};
+use crate::merge::{How, client_options};
 use crate::producer::Producers;
 use crate::serialize::AvroEncoder;
 use crate::value::{Raw, Set, setters};
@@ -139,9 +140,9 @@ impl OutputAttribute for KafkaOutputAttribute {
             cx.resolve_or_literal("broker_list", &self.broker_list, literals::broker_list);
         // Resolve every option even when the brokers are wrong, so `build()` reports all problems.
         let host = cx.host_config().extension::<KafkaOptions>();
-        let options = producer_options(
+        let options = client_options(
             cx,
-            brokers.clone().unwrap_or_default(),
+            ProducerOptions::new(brokers.clone().unwrap_or_default()),
             &self.options,
             &host,
         );
@@ -159,20 +160,7 @@ impl OutputAttribute for KafkaOutputAttribute {
             avro_schema.map_or(Some(None), |s| s.map(Some))?,
             avro_key_schema.map_or(Some(None), |s| s.map(Some))?,
         );
-        let producers = cx.resource::<Producers>();
-        let shared = producers
-            .get_or_create(&options)
-            .map_err(|err| cx.problem(err.chain()))
-            .ok()?;
-        if producers.claim_flush_registration() {
-            let producers = Arc::clone(&producers);
-            cx.on_shutdown(
-                "flushing Kafka producers",
-                Box::new(move |left| {
-                    Box::pin(async move { producers.flush(left).await.map_err(|e| e.to_string()) })
-                }),
-            );
-        }
+        let shared = Producers::bound(cx, &options)?;
         Some(KafkaOutput::new(
             topic,
             key,

@@ -1,28 +1,56 @@
 //! Resolved options -> librdkafka configuration: each property's key is its option's declaration.
 
-use bindings_spec::kafka;
+use bindings_spec::{OptionSpec, kafka};
 use rdkafka::ClientConfig;
 
-use crate::ProducerOptions;
-use crate::value::Fields as _;
+use crate::Protocol;
+use crate::value::{Fields, Raw};
+
+/// Resolved options that make a librdkafka client (a producer's, a consumer's): the brokers, and
+/// fields that are options of one `bindings_spec::kafka` table.
+pub trait ClientOptions: Fields {
+    /// The table the fields' options are declared in.
+    const TABLE: &'static [OptionSpec];
+
+    /// `bootstrap.servers`.
+    fn brokers(&self) -> &str;
+
+    /// The security protocol.
+    fn protocol(&self) -> Protocol {
+        match self.get(kafka::option("protocol")) {
+            Some(Raw::Choice(index)) => Protocol::ALL[index],
+            _ => Protocol::Plaintext,
+        }
+    }
+
+    /// Whether the protocol uses SASL.
+    fn uses_sasl(&self) -> bool {
+        matches!(self.protocol(), Protocol::SaslPlaintext | Protocol::SaslSsl)
+    }
+
+    /// Whether the protocol uses TLS.
+    fn uses_tls(&self) -> bool {
+        matches!(self.protocol(), Protocol::Ssl | Protocol::SaslSsl)
+    }
+}
 
 /// The librdkafka properties for `options`, in a stable order (the table's): the brokers, the
 /// client id, then every option that is set and has a librdkafka key. `sasl.*` properties are
 /// given only with a SASL protocol and `ssl.*` ones only with TLS, where librdkafka uses them.
-pub fn librdkafka_properties(options: &ProducerOptions) -> Vec<(&'static str, String)> {
+pub fn librdkafka_properties<O: ClientOptions>(options: &O) -> Vec<(&'static str, String)> {
     let brokers = kafka::option("broker_list")
         .librdkafka
         .expect("the brokers have a librdkafka key");
     let mut p = vec![
-        (brokers, options.brokers.clone()),
+        (brokers, options.brokers().to_owned()),
         ("client.id", "bindings".to_owned()),
     ];
-    for option in kafka::OPTIONS {
+    let (sasl, tls) = (options.uses_sasl(), options.uses_tls());
+    for option in O::TABLE {
         let Some(key) = option.librdkafka else {
             continue;
         };
-        let used = (!key.starts_with("sasl.") || options.uses_sasl())
-            && (!key.starts_with("ssl.") || options.uses_tls());
+        let used = (!key.starts_with("sasl.") || sasl) && (!key.starts_with("ssl.") || tls);
         if let Some(value) = options.get(option).filter(|_| used) {
             p.push((key, value.property(option)));
         }
@@ -31,7 +59,7 @@ pub fn librdkafka_properties(options: &ProducerOptions) -> Vec<(&'static str, St
 }
 
 /// A librdkafka client configuration for `options`.
-pub fn client_config(options: &ProducerOptions) -> ClientConfig {
+pub fn client_config<O: ClientOptions>(options: &O) -> ClientConfig {
     let mut config = ClientConfig::new();
     for (key, value) in librdkafka_properties(options) {
         config.set(key, value);
@@ -42,7 +70,7 @@ pub fn client_config(options: &ProducerOptions) -> ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+    use crate::{Acks, AuthenticationMode, Compression, Partitioner, ProducerOptions, Protocol};
 
     fn props(options: &ProducerOptions) -> Vec<(String, String)> {
         librdkafka_properties(options)

@@ -13,7 +13,7 @@ use rdkafka::producer::FutureRecord;
 
 use crate::producer::{Producer, Shared};
 use crate::serialize::AvroEncoder;
-use crate::{Error, KafkaRecord};
+use crate::{Error, ProducerRecord};
 
 /// How long a full local queue may delay an enqueue before the invocation fails.
 const QUEUE_FULL_PATIENCE: Duration = Duration::from_secs(5);
@@ -38,11 +38,11 @@ impl std::fmt::Debug for KafkaOutput {
 }
 
 impl Output for KafkaOutput {
-    type Item = KafkaRecord;
+    type Item = ProducerRecord;
 
     fn deliver<'a>(
         &'a self,
-        items: Vec<KafkaRecord>,
+        items: Vec<ProducerRecord>,
         data: &'a BindingData,
     ) -> BoxFuture<'a, Result<(), FunctionError>> {
         Box::pin(async move {
@@ -128,7 +128,7 @@ impl KafkaOutput {
         &self,
         topic: &str,
         default_key: Option<&str>,
-        item: &KafkaRecord,
+        item: &ProducerRecord,
     ) -> Result<rdkafka::producer::DeliveryFuture, Error> {
         let waited = std::time::Instant::now();
         loop {
@@ -171,7 +171,7 @@ impl KafkaOutput {
         }
     }
 
-    fn local_error(&self, topic: &str, item: &KafkaRecord, err: KafkaError) -> Error {
+    fn local_error(&self, topic: &str, item: &ProducerRecord, err: KafkaError) -> Error {
         let topic = topic.to_owned();
         match err {
             KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {

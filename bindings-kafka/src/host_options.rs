@@ -4,10 +4,10 @@ use bindings_core::{Extension, Section};
 use bindings_spec::kafka;
 
 use crate::value::option_fields;
-use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+use crate::{Acks, AuthenticationMode, AutoOffsetReset, Compression, Partitioner, Protocol};
 
 option_fields! {
-    /// Producer options for every Kafka output of the host (host.json `extensions.kafka`).
+    /// Options for every Kafka output and trigger of the host (host.json `extensions.kafka`).
     ///
     /// Each is `None` unless host.json sets it; a function's own attribute options win over these, and
     /// the declared defaults apply when neither sets a value. Every field is an option of
@@ -52,6 +52,18 @@ option_fields! {
         pub metadata_max_age_ms: Option<u32>,
         pub socket_keepalive_enable: Option<bool>,
         pub librdkafka_debug: Option<String>,
+        pub max_batch_size: Option<u32>,
+        pub subscriber_interval_in_seconds: Option<u32>,
+        pub auto_commit_interval_ms: Option<u32>,
+        pub fetch_max_bytes: Option<u32>,
+        pub max_partition_fetch_bytes: Option<u32>,
+        pub max_poll_interval_ms: Option<u32>,
+        pub session_timeout_ms: Option<u32>,
+        pub auto_offset_reset: Option<AutoOffsetReset>,
+        pub queued_min_messages: Option<u32>,
+        pub queued_max_messages_kbytes: Option<u32>,
+        pub reconnect_backoff_ms: Option<u32>,
+        pub reconnect_backoff_max_ms: Option<u32>,
     }
 }
 
@@ -66,18 +78,22 @@ impl Extension for KafkaOptions {
 
     fn read(section: &mut Section<'_>) -> Self {
         section.ignore(
-            &[
-                "maxBatchSize",
-                "subscriberIntervalInSeconds",
-                "executorChannelCapacity",
-                "channelFullRetryIntervalInMs",
-                "fetchMaxBytes",
-                "autoCommitIntervalMs",
-            ],
-            "a Kafka trigger option (this library has the Kafka output only)",
+            &["executorChannelCapacity", "channelFullRetryIntervalInMs"],
+            "the extension's channel to its executor; this trigger pauses a partition whose \
+             records wait instead (see the README's Kafka trigger section)",
+        );
+        section.ignore(
+            &["commitOnFailure"],
+            "this trigger commits a record's offset only after it succeeded or went to the \
+             dead-letter topic, never after a failure",
+        );
+        section.ignore(
+            &["statisticsIntervalMs"],
+            "librdkafka statistics are not collected by this library",
         );
         let mut out = Self::default();
         section.read_into(kafka::OPTIONS, &mut out);
+        section.read_into(kafka::CONSUMER, &mut out);
         out
     }
 }
@@ -96,7 +112,8 @@ mod tests {
             r#"{ "version": "2.0", "extensions": {
                 "kafka": { "maxMessageBytes": 2000, "enableIdempotence": true, "compression": "Zstd", "acks": "all",
                            "protocol": "SASLSSL", "authenticationMode": "ScramSha512", "lingerMs": 10,
-                           "password": "%KafkaPassword%", "partitioner": "murmur2_random", "maxBatchSize": 4 } } }"#,
+                           "password": "%KafkaPassword%", "partitioner": "murmur2_random", "maxBatchSize": 4,
+                           "executorChannelCapacity": 2 } } }"#,
         )
         .unwrap();
         let k = config.extension::<KafkaOptions>();
@@ -110,10 +127,11 @@ mod tests {
         assert_eq!(k.password.as_deref(), Some("%KafkaPassword%"));
         assert_eq!(k.partitioner, Some(Partitioner::Murmur2Random));
         assert_eq!(k.batch_size, None);
+        assert_eq!(k.max_batch_size, Some(4));
         assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
         assert!(
             config.warnings[0]
-                .starts_with("$.extensions.kafka.maxBatchSize: a Kafka trigger option"),
+                .starts_with("$.extensions.kafka.executorChannelCapacity: the extension's channel"),
             "{:?}",
             config.warnings
         );
@@ -168,7 +186,7 @@ mod tests {
         use bindings_spec::Kind;
         let mut keys = Vec::new();
         let mut expected = Vec::new();
-        for option in kafka::OPTIONS {
+        for option in kafka::OPTIONS.iter().chain(kafka::CONSUMER) {
             let Some(json) = option.json else { continue };
             let (value, raw) = match option.kind {
                 Kind::Count { max, .. } => (max.to_string(), Raw::Count(max)),

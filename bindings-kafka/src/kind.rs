@@ -5,12 +5,12 @@ use bindings_core::{Bytes, FunctionError, IntoItems, Json};
 use serde::Serialize;
 
 use crate::deliver::KafkaOutput;
-use crate::record::{IntoValue, KafkaEvent, KafkaRecord, parse_event_json, value_record};
+use crate::record::{IntoValue, KafkaEvent, ProducerRecord, parse_event_json, value_record};
 use crate::serialize::{Avro, Protobuf};
 
 impl<V: IntoValue> IntoItems<KafkaOutput> for KafkaEvent<V> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(KafkaRecord {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
+        items.push(ProducerRecord {
             key: self.key,
             value: Some(self.value.into_value()?),
             headers: self.headers,
@@ -25,7 +25,7 @@ impl<V: IntoValue> IntoItems<KafkaOutput> for KafkaEvent<V> {
 
 impl IntoItems<KafkaOutput> for String {
     /// Text, or the extension's JSON-string event form (see [`parse_event_json`]).
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
         items.push(match parse_event_json(&self)? {
             Some(record) => record,
             None => value_record(self.into_bytes()),
@@ -35,53 +35,53 @@ impl IntoItems<KafkaOutput> for String {
 }
 
 impl IntoItems<KafkaOutput> for &'static str {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
         self.to_owned().into_items(items)
     }
 }
 
 impl IntoItems<KafkaOutput> for Vec<u8> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
         items.push(value_record(self));
         Ok(())
     }
 }
 
 impl IntoItems<KafkaOutput> for Bytes {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
         items.push(value_record(self.to_vec()));
         Ok(())
     }
 }
 
 impl<T: Serialize> IntoItems<KafkaOutput> for Json<T> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
         items.push(value_record(self.into_value()?));
         Ok(())
     }
 }
 
 impl<T: Serialize> IntoItems<KafkaOutput> for Avro<T> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
         let value = apache_avro::to_value(&self.0).map_err(|e| {
             FunctionError::poison(format!(
                 "cannot turn `{}` into an Avro value: {e}",
                 std::any::type_name::<T>()
             ))
         })?;
-        items.push(KafkaRecord {
+        items.push(ProducerRecord {
             avro: Some(value),
-            ..KafkaRecord::default()
+            ..ProducerRecord::default()
         });
         Ok(())
     }
 }
 
 impl<M: prost::Message> IntoItems<KafkaOutput> for Protobuf<M> {
-    fn into_items(self, items: &mut Vec<KafkaRecord>) -> Result<(), FunctionError> {
-        items.push(KafkaRecord {
+    fn into_items(self, items: &mut Vec<ProducerRecord>) -> Result<(), FunctionError> {
+        items.push(ProducerRecord {
             value: Some(self.0.encode_to_vec()),
-            ..KafkaRecord::default()
+            ..ProducerRecord::default()
         });
         Ok(())
     }

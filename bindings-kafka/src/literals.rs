@@ -35,6 +35,24 @@ pub(crate) fn broker_list(text: &str) -> Result<(), String> {
     }
 }
 
+/// A Kafka topic name: 1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..` (Kafka's rule).
+pub(crate) fn topic_name(text: &str) -> Result<(), String> {
+    let valid = !text.is_empty()
+        && text.len() <= 249
+        && text != "."
+        && text != ".."
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{text}\" is not a valid Kafka topic name: use 1 to 249 letters, digits, `.`, `_` and `-`"
+        ))
+    }
+}
+
 /// A file (or, for a CA, a directory, or `probe`) that exists, relative paths read from `root`.
 pub(crate) fn existing_path(root: &Path, text: &str, ca: bool) -> Result<(), String> {
     if ca && text == PROBE {

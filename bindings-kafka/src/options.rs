@@ -1,6 +1,9 @@
 //! The producer options of one output, resolved: attribute, then host.json `extensions.kafka`, then
 //! the declared defaults; `%Setting%` references replaced.
 
+use bindings_spec::{OptionSpec, kafka};
+
+use crate::config::ClientOptions;
 use crate::value::option_fields;
 use crate::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
 
@@ -54,13 +57,12 @@ impl ProducerOptions {
         Self::initial(brokers.into())
     }
 
-    /// Whether the protocol uses SASL.
-    pub fn uses_sasl(&self) -> bool {
-        matches!(self.protocol, Protocol::SaslPlaintext | Protocol::SaslSsl)
-    }
+}
 
-    /// Whether the protocol uses TLS.
-    pub fn uses_tls(&self) -> bool {
-        matches!(self.protocol, Protocol::Ssl | Protocol::SaslSsl)
+impl ClientOptions for ProducerOptions {
+    const TABLE: &'static [OptionSpec] = kafka::OPTIONS;
+
+    fn brokers(&self) -> &str {
+        &self.brokers
     }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use bindings_core::BindContext;
 use rdkafka::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
@@ -18,6 +19,13 @@ use crate::{Error, ProducerOptions};
 #[derive(Debug, Clone, Default)]
 pub struct TracingContext {
     brokers: String,
+}
+
+impl TracingContext {
+    /// Logs naming `brokers`.
+    pub(crate) fn new(brokers: String) -> Self {
+        Self { brokers }
+    }
 }
 
 impl ClientContext for TracingContext {
@@ -117,9 +125,25 @@ impl Producers {
         Ok(shared)
     }
 
-    /// Whether the shutdown flush still needs registering (true once).
-    pub(crate) fn claim_flush_registration(&self) -> bool {
-        !self.flush_registered.swap(true, Ordering::SeqCst)
+    /// The host's shared producer for `options`, as a binding gets it at `build()`: created on first
+    /// use, with the flush of every producer registered for the host's shutdown (once). `None`
+    /// after recording the problem.
+    pub(crate) fn bound(cx: &mut BindContext<'_>, options: &ProducerOptions) -> Option<Shared> {
+        let producers = cx.resource::<Producers>();
+        let shared = producers
+            .get_or_create(options)
+            .map_err(|err| cx.problem(err.chain()))
+            .ok()?;
+        if !producers.flush_registered.swap(true, Ordering::SeqCst) {
+            let producers = Arc::clone(&producers);
+            cx.on_shutdown(
+                "flushing Kafka producers",
+                Box::new(move |left| {
+                    Box::pin(async move { producers.flush(left).await.map_err(|e| e.to_string()) })
+                }),
+            );
+        }
+        Some(shared)
     }
 
     /// Flushes every producer within `timeout`; an error counts the messages whose delivery was

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// One record ready to produce.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct KafkaRecord {
+pub struct ProducerRecord {
     /// The key (`None`: the output's `key` template, if any).
     pub key: Option<Vec<u8>>,
     /// The value (`None`: a null value, a tombstone).
@@ -184,10 +184,10 @@ impl<V> KafkaEvent<V> {
 }
 
 /// A record holding only `value`.
-pub(crate) fn value_record(value: Vec<u8>) -> KafkaRecord {
-    KafkaRecord {
+pub(crate) fn value_record(value: Vec<u8>) -> ProducerRecord {
+    ProducerRecord {
         value: Some(value),
-        ..KafkaRecord::default()
+        ..ProducerRecord::default()
     }
 }
 
@@ -228,7 +228,7 @@ const EVENT_KEY: &str = "Key";
 /// // Not all six fields: the text is the value, as it is.
 /// assert!(parse_event_json(r#"{"Key":"a","Value":"b"}"#).unwrap().is_none());
 /// ```
-pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError> {
+pub fn parse_event_json(text: &str) -> Result<Option<ProducerRecord>, FunctionError> {
     if !text.trim_start().starts_with('{') {
         return Ok(None);
     }
@@ -289,7 +289,7 @@ pub fn parse_event_json(text: &str) -> Result<Option<KafkaRecord>, FunctionError
             .collect::<Result<_, _>>()?,
         _ => return Err(bad("Headers", "an array of {\"Key\", \"Value\"} objects")),
     };
-    Ok(Some(KafkaRecord {
+    Ok(Some(ProducerRecord {
         key,
         value,
         headers,
@@ -320,7 +320,7 @@ mod tests {
     use crate::KafkaOutput;
     use bindings_core::IntoItems;
 
-    fn items(value: impl IntoItems<KafkaOutput>) -> Result<Vec<KafkaRecord>, FunctionError> {
+    fn items(value: impl IntoItems<KafkaOutput>) -> Result<Vec<ProducerRecord>, FunctionError> {
         let mut items = Vec::new();
         value.into_items(&mut items).map(|()| items)
     }

@@ -1,6 +1,6 @@
 //! Values in binary formats: Avro (Confluent wire format) and protobuf.
 
-use crate::{Error, KafkaRecord};
+use crate::{Error, ProducerRecord};
 use apache_avro::Schema;
 use apache_avro::types::Value as AvroValue;
 
@@ -90,9 +90,9 @@ impl AvroEncoder {
     /// value fails the invocation without a partial send).
     pub(crate) async fn encode(
         &self,
-        mut items: Vec<KafkaRecord>,
+        mut items: Vec<ProducerRecord>,
         topic: &str,
-    ) -> Result<Vec<KafkaRecord>, Error> {
+    ) -> Result<Vec<ProducerRecord>, Error> {
         for item in &mut items {
             if let Some(value) = item.avro.take() {
                 item.value = Some(

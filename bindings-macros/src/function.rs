@@ -35,7 +35,12 @@ pub(crate) trait TriggerMacro {
 }
 
 /// Attribute names that are triggers: a function has exactly one.
-const TRIGGERS: &[&str] = &["manual_trigger", "queue_trigger", "http_trigger"];
+const TRIGGERS: &[&str] = &[
+    "manual_trigger",
+    "queue_trigger",
+    "http_trigger",
+    "kafka_trigger",
+];
 
 /// The longest function name, as the Functions host allows.
 const MAX_NAME_LEN: usize = 127;
@@ -300,4 +305,62 @@ fn registration(
             }
         };
     }
+}
+
+/// Whether the function takes a whole batch (a parameter `Vec<item>`, written with any path). Such
+/// a function cannot also take one `what`'s payload: a parameter of one of the `singles` types (or
+/// another `Vec`) is an error.
+pub(crate) fn batch_mode(
+    cx: &Ctxt,
+    signature: &syn::Signature,
+    item: &str,
+    singles: &[&str],
+    what: &str,
+) -> bool {
+    let types: Vec<&Type> = signature
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(&*typed.ty),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let is_batch = |ty: &Type| is_vec_of(ty, item);
+    if !types.iter().any(|ty| is_batch(ty)) {
+        return false;
+    }
+    for ty in types {
+        let name = last_segment(ty)
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if singles.contains(&name.as_str()) || (name == "Vec" && !is_batch(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format_args!(
+                    "this function takes the whole batch (`Vec<{item}>`), so there is no single {what} to bind \
+                     here; read each {what}'s body and metadata from the batch"
+                ),
+            );
+        }
+    }
+    true
+}
+
+/// The last segment of a type's path (`Vec` of `std::vec::Vec<T>`).
+pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// `Vec<item>`, written with any path.
+fn is_vec_of(ty: &Type, item: &str) -> bool {
+    let Some(segment) = last_segment(ty).filter(|s| s.ident == "Vec") else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return false;
+    };
+    matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if last_segment(inner).is_some_and(|s| s.ident == item))
 }

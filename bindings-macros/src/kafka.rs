@@ -1,12 +1,14 @@
-//! `#[kafka_output(...)]`: every option of the Kafka output, checked at compile time.
+//! `#[kafka_output(...)]` and `#[kafka_trigger(...)]`: every option of the Kafka bindings, checked
+//! at compile time.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::Attribute;
 
 use crate::ctxt::Ctxt;
+use crate::function::TriggerMacro;
 use crate::options::{Options, option_names};
-use bindings_spec::{AuthenticationMode, Kind, OptionSpec, kafka};
+use bindings_spec::{AuthenticationMode, Kind, OptionSpec, RetryStrategy, kafka};
 
 /// The attribute's name.
 pub(crate) const ATTRIBUTE: &str = "kafka_output";
@@ -49,12 +51,63 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
         _ => TokenStream::new(),
     };
     let mut options = Options::parse(cx, ATTRIBUTE, &OPTION_NAMES, args);
-    let topic = options.string("topic");
-    let brokers = kafka::OPTIONS
+    let span = attr
+        .path()
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span());
+    let topic = required(
+        cx,
+        &mut options,
+        span,
+        ATTRIBUTE,
+        "topic",
+        "a name, \"%Setting%\" or \"{bindingData}\"",
+    );
+    let (brokers, calls) = connection_and_calls(cx, &mut options, span, ATTRIBUTE, kafka::OPTIONS);
+    options.finish();
+    let (topic, brokers) = (topic?, brokers?);
+    Some(quote!(::bindings::__private::KafkaOutputAttribute::new(#topic, #brokers) #(#calls)*))
+}
+
+/// The string option `name`, which the attribute requires (`what` says what it may be).
+fn required(
+    cx: &Ctxt,
+    options: &mut Options<'_>,
+    span: Span,
+    attribute: &str,
+    name: &str,
+    what: &str,
+) -> Option<String> {
+    let value = options.string(name);
+    if value.is_none() {
+        cx.error_at(span, format_args!("#[{attribute}] needs `{name} = \"...\"` ({what})"));
+    }
+    value.map(|v| v.value)
+}
+
+/// The required brokers, and the builder calls of every other option of `table`, read in
+/// [`reading_order`]; the OAUTHBEARER options are refused with the reason.
+fn connection_and_calls(
+    cx: &Ctxt,
+    options: &mut Options<'_>,
+    span: Span,
+    attribute: &str,
+    table: &[OptionSpec],
+) -> (Option<String>, Vec<TokenStream>) {
+    let brokers = table
         .iter()
         .find(|option| option.required())
-        .map(|option| (option.rust, options.string(option.rust)));
-    let mut declared: Vec<&OptionSpec> = kafka::OPTIONS.iter().filter(|o| !o.required()).collect();
+        .expect("the table declares the brokers");
+    let brokers = required(
+        cx,
+        options,
+        span,
+        attribute,
+        brokers.rust,
+        "an app setting name, \"%Setting%\" or host:port",
+    );
+    let mut declared: Vec<&OptionSpec> = table.iter().filter(|o| !o.required()).collect();
     declared.sort_by_key(|option| reading_order(&option.kind));
     let calls: Vec<TokenStream> = declared
         .into_iter()
@@ -63,27 +116,86 @@ pub(crate) fn output_attribute(cx: &Ctxt, attr: &Attribute) -> Option<TokenStrea
     if let Some(why) = AuthenticationMode::unsupported("OAuthBearer") {
         options.refuse(OAUTH_BEARER, why);
     }
-    options.finish();
-    let span = attr
-        .path()
-        .segments
-        .last()
-        .map_or_else(Span::call_site, |s| s.ident.span());
-    if topic.is_none() {
-        cx.error_at(
+    (brokers, calls)
+}
+
+/// `#[kafka_trigger(topic = "...", broker_list = "...", consumer_group = "...", ...)]`.
+pub(crate) struct KafkaTrigger;
+
+/// The trigger's own options, then those `bindings_spec::kafka` declares for it.
+const TRIGGER_OWN: &[&str] = &["name", "topic", "consumer_group"];
+const TRIGGER_OPTION_NAMES: [&str; TRIGGER_OWN.len() + kafka::TRIGGER_OPTIONS.len()] =
+    option_names(TRIGGER_OWN, kafka::TRIGGER_OPTIONS);
+
+impl TriggerMacro for KafkaTrigger {
+    const ATTRIBUTE: &'static str = "kafka_trigger";
+    const OPTIONS: &'static [&'static str] = &TRIGGER_OPTION_NAMES;
+
+    fn attribute(
+        cx: &Ctxt,
+        options: &mut Options<'_>,
+        _: &[Attribute],
+        signature: &syn::Signature,
+    ) -> Option<TokenStream> {
+        let span = Span::call_site();
+        let topic = required(cx, options, span, Self::ATTRIBUTE, "topic", "a name or \"%Setting%\"");
+        let group = required(
+            cx,
+            options,
             span,
-            "#[kafka_output] needs `topic = \"...\"` (a name, \"%Setting%\" or \"{bindingData}\")",
+            Self::ATTRIBUTE,
+            "consumer_group",
+            "the consumer group's name or \"%Setting%\"; Event Hubs' default is \"$Default\"",
         );
+        check_retry_options(cx, options);
+        let (brokers, mut calls) =
+            connection_and_calls(cx, options, span, Self::ATTRIBUTE, kafka::TRIGGER_OPTIONS);
+        for extra in options.take_positional() {
+            cx.error_spanned_by(
+                extra,
+                "#[kafka_trigger] takes named options only: topic = \"...\", broker_list = \"...\", consumer_group = \"...\"",
+            );
+        }
+        if crate::function::batch_mode(
+            cx,
+            signature,
+            "KafkaRecord",
+            &["String", "Bytes", "Json", "KafkaRecord", "Protobuf"],
+            "record",
+        ) {
+            calls.push(quote!(.batch()));
+        }
+        let (topic, brokers, group) = (topic?, brokers?, group?);
+        Some(quote!(
+            ::bindings::__private::KafkaTriggerAttribute::new(#topic, #brokers, #group) #(#calls)*
+        ))
     }
-    let (name, brokers) = brokers.expect("the table declares the brokers");
-    if brokers.is_none() {
-        cx.error_at(
-            span,
-            format_args!(
-                "#[kafka_output] needs `{name} = \"...\"` (an app setting name, \"%Setting%\" or host:port)"
-            ),
-        );
+
+    fn attribute_type() -> TokenStream {
+        quote!(::bindings::__private::KafkaTriggerAttribute)
     }
-    let (topic, brokers) = (topic?.value, brokers?.value);
-    Some(quote!(::bindings::__private::KafkaOutputAttribute::new(#topic, #brokers) #(#calls)*))
+}
+
+/// The interval options of one retry strategy used with the other.
+fn check_retry_options(cx: &Ctxt, options: &Options<'_>) {
+    let exponential = options
+        .peek_string("retry_strategy")
+        .and_then(|s| RetryStrategy::parse(&s.value))
+        == Some(RetryStrategy::ExponentialBackoff);
+    let (misplaced, strategy): (&[&str], &str) = if exponential {
+        (&["delay_interval"], "exponential_backoff")
+    } else {
+        (&["minimum_interval", "maximum_interval"], "fixed_delay (the default)")
+    };
+    for name in misplaced {
+        if let Some(set) = options.peek_string(name) {
+            cx.error_at(
+                set.span,
+                format_args!(
+                    "`{name}` does not apply to retry_strategy = {strategy}; remove it, or set the \
+                     other strategy"
+                ),
+            );
+        }
+    }
 }

@@ -164,6 +164,55 @@ pub fn kafka_output(args: TokenStream, item: TokenStream) -> TokenStream {
     outputs::expand_standalone(kafka::ATTRIBUTE, &args.into(), item.into()).into()
 }
 
+/// Triggers a function on the records of a Kafka topic, as a member of a consumer group.
+///
+/// Required: `topic`, `broker_list` and `consumer_group` (each a name, or `"%Setting%"`;
+/// `broker_list` may also name the app setting that holds the brokers). Records of a partition run
+/// in offset order; `ordering = "key"` runs different keys concurrently and `"none"` any records,
+/// up to `max_concurrency` invocations at once. A failed record is retried as
+/// `retry_strategy` (`"fixed_delay"` with `delay_interval`, or `"exponential_backoff"` with
+/// `minimum_interval` and `maximum_interval`) says, `max_retry_count` times, then produced to
+/// `dead_letter_topic` (default `<topic>-dlq`); `FunctionError::poison` sends it there at once. Its
+/// offset is committed only after that, or after the function succeeded and its outputs were
+/// delivered. The connection and security options are `#[kafka_output]`'s; the consumer options
+/// (`max_batch_size`, `session_timeout_ms`, `auto_offset_reset`, …) override host.json's
+/// `extensions.kafka`. Parameters: `String`, `Vec<u8>`, `Bytes`, `Json<T>`, `Protobuf<M>`,
+/// `KafkaRecord` (key, headers, partition, offset, timestamp), or `Vec<KafkaRecord>` for batches of
+/// up to `max_batch_size`.
+///
+/// ```no_run
+/// use bindings::prelude::*;
+///
+/// // Each record of `orders` to `orders-copy`, with the same key.
+/// #[kafka_trigger(topic = "orders", broker_list = "BrokerList", consumer_group = "copier",
+///                 max_retry_count = 3, delay_interval = "00:00:02")]
+/// #[kafka_output(topic = "orders-copy", broker_list = "BrokerList")]
+/// async fn copy(record: KafkaRecord) -> KafkaEvent<Bytes> {
+///     let event = KafkaEvent::new(record.value.clone().unwrap_or_default());
+///     match record.key {
+///         Some(key) => event.key(key.to_vec()),
+///         None => event,
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Needs the app setting `BrokerList` (`host:port`).
+/// Host::builder()
+///     .settings(Settings::from_env_and_local_file()?)
+///     .function::<copy>()
+///     .build()
+///     .await?
+///     .run_until_shutdown()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn kafka_trigger(args: TokenStream, item: TokenStream) -> TokenStream {
+    function::expand::<kafka::KafkaTrigger>(args.into(), item.into()).into()
+}
+
 /// Sends a function's return value to an Azure Storage queue: `String`, `&'static str`, `Vec<u8>`,
 /// `Bytes`, `Json<T>` (serialized), `QueueMessageOut<V>` (a visibility delay and time-to-live of its
 /// own), and `Vec`/`Option`/`Result` of those (`None` and an empty `Vec` send nothing). Every message
@@ -301,6 +350,13 @@ pub fn queue_output_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn kafka_output_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
     disabled::expand("kafka_output", "kafka", item.into()).into()
+}
+
+/// `#[kafka_trigger]` while the `kafka` feature of `bindings` is off: an error naming the feature.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn kafka_trigger_disabled(_: TokenStream, item: TokenStream) -> TokenStream {
+    disabled::expand("kafka_trigger", "kafka", item.into()).into()
 }
 
 /// `#[http_trigger]` while the `http` feature of `bindings` is off: an error naming the feature.

@@ -116,6 +116,16 @@ impl<'a> Options<'a> {
         Some(self.named.remove(index))
     }
 
+    /// The string literal option `key` without taking it (for checks across options); its key's
+    /// span.
+    pub(crate) fn peek_string(&self, key: &str) -> Option<Spanned<String>> {
+        let (ident, value) = self.named.iter().find(|(ident, _)| ident == key)?;
+        Some(Spanned {
+            value: lit_str(value)?.value(),
+            span: ident.span(),
+        })
+    }
+
     /// A string literal option.
     pub(crate) fn string(&mut self, key: &str) -> Option<Spanned<String>> {
         let (_, value) = self.take(key)?;

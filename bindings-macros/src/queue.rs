@@ -6,7 +6,7 @@ use quote::{ToTokens, quote};
 use syn::{Attribute, Item, LitStr};
 
 use crate::ctxt::{Ctxt, item_with_errors};
-use crate::function::TriggerMacro;
+use crate::function::{TriggerMacro, last_segment};
 use crate::options::{Options, option_names};
 use crate::outputs::move_below_trigger;
 use bindings_spec::{output_queue_name, queue, trigger_queue_name};
@@ -139,33 +139,13 @@ impl TriggerMacro for QueueTrigger {
 /// Whether the function takes the whole received batch (`Vec<QueueMessage>`). Such a function
 /// cannot also take a single message's payload.
 fn batch_mode(cx: &Ctxt, signature: &syn::Signature) -> bool {
-    let types: Vec<&syn::Type> = signature
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            syn::FnArg::Typed(typed) => Some(&*typed.ty),
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    if !types.iter().any(|ty| is_batch(ty)) {
-        return false;
-    }
-    for ty in types {
-        let name = last_segment(ty)
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        let single = matches!(
-            name.as_str(),
-            "String" | "Bytes" | "Json" | "QueueMessage" | "QueueMetadata"
-        ) || (name == "Vec" && !is_batch(ty));
-        if single {
-            cx.error_spanned_by(
-                ty,
-                "this function takes the whole batch (`Vec<QueueMessage>`), so there is no single message to bind here; read each message's body and metadata from the batch",
-            );
-        }
-    }
-    true
+    crate::function::batch_mode(
+        cx,
+        signature,
+        "QueueMessage",
+        &["String", "Bytes", "Json", "QueueMessage", "QueueMetadata"],
+        "message",
+    )
 }
 
 /// Whether a parameter is `Json<T>` (written with any path): then a JSON body's properties are
@@ -174,24 +154,6 @@ fn binds_json(signature: &syn::Signature) -> bool {
     signature.inputs.iter().any(|input| {
         matches!(input, syn::FnArg::Typed(typed) if last_segment(&typed.ty).is_some_and(|s| s.ident == "Json"))
     })
-}
-
-fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
-    match ty {
-        syn::Type::Path(path) => path.path.segments.last(),
-        _ => None,
-    }
-}
-
-/// `Vec<QueueMessage>`, written with any path.
-fn is_batch(ty: &syn::Type) -> bool {
-    let Some(segment) = last_segment(ty).filter(|s| s.ident == "Vec") else {
-        return false;
-    };
-    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
-        return false;
-    };
-    matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if last_segment(inner).is_some_and(|s| s.ident == "QueueMessage"))
 }
 
 /// The positional queue name: a literal checked now, or a `%Setting%` reference checked at start-up.

@@ -20,7 +20,10 @@ mod suggest;
 mod timespan;
 pub mod value;
 
-pub use kafka::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+pub use kafka::{
+    Acks, AuthenticationMode, AutoOffsetReset, Compression, Ordering, Partitioner, Protocol,
+    RetryStrategy,
+};
 pub use option::{DefaultValue, Kind, OptionSpec, Refusal, Shape, count, find, markdown_table};
 pub use queue_name::{
     POISON_SUFFIX, check_queue_name, output_queue_name, poison_queue_name, trigger_queue_name,
@@ -43,6 +46,29 @@ mod readme {
             "README.md's `extensions.queues` table differs from bindings-spec's declarations; \
              replace it with:\n{table}"
         );
+    }
+
+    #[test]
+    fn the_readme_shows_the_kafka_trigger_options_as_declared() {
+        let table = markdown_table("kafka", kafka::TRIGGER_OWN);
+        assert!(
+            README.contains(&table),
+            "README.md's Kafka trigger table differs from bindings_spec::kafka's declarations; \
+             replace it with:\n{table}"
+        );
+    }
+
+    #[test]
+    fn every_kafka_option_is_declared_once() {
+        let mut names: Vec<&str> = kafka::OPTIONS
+            .iter()
+            .chain(kafka::TRIGGER_OWN)
+            .map(|option| option.rust)
+            .collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "an option name is declared twice");
     }
 
     #[test]

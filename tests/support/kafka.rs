@@ -6,8 +6,10 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer as _, StreamConsumer};
 use rdkafka::message::{Headers as _, Message as _};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 
 /// Upper bound for the broker's answer, and for the next record to arrive.
 pub(crate) const WAIT: Duration = Duration::from_secs(60);
@@ -114,6 +116,7 @@ pub(crate) async fn consume_until(
         .set("enable.auto.commit", "false")
         .create()
         .expect("a consumer");
+    wait_for_topic(&consumer, brokers, topic).await;
     consumer
         .subscribe(&[topic])
         .unwrap_or_else(|err| panic!("subscribing to {topic} on {brokers}: {err}"));
@@ -127,8 +130,8 @@ pub(crate) async fn consume_until(
                      {} records: {read:?}",
                     read.len()
                 )
-            })
-            .unwrap_or_else(|err| panic!("reading {topic} on {brokers}: {err}"));
+            });
+        let message = message.unwrap_or_else(|err| panic!("reading {topic} on {brokers}: {err}"));
         let headers = message
             .headers()
             .map(|headers| {
@@ -150,6 +153,67 @@ pub(crate) async fn consume_until(
         });
     }
     read
+}
+
+/// Produces `records` (`(partition, key, value)`) to `topic` in order, awaiting each delivery.
+pub(crate) async fn produce(brokers: &str, topic: &str, records: &[(i32, Option<&str>, &str)]) {
+    let producer: FutureProducer = config(brokers, &[])
+        .set("message.timeout.ms", "30000")
+        .create()
+        .expect("a producer");
+    for (partition, key, value) in records {
+        let mut record = FutureRecord::<str, str>::to(topic)
+            .partition(*partition)
+            .payload(*value);
+        if let Some(key) = key {
+            record = record.key(*key);
+        }
+        producer
+            .send(record, WAIT)
+            .await
+            .unwrap_or_else(|(err, _)| panic!("producing to {topic} on {brokers}: {err}"));
+    }
+}
+
+/// The offsets consumer group `group` committed on `partitions` of `topic` (`None`: none).
+pub(crate) fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
+    let consumer: BaseConsumer = config(brokers, &[])
+        .set("group.id", group)
+        .create()
+        .expect("a consumer");
+    let mut tpl = TopicPartitionList::new();
+    for partition in 0..partitions {
+        tpl.add_partition(topic, partition);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, WAIT)
+        .unwrap_or_else(|err| panic!("committed offsets of {group} on {topic}: {err}"));
+    (0..partitions)
+        .map(|partition| match committed.find_partition(topic, partition).map(|e| e.offset()) {
+            Some(Offset::Offset(offset)) => Some(offset),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Waits until `topic` exists: a topic the code under test creates on first use (a dead-letter
+/// topic) may not yet, and a consumer subscribed to a missing topic sees it only at its next
+/// metadata refresh, minutes later.
+async fn wait_for_topic(consumer: &StreamConsumer, brokers: &str, topic: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let exists = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .is_ok_and(|m| m.topics().iter().any(|t| t.name() == topic && t.error().is_none()));
+        if exists {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{topic} does not exist on {brokers} after {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A client configuration for `brokers` with `security` settings.

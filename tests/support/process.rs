@@ -102,6 +102,20 @@ impl Running {
         self.lines.recv_timeout(left).ok()
     }
 
+    /// Waits until its stderr (its log) contains `text`; fails the test, with everything printed so
+    /// far, when it does not within `limit`.
+    pub(crate) fn logged(&self, text: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.stderr.lock().unwrap().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "waiting for {text:?} in the log: not within {limit:?}\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends it SIGTERM (what a service manager does to stop it), then [`wait`](Self::wait)s.
     pub(crate) fn terminate(&mut self, limit: Duration) -> (ExitStatus, String) {
         signal(self.child.id(), "-TERM");

@@ -3,12 +3,17 @@
 //! The macro parses and checks attribute options from [`OPTIONS`], host.json is read with them,
 //! the output layers attribute > host.json > default over them, the librdkafka configuration takes
 //! its keys from them, and README.md's Kafka table is made from them (a test keeps it equal).
-//! [`CONNECTION`] (brokers, security, schema registry, client) is apart from the producer's own
-//! options, so that a Kafka trigger can reuse it.
+//! [`CONNECTION`] (brokers, security, schema registry, client) is shared by the output
+//! ([`OPTIONS`]) and the trigger ([`TRIGGER_OPTIONS`]): each is declared once.
 
 mod values;
 
-pub use values::{Acks, AuthenticationMode, Compression, Partitioner, Protocol};
+pub use values::{
+    Acks, AuthenticationMode, AutoOffsetReset, Compression, Ordering, Partitioner, Protocol,
+    RetryStrategy,
+};
+
+use std::time::Duration;
 
 use crate::option::{DefaultValue, Kind, OptionSpec, Shape, count};
 
@@ -132,13 +137,15 @@ pub const PRODUCER: &[OptionSpec] = &[
     .with_librdkafka("partitioner"),
 ];
 
-/// The output's own options besides `topic`: the record key and the Avro schemas.
-pub const RECORD: &[OptionSpec] = &[
-    OptionSpec::new(
-        "key",
-        text(Shape::Template),
-        "the key of records that set none",
-    ),
+/// The output's own option besides `topic`: the record key.
+pub const RECORD: &[OptionSpec] = &[OptionSpec::new(
+    "key",
+    text(Shape::Template),
+    "the key of records that set none",
+)];
+
+/// The Avro schemas of the output's values and keys.
+pub const AVRO: &[OptionSpec] = &[
     OptionSpec::new(
         "avro_schema",
         text(Shape::Json),
@@ -270,20 +277,196 @@ pub const CONNECTION: &[OptionSpec] = &[
     .with_librdkafka("debug"),
 ];
 
+/// A duration option of the trigger's retry policy.
+const fn span(max_secs: u64, default_secs: u64) -> Kind {
+    Kind::TimeSpan {
+        min: Duration::ZERO,
+        max: Duration::from_secs(max_secs),
+        default: DefaultValue::Value(Duration::from_secs(default_secs)),
+    }
+}
+
+/// A count whose default is librdkafka's own.
+const fn librdkafka_count(min: u32, max: u32, unit: &'static str, default: &'static str) -> Kind {
+    Kind::Count {
+        min,
+        max,
+        unit,
+        default: DefaultValue::Computed(default),
+    }
+}
+
+/// The trigger's consumer options: host.json `extensions.kafka` keys with the extension's
+/// defaults, which a function's attribute may override.
+pub const CONSUMER: &[OptionSpec] = &[
+    OptionSpec::new(
+        "max_batch_size",
+        count(1, 100_000, "records", 64),
+        "most records handed to a batch function (`Vec<KafkaRecord>`) at once",
+    )
+    .in_host_json("maxBatchSize"),
+    OptionSpec::new(
+        "subscriber_interval_in_seconds",
+        count(1, 3_600, "s", 1),
+        "how long a batch function's batch may wait to fill up",
+    )
+    .in_host_json("subscriberIntervalInSeconds"),
+    OptionSpec::new(
+        "auto_commit_interval_ms",
+        count(1, 86_400_000, "ms", 200),
+        "how often completed offsets are committed",
+    )
+    .in_host_json("autoCommitIntervalMs")
+    .with_librdkafka("auto.commit.interval.ms"),
+    OptionSpec::new(
+        "fetch_max_bytes",
+        librdkafka_count(0, INT_MAX, "bytes", "librdkafka's (52428800)"),
+        "most data one fetch returns",
+    )
+    .in_host_json("fetchMaxBytes")
+    .with_librdkafka("fetch.max.bytes"),
+    OptionSpec::new(
+        "max_partition_fetch_bytes",
+        librdkafka_count(1, INT_MAX, "bytes", "librdkafka's (1048576)"),
+        "most data one fetch returns per partition",
+    )
+    .in_host_json("maxPartitionFetchBytes")
+    .with_librdkafka("max.partition.fetch.bytes"),
+    OptionSpec::new(
+        "max_poll_interval_ms",
+        count(1, 86_400_000, "ms", 300_000),
+        "most time between polls before the group drops the consumer",
+    )
+    .in_host_json("maxPollIntervalMs")
+    .with_librdkafka("max.poll.interval.ms"),
+    OptionSpec::new(
+        "session_timeout_ms",
+        count(1, 3_600_000, "ms", 10_000),
+        "how long the group waits for a silent consumer",
+    )
+    .in_host_json("sessionTimeoutMs")
+    .with_librdkafka("session.timeout.ms"),
+    OptionSpec::new(
+        "auto_offset_reset",
+        choice!(AutoOffsetReset, 0),
+        "where a group without a committed offset starts",
+    )
+    .in_host_json("autoOffsetReset")
+    .with_librdkafka("auto.offset.reset"),
+    OptionSpec::new(
+        "queued_min_messages",
+        librdkafka_count(1, 10_000_000, "records", "librdkafka's (100000)"),
+        "records librdkafka tries to keep prefetched per partition",
+    )
+    .in_host_json("queuedMinMessages")
+    .with_librdkafka("queued.min.messages"),
+    OptionSpec::new(
+        "queued_max_messages_kbytes",
+        librdkafka_count(1, 2_097_151, "KiB", "librdkafka's (65536)"),
+        "most data librdkafka prefetches per partition",
+    )
+    .in_host_json("queuedMaxMessagesKbytes")
+    .with_librdkafka("queued.max.messages.kbytes"),
+    OptionSpec::new(
+        "reconnect_backoff_ms",
+        librdkafka_count(0, 3_600_000, "ms", "librdkafka's (100)"),
+        "first wait before reconnecting to a broker",
+    )
+    .in_host_json("reconnectBackoffMs")
+    .with_librdkafka("reconnect.backoff.ms"),
+    OptionSpec::new(
+        "reconnect_backoff_max_ms",
+        librdkafka_count(0, 3_600_000, "ms", "librdkafka's (10000)"),
+        "longest wait before reconnecting to a broker",
+    )
+    .in_host_json("reconnectBackoffMaxMs")
+    .with_librdkafka("reconnect.backoff.max.ms"),
+];
+
+/// The trigger's own options besides `topic` and `consumer_group`: scaling, ordering, retries and
+/// the dead-letter topic.
+pub const TRIGGER: &[OptionSpec] = &[
+    OptionSpec::new(
+        "lag_threshold",
+        count(1, u32::MAX, "records", 1_000),
+        "lag one instance handles, for the scale hint",
+    ),
+    OptionSpec::new(
+        "ordering",
+        choice!(Ordering, 0),
+        "which records of a partition may run at once",
+    ),
+    OptionSpec::new(
+        "max_concurrency",
+        count(1, 10_000, "invocations", 32),
+        "most invocations of the function running at once",
+    ),
+    OptionSpec::new(
+        "retry_strategy",
+        choice!(RetryStrategy, 0),
+        "how the wait grows between retries of a failed record",
+    ),
+    OptionSpec::new(
+        "max_retry_count",
+        count(0, 10_000, "retries", 5),
+        "retries before a record goes to the dead-letter topic",
+    ),
+    OptionSpec::new(
+        "delay_interval",
+        span(86_400, 1),
+        "the wait before each retry (`fixed_delay`)",
+    ),
+    OptionSpec::new(
+        "minimum_interval",
+        span(86_400, 1),
+        "the first wait (`exponential_backoff`)",
+    ),
+    OptionSpec::new(
+        "maximum_interval",
+        span(86_400, 60),
+        "the longest wait (`exponential_backoff`)",
+    ),
+    OptionSpec::new(
+        "dead_letter_topic",
+        text(Shape::Any),
+        "where records go after their retries (default `<topic>-dlq`; empty: none, the partition stops)",
+    ),
+];
+
 /// Every option of `#[kafka_output(...)]` besides `topic`, in the order the docs list them.
 pub const OPTIONS: &[OptionSpec] =
-    &concat::<{ PRODUCER.len() + RECORD.len() + CONNECTION.len() }>([PRODUCER, RECORD, CONNECTION]);
+    &concat::<{ PRODUCER.len() + RECORD.len() + AVRO.len() + CONNECTION.len() }>(&[
+        PRODUCER, RECORD, AVRO, CONNECTION,
+    ]);
 
-/// The option named `rust` (a `const` lookup: in a `const` context a wrong name fails the build).
+/// The trigger's options without the connection's: what README's trigger table lists.
+pub const TRIGGER_OWN: &[OptionSpec] =
+    &concat::<{ TRIGGER.len() + CONSUMER.len() }>(&[TRIGGER, CONSUMER]);
+
+/// Every option of `#[kafka_trigger(...)]` besides `topic` and `consumer_group`, in the order the
+/// docs list them (`broker_list` is [`CONNECTION`]'s, as for the output).
+pub const TRIGGER_OPTIONS: &[OptionSpec] =
+    &concat::<{ TRIGGER.len() + CONSUMER.len() + CONNECTION.len() }>(&[
+        TRIGGER, CONSUMER, CONNECTION,
+    ]);
+
+/// Every Kafka option once: the output's and the trigger's.
+const ALL: &[OptionSpec] = &concat::<
+    { PRODUCER.len() + RECORD.len() + AVRO.len() + CONNECTION.len() + TRIGGER.len() + CONSUMER.len() },
+>(&[PRODUCER, RECORD, AVRO, CONNECTION, TRIGGER, CONSUMER]);
+
+/// The option named `rust`, of the output or the trigger (a `const` lookup: in a `const` context a
+/// wrong name fails the build).
 ///
 /// ```
 /// assert_eq!(bindings_spec::kafka::option("linger_ms").json, Some("lingerMs"));
+/// assert_eq!(bindings_spec::kafka::option("max_batch_size").json, Some("maxBatchSize"));
 /// ```
 pub const fn option(rust: &str) -> &'static OptionSpec {
-    crate::option::find(OPTIONS, rust)
+    crate::option::find(ALL, rust)
 }
 
-const fn concat<const N: usize>(parts: [&[OptionSpec]; 3]) -> [OptionSpec; N] {
+const fn concat<const N: usize>(parts: &[&[OptionSpec]]) -> [OptionSpec; N] {
     let mut out = [PRODUCER[0]; N];
     let (mut n, mut part) = (0, 0);
     while part < parts.len() {

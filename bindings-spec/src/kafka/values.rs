@@ -126,9 +126,57 @@ kafka_enum! {
     }
 }
 
+kafka_enum! {
+    /// `auto.offset.reset`: where a consumer group without a committed offset starts.
+    AutoOffsetReset {
+        /// The oldest record still on the partition (the extension's default).
+        Earliest = "earliest" ["earliest"],
+        /// Only records produced from now on.
+        Latest = "latest" ["latest"],
+    }
+}
+
+kafka_enum! {
+    /// A Kafka trigger's `ordering`: which records of a partition may run at the same time.
+    Ordering {
+        /// One record of a partition at a time, in offset order (Azure's behaviour).
+        Partition = "partition" ["partition"],
+        /// Records with the same key in offset order; different keys concurrently.
+        Key = "key" ["key"],
+        /// Any records concurrently (offsets still commit only once every earlier one completed).
+        None = "none" ["none"],
+    }
+}
+
+kafka_enum! {
+    /// A Kafka trigger's `retry_strategy`, as Azure Functions declares retry policies.
+    RetryStrategy {
+        /// The same `delay_interval` before each retry (Azure's `fixedDelay`).
+        FixedDelay = "fixed_delay" ["fixeddelay", "fixed"],
+        /// Twice the previous delay, from `minimum_interval` up to `maximum_interval` (Azure's
+        /// `exponentialBackoff`).
+        ExponentialBackoff = "exponential_backoff" ["exponentialbackoff", "exponential"],
+    }
+}
+
 // The choices as option values (`crate::value`); the protocol and the mechanism always have one.
-crate::plain_choices!(Acks, AuthenticationMode, Compression, Partitioner, Protocol);
-crate::required_slots!(Protocol, AuthenticationMode);
+crate::plain_choices!(
+    Acks,
+    AuthenticationMode,
+    AutoOffsetReset,
+    Compression,
+    Ordering,
+    Partitioner,
+    Protocol,
+    RetryStrategy
+);
+crate::required_slots!(
+    Protocol,
+    AuthenticationMode,
+    AutoOffsetReset,
+    Ordering,
+    RetryStrategy
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,47 @@
+//! The Kafka trigger kind: its event, and how the event binds to parameters by type.
+
+use bindings_core::{FromInvocation, FunctionError, Invocation, Payload as _, Trigger};
+
+use super::record::{KafkaRecord, KafkaTriggerEvent};
+use crate::Protobuf;
+
+/// The Kafka trigger kind: functions triggered by records of a topic.
+#[derive(Debug, Clone, Copy)]
+pub struct KafkaTrigger;
+
+impl Trigger for KafkaTrigger {
+    const NAME: &'static str = "Kafka trigger";
+    type Event = KafkaTriggerEvent;
+    /// A batch succeeds or fails as a whole.
+    type Reply = ();
+}
+
+impl FromInvocation<KafkaTrigger> for KafkaRecord {
+    fn from_invocation(invocation: &mut Invocation<KafkaTrigger>) -> Result<Self, FunctionError> {
+        invocation.event.record().cloned()
+    }
+}
+
+impl FromInvocation<KafkaTrigger> for Vec<KafkaRecord> {
+    fn from_invocation(invocation: &mut Invocation<KafkaTrigger>) -> Result<Self, FunctionError> {
+        Ok(invocation.event.records.clone())
+    }
+}
+
+impl<M: prost::Message + Default> FromInvocation<KafkaTrigger> for Protobuf<M> {
+    /// The value decoded as protobuf `M`; a value that is not one is poison (decoding again cannot
+    /// help), so it goes to the dead-letter topic at once.
+    fn from_invocation(invocation: &mut Invocation<KafkaTrigger>) -> Result<Self, FunctionError> {
+        let value = invocation.event.payload()?;
+        M::decode(value.as_ref()).map(Protobuf).map_err(|e| {
+            FunctionError::with_source(
+                format!(
+                    "the record's value is not a protobuf `{}`",
+                    std::any::type_name::<M>()
+                ),
+                e,
+            )
+            .into_poison()
+        })
+    }
+}

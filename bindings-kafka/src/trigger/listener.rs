@@ -1,0 +1,746 @@
+//! The listener: one consumer per function, polled on a thread of its own; records handed to
+//! lanes (a partition, a key, or each record, as `ordering` says), each lane running its records in
+//! order with retries and the dead-letter topic; offsets stored only once every earlier record of
+//! the partition completed, and committed by librdkafka every `auto_commit_interval_ms`.
+//!
+//! Every librdkafka call is made on the polling thread; the lanes (tokio tasks) only change the
+//! shared [`State`]. A slow function pauses its partitions instead of buffering without bound.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bindings_core::{BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
+use futures_util::future::BoxFuture;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use super::dead_letter::DeadLetter;
+use super::kind::KafkaTrigger;
+use super::offsets::Offsets;
+use super::record::{KafkaRecord, KafkaTriggerEvent, binding_data};
+use crate::producer::TracingContext;
+use crate::{Ordering, TriggerOptions};
+
+/// How long a revocation waits for the revoked partitions' running invocations before it commits
+/// what completed and lets the partitions go (the rest is read again by their next owner).
+const REVOKE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// How long one poll waits for a record (shorter while a partition is paused, so that it resumes
+/// promptly).
+const POLL: Duration = Duration::from_millis(100);
+const POLL_PAUSED: Duration = Duration::from_millis(5);
+
+/// The longest wait between attempts to produce a record to the dead-letter topic.
+const DEAD_LETTER_BACKOFF: Duration = Duration::from_secs(60);
+
+/// A function's trigger, resolved at `build()`.
+pub(crate) struct ListenerConfig {
+    pub(crate) function: Arc<str>,
+    pub(crate) topic: Arc<str>,
+    pub(crate) group: String,
+    pub(crate) brokers: String,
+    /// The consumer's configuration (secrets included; never logged).
+    pub(crate) client: ClientConfig,
+    pub(crate) options: TriggerOptions,
+    pub(crate) batch: bool,
+    pub(crate) dead_letter: Option<DeadLetter>,
+}
+
+/// Reads one topic for one function.
+pub(crate) struct KafkaListener {
+    config: ListenerConfig,
+}
+
+impl KafkaListener {
+    pub(crate) fn new(config: ListenerConfig) -> Self {
+        Self { config }
+    }
+}
+
+impl Listener<KafkaTrigger> for KafkaListener {
+    fn run(
+        self: Box<Self>,
+        invoker: Invoker<KafkaTrigger>,
+    ) -> BoxFuture<'static, Result<(), BoxError>> {
+        let span = tracing::info_span!(
+            "kafka_listener",
+            function = %self.config.function,
+            topic = %self.config.topic,
+            group = %self.config.group
+        );
+        Box::pin(
+            async move {
+                let shared = Arc::new(Shared::new(self.config, invoker));
+                // Dropped when the host gives up waiting: the polling thread stops draining then.
+                let _abandon = Abandon(Arc::clone(&shared));
+                let span = tracing::Span::current();
+                let poller = Arc::clone(&shared);
+                match tokio::task::spawn_blocking(move || span.in_scope(|| poller.poll())).await {
+                    Ok(result) => result,
+                    Err(join) => Err(format!("the Kafka trigger's polling thread failed: {join}").into()),
+                }
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Sets `abandoned` when the listener's future is dropped before the polling thread ended.
+struct Abandon(Arc<Shared>);
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        self.0.abandoned.store(true, Atomic::SeqCst);
+    }
+}
+
+/// What the polling thread and the lanes share.
+struct Shared {
+    config: ListenerConfig,
+    invoker: Invoker<KafkaTrigger>,
+    state: Mutex<State>,
+    /// Notified whenever a lane finishes a batch (revocation and shutdown wait on it).
+    changed: Condvar,
+    /// `max_concurrency` permits: one per running invocation.
+    slots: Semaphore,
+    abandoned: AtomicBool,
+    /// An error that ends the listener, seen by a librdkafka callback.
+    fatal: Mutex<Option<String>>,
+    generations: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    partitions: HashMap<i32, Partition>,
+    /// Batches taken by lanes and not finished, over every partition.
+    running: usize,
+}
+
+/// An assigned partition.
+struct Partition {
+    /// Tells lanes of an earlier assignment of the same partition apart.
+    generation: u64,
+    /// Cancelled when the partition is revoked: retries and waits stop.
+    revoked: CancellationToken,
+    offsets: Offsets,
+    lanes: HashMap<LaneKey, Lane>,
+    /// Batches of this partition taken and not finished.
+    busy: usize,
+    /// The next offset to store, once moved.
+    store: Option<i64>,
+    paused: bool,
+    /// Completions brought the waiting records under the resume mark.
+    resume: bool,
+    /// A record spent its retries with no dead-letter topic: nothing more of it runs.
+    stopped: bool,
+}
+
+/// Records that run one after another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LaneKey {
+    Partition,
+    Key(Option<Bytes>),
+    Record(i64),
+}
+
+struct Lane {
+    queue: VecDeque<(KafkaRecord, Instant)>,
+    /// A task runs this lane.
+    running: bool,
+    /// Notified when a batch function's lane has a full batch.
+    filled: Arc<Notify>,
+}
+
+/// How a lane's batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Succeeded, or dead-lettered: its offsets may be committed.
+    Completed,
+    /// Shutdown or revocation stopped it: it is read again later.
+    Abandoned,
+    /// Spent its retries with no dead-letter topic: the partition stops.
+    Stopped,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn new(config: ListenerConfig, invoker: Invoker<KafkaTrigger>) -> Self {
+        let slots = Semaphore::new(config.options.max_concurrency as usize);
+        Self {
+            config,
+            invoker,
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            slots,
+            abandoned: AtomicBool::new(false),
+            fatal: Mutex::default(),
+            generations: AtomicU64::new(0),
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.invoker.shutdown_token().is_cancelled() || self.abandoned.load(Atomic::SeqCst)
+    }
+
+    /// The polling thread: subscribe, hand records to lanes, store offsets, pause and resume; at
+    /// shutdown wait for the running invocations, commit, and leave the group.
+    fn poll(self: &Arc<Self>) -> Result<(), BoxError> {
+        let config = &self.config;
+        let context = TriggerContext {
+            shared: Arc::clone(self),
+            log: TracingContext::new(config.brokers.clone()),
+        };
+        let mut client = config.client.clone();
+        client
+            .set("group.id", &config.group)
+            .set("enable.auto.commit", "true")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            .set_log_level(rdkafka::config::RDKafkaLogLevel::Warning);
+        let consumer: BaseConsumer<TriggerContext> =
+            client.create_with_context(context).map_err(|e| {
+                format!(
+                    "Kafka trigger of `{}`: cannot create the consumer for brokers {}: {e}",
+                    config.function, config.brokers
+                )
+            })?;
+        consumer.subscribe(&[&config.topic]).map_err(|e| {
+            format!(
+                "Kafka trigger of `{}`: cannot subscribe to topic `{}`: {e}",
+                config.function, config.topic
+            )
+        })?;
+        tracing::info!(brokers = %config.brokers, "listening");
+        let mut failures: u32 = 0;
+        let mut missing_reported = false;
+        while !self.stopping() {
+            if let Some(fatal) = lock(&self.fatal).take() {
+                return Err(fatal.into());
+            }
+            let paused = self.housekeeping(&consumer);
+            match consumer.poll(if paused { POLL_PAUSED } else { POLL }) {
+                None => {}
+                Some(Ok(message)) => {
+                    failures = 0;
+                    missing_reported = false;
+                    self.dispatch(&consumer, &message);
+                }
+                Some(Err(err)) => {
+                    if let Some(fatal) = self.consume_error(&err, &mut missing_reported) {
+                        return Err(fatal.into());
+                    }
+                    // Back off on repeated errors: 100 ms, doubling, up to 5 s.
+                    failures = failures.saturating_add(1);
+                    let wait = POLL.saturating_mul(2u32.saturating_pow(failures.min(6) - 1));
+                    std::thread::sleep(wait.min(Duration::from_secs(5)));
+                }
+            }
+        }
+        self.drain(&consumer);
+        Ok(())
+    }
+
+    /// What a consumer error means: a fatal one ends the listener with this message; the others
+    /// are logged and retried.
+    fn consume_error(&self, err: &KafkaError, missing_reported: &mut bool) -> Option<String> {
+        let config = &self.config;
+        match err.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
+                if !*missing_reported {
+                    tracing::warn!(
+                        "topic `{}` does not exist on {}; the trigger does not create it. Waiting for it",
+                        config.topic,
+                        config.brokers
+                    );
+                    *missing_reported = true;
+                }
+                None
+            }
+            Some(
+                code @ (RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::GroupAuthorizationFailed),
+            ) => Some(format!(
+                "Kafka trigger of `{}`: the brokers {} refused access to topic `{}` for group `{}` \
+                 ({code}); grant the credentials read access to the topic and the group",
+                config.function, config.brokers, config.topic, config.group
+            )),
+            _ => {
+                tracing::warn!(error = %err, "reading from Kafka failed; backing off");
+                None
+            }
+        }
+    }
+
+    /// Hands a record to its lane, starting the lane if it was idle; pauses its partition once too
+    /// many of its records wait.
+    fn dispatch(self: &Arc<Self>, consumer: &BaseConsumer<TriggerContext>, message: &BorrowedMessage<'_>) {
+        let record = read_record(message, &self.config.topic);
+        let options = &self.config.options;
+        let key = match options.ordering {
+            Ordering::Partition => LaneKey::Partition,
+            Ordering::Key => LaneKey::Key(record.key.clone()),
+            Ordering::None => LaneKey::Record(record.offset),
+        };
+        let partition = record.partition;
+        let mut state = lock(&self.state);
+        let Some(part) = state.partitions.get_mut(&partition) else {
+            // Not (or no longer) ours: its owner reads it from the committed offset.
+            return;
+        };
+        if part.stopped {
+            return;
+        }
+        part.offsets.track(record.offset);
+        let lane = part.lanes.entry(key.clone()).or_insert_with(|| Lane {
+            queue: VecDeque::new(),
+            running: false,
+            filled: Arc::new(Notify::new()),
+        });
+        lane.queue.push_back((record, Instant::now()));
+        if self.config.batch && lane.queue.len() >= options.max_batch_size as usize {
+            lane.filled.notify_one();
+        }
+        let start = !lane.running;
+        lane.running = true;
+        let pause = !part.paused && part.offsets.len() >= options.buffered_records();
+        part.paused |= pause;
+        let generation = part.generation;
+        drop(state);
+        if pause {
+            tracing::debug!(partition, "pausing the partition: its records wait for the function");
+            self.pause_or_resume(consumer, &[partition], true);
+        }
+        if start {
+            let lane = Arc::clone(self).run_lane(partition, generation, key);
+            self.invoker.spawn(lane);
+        }
+    }
+
+    /// Stores moved offsets and resumes partitions whose records caught up; pauses stopped ones.
+    /// Returns whether a partition is paused.
+    fn housekeeping(&self, consumer: &BaseConsumer<TriggerContext>) -> bool {
+        let mut stores = Vec::new();
+        let (mut resume, mut pause) = (Vec::new(), Vec::new());
+        let mut paused = false;
+        {
+            let mut state = lock(&self.state);
+            for (&partition, part) in &mut state.partitions {
+                if let Some(next) = part.store.take() {
+                    stores.push((partition, next));
+                }
+                if part.stopped && !part.paused {
+                    part.paused = true;
+                    pause.push(partition);
+                } else if part.resume && !part.stopped {
+                    part.resume = false;
+                    part.paused = false;
+                    resume.push(partition);
+                }
+                paused |= part.paused && !part.stopped;
+            }
+        }
+        self.store(consumer, &stores);
+        self.pause_or_resume(consumer, &pause, true);
+        self.pause_or_resume(consumer, &resume, false);
+        paused
+    }
+
+    fn store(&self, consumer: &BaseConsumer<TriggerContext>, stores: &[(i32, i64)]) {
+        if stores.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for &(partition, next) in stores {
+            if let Err(err) = tpl.add_partition_offset(&self.config.topic, partition, Offset::Offset(next)) {
+                tracing::warn!(partition, error = %err, "cannot store the offset");
+            }
+        }
+        if let Err(err) = consumer.store_offsets(&tpl) {
+            tracing::warn!(error = %err, "storing completed offsets failed; their records may be read again");
+        }
+    }
+
+    fn pause_or_resume(&self, consumer: &BaseConsumer<TriggerContext>, partitions: &[i32], pause: bool) {
+        if partitions.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for &partition in partitions {
+            tpl.add_partition(&self.config.topic, partition);
+        }
+        let result = if pause { consumer.pause(&tpl) } else { consumer.resume(&tpl) };
+        if let Err(err) = result {
+            tracing::warn!(?partitions, pause, error = %err, "pausing or resuming partitions failed");
+        }
+    }
+
+    /// New partitions: lanes start as their records arrive.
+    fn assign(&self, tpl: &TopicPartitionList) {
+        let mut state = lock(&self.state);
+        let mut assigned = Vec::new();
+        for element in tpl.elements_for_topic(&self.config.topic) {
+            let partition = element.partition();
+            assigned.push(partition);
+            state.partitions.insert(
+                partition,
+                Partition {
+                    generation: self.generations.fetch_add(1, Atomic::SeqCst),
+                    revoked: CancellationToken::new(),
+                    offsets: Offsets::default(),
+                    lanes: HashMap::new(),
+                    busy: 0,
+                    store: None,
+                    paused: false,
+                    resume: false,
+                    stopped: false,
+                },
+            );
+        }
+        tracing::info!(partitions = ?assigned, "partitions assigned");
+    }
+
+    /// Revoked partitions: no more records start; running invocations get up to
+    /// [`REVOKE_PATIENCE`] to finish; what completed is committed before the partitions go.
+    fn revoke(&self, consumer: &BaseConsumer<TriggerContext>, tpl: &TopicPartitionList) {
+        let revoked: Vec<i32> = tpl
+            .elements_for_topic(&self.config.topic)
+            .iter()
+            .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
+            .collect();
+        let deadline = std::time::Instant::now() + REVOKE_PATIENCE;
+        let mut state = lock(&self.state);
+        for partition in &revoked {
+            if let Some(part) = state.partitions.get_mut(partition) {
+                part.revoked.cancel();
+                for lane in part.lanes.values_mut() {
+                    lane.queue.clear();
+                }
+            }
+        }
+        let busy = |state: &State| {
+            revoked
+                .iter()
+                .filter_map(|p| state.partitions.get(p))
+                .map(|part| part.busy)
+                .sum::<usize>()
+        };
+        while busy(&state) > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                tracing::warn!(
+                    running = busy(&state),
+                    "revoked partitions still run invocations after {REVOKE_PATIENCE:?}; letting them go \
+                     (their records are read again by the partitions' next owner)"
+                );
+                break;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let stores: Vec<(i32, i64)> = revoked
+            .iter()
+            .filter_map(|p| Some((*p, state.partitions.remove(p)?.store?)))
+            .collect();
+        drop(state);
+        self.store(consumer, &stores);
+        if !stores.is_empty()
+            && let Err(err) = consumer.commit_consumer_state(CommitMode::Sync)
+        {
+            tracing::warn!(error = %err, "committing the revoked partitions' offsets failed; their last records may be read again");
+        }
+        tracing::info!(partitions = ?revoked, "partitions revoked");
+    }
+
+    /// Shutdown: pause everything, let running invocations finish (until the host gives up), store
+    /// and commit what completed. Dropping the consumer then leaves the group.
+    fn drain(&self, consumer: &BaseConsumer<TriggerContext>) {
+        let assigned: Vec<i32> = lock(&self.state).partitions.keys().copied().collect();
+        self.pause_or_resume(consumer, &assigned, true);
+        tracing::info!("stopping: waiting for running invocations");
+        loop {
+            self.housekeeping(consumer);
+            if lock(&self.state).running == 0 || self.abandoned.load(Atomic::SeqCst) {
+                break;
+            }
+            // Keeps the group membership alive; records read now are not started (their offsets
+            // are not stored, so they are read again).
+            let _ = consumer.poll(POLL_PAUSED);
+        }
+        self.housekeeping(consumer);
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {
+                tracing::info!("stopped; completed offsets committed");
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "committing at shutdown failed; the last records may be read again");
+            }
+        }
+    }
+
+    /// Runs one lane's records, a batch at a time, until it has none (or its partition is revoked,
+    /// or the host stops).
+    async fn run_lane(self: Arc<Self>, partition: i32, generation: u64, key: LaneKey) {
+        while let Some((records, revoked)) = self.next_batch(partition, generation, &key).await {
+            let span = match records.as_slice() {
+                [one] => tracing::info_span!("kafka_record", partition, offset = one.offset),
+                many => tracing::info_span!(
+                    "kafka_batch",
+                    partition,
+                    first_offset = many.first().map(|r| r.offset),
+                    records = many.len()
+                ),
+            };
+            let outcome = self.process(&records, &revoked).instrument(span).await;
+            self.finish(partition, generation, &records, outcome);
+            if outcome != Outcome::Completed {
+                return;
+            }
+        }
+    }
+
+    /// The lane's next batch (one record for a single-record function), waiting up to
+    /// `subscriber_interval_in_seconds` for a batch function's batch to fill. `None`: the lane is
+    /// done (and removed), or its partition was revoked, or the host stops.
+    async fn next_batch(
+        &self,
+        partition: i32,
+        generation: u64,
+        key: &LaneKey,
+    ) -> Option<(Vec<KafkaRecord>, CancellationToken)> {
+        let options = &self.config.options;
+        let size = if self.config.batch { options.max_batch_size as usize } else { 1 };
+        let interval = Duration::from_secs(u64::from(options.subscriber_interval_in_seconds));
+        loop {
+            let (filled, deadline) = {
+                let mut state = lock(&self.state);
+                let stopping = self.stopping();
+                let part = state
+                    .partitions
+                    .get_mut(&partition)
+                    .filter(|part| part.generation == generation)?;
+                if stopping || part.revoked.is_cancelled() || part.stopped {
+                    return None;
+                }
+                let lane = part.lanes.get_mut(key)?;
+                if lane.queue.is_empty() {
+                    part.lanes.remove(key);
+                    return None;
+                }
+                let deadline = lane.queue[0].1 + interval;
+                if lane.queue.len() < size && Instant::now() < deadline {
+                    (Arc::clone(&lane.filled), deadline)
+                } else {
+                    let take = lane.queue.len().min(size);
+                    let records: Vec<KafkaRecord> =
+                        lane.queue.drain(..take).map(|(record, _)| record).collect();
+                    part.busy += 1;
+                    let revoked = part.revoked.clone();
+                    state.running += 1;
+                    return Some((records, revoked));
+                }
+            };
+            tokio::select! {
+                () = filled.notified() => {}
+                () = tokio::time::sleep_until(deadline) => {}
+                () = self.invoker.shutdown_token().cancelled() => {}
+            }
+        }
+    }
+
+    /// Runs the function on `records` with the retry policy; after the last retry (or a poison
+    /// error) sends them to the dead-letter topic.
+    async fn process(&self, records: &[KafkaRecord], revoked: &CancellationToken) -> Outcome {
+        let options = &self.config.options;
+        let shutdown = self.invoker.shutdown_token();
+        let mut attempt: u32 = 1;
+        loop {
+            let result = {
+                let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+                let event = TriggerEvent::new(
+                    KafkaTriggerEvent::new(records.to_vec(), self.config.batch),
+                    binding_data(records, self.config.batch),
+                );
+                self.invoker.invoke(event).await
+            };
+            let err = match result {
+                Ok(()) => return Outcome::Completed,
+                Err(err) => err,
+            };
+            // A record that does not bind (not UTF-8, not the JSON the function takes) binds no
+            // better later: it is dead-lettered at once, like a poison error.
+            let retry = !err.is_poison() && !err.is_binding_error();
+            if retry && attempt <= options.max_retry_count {
+                let wait = options.retry_delay(attempt);
+                tracing::warn!(
+                    attempt,
+                    max_retry_count = options.max_retry_count,
+                    retry_in = ?wait,
+                    error = %err,
+                    "failed; retrying"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.cancelled() => return Outcome::Abandoned,
+                    () = revoked.cancelled() => return Outcome::Abandoned,
+                }
+                attempt += 1;
+                continue;
+            }
+            return match &self.config.dead_letter {
+                Some(dead_letter) => {
+                    self.dead_letter(dead_letter, records, &err, attempt, revoked).await
+                }
+                None => {
+                    tracing::error!(
+                        error = %err,
+                        attempts = attempt,
+                        "failed for good and the trigger has no dead-letter topic: partition {} stops here \
+                         (its offset stays uncommitted, so the record is read again after a restart); \
+                         fix the cause and restart, or set `dead_letter_topic`",
+                        records[0].partition
+                    );
+                    Outcome::Stopped
+                }
+            };
+        }
+    }
+
+    /// Produces `records` to the dead-letter topic, trying again with back-off until it works (or
+    /// the partition is revoked, or the host stops): only then may their offsets be committed.
+    async fn dead_letter(
+        &self,
+        dead_letter: &DeadLetter,
+        records: &[KafkaRecord],
+        err: &FunctionError,
+        attempts: u32,
+        revoked: &CancellationToken,
+    ) -> Outcome {
+        let mut wait = Duration::from_secs(1);
+        loop {
+            match dead_letter.send(records, err, attempts).await {
+                Ok(()) => {
+                    tracing::warn!(
+                        dead_letter_topic = %dead_letter.topic,
+                        attempts,
+                        error = %err,
+                        "moved to the dead-letter topic"
+                    );
+                    return Outcome::Completed;
+                }
+                Err(send) => tracing::error!(
+                    dead_letter_topic = %dead_letter.topic,
+                    error = %send,
+                    retry_in = ?wait,
+                    "could not produce to the dead-letter topic; the offset stays uncommitted, trying again"
+                ),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.invoker.shutdown_token().cancelled() => return Outcome::Abandoned,
+                () = revoked.cancelled() => return Outcome::Abandoned,
+            }
+            wait = (wait * 2).min(DEAD_LETTER_BACKOFF);
+        }
+    }
+
+    /// Records a batch's outcome: completed offsets move the partition's store point.
+    fn finish(&self, partition: i32, generation: u64, records: &[KafkaRecord], outcome: Outcome) {
+        let options = &self.config.options;
+        let mut state = lock(&self.state);
+        state.running -= 1;
+        if let Some(part) = state
+            .partitions
+            .get_mut(&partition)
+            .filter(|part| part.generation == generation)
+        {
+            part.busy -= 1;
+            match outcome {
+                Outcome::Completed => {
+                    for record in records {
+                        if let Some(next) = part.offsets.complete(record.offset) {
+                            part.store = Some(next);
+                        }
+                    }
+                    if part.paused && part.offsets.len() <= options.buffered_records() / 2 {
+                        part.resume = true;
+                    }
+                }
+                Outcome::Stopped => part.stopped = true,
+                Outcome::Abandoned => {}
+            }
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+}
+
+/// An owned copy of a record read by the consumer.
+fn read_record(message: &BorrowedMessage<'_>, topic: &Arc<str>) -> KafkaRecord {
+    KafkaRecord {
+        topic: Arc::clone(topic),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key().map(Bytes::copy_from_slice),
+        value: message.payload().map(Bytes::copy_from_slice),
+        headers: message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|h| (h.key.to_owned(), h.value.map(Bytes::copy_from_slice)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        timestamp: message.timestamp().to_millis(),
+    }
+}
+
+/// The consumer's callbacks: librdkafka's logs to `tracing`, fatal errors to the listener, and the
+/// rebalances to [`Shared::assign`] and [`Shared::revoke`].
+struct TriggerContext {
+    shared: Arc<Shared>,
+    log: TracingContext,
+}
+
+impl ClientContext for TriggerContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        self.log.log(level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        let config = &self.shared.config;
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
+            *lock(&self.shared.fatal) = Some(format!(
+                "Kafka trigger of `{}`: the brokers {} refused the SASL credentials ({reason}); check the \
+                 app settings that `username` and `password` name, and `authentication_mode`",
+                config.function, config.brokers
+            ));
+        }
+        self.log.error(error, reason);
+    }
+}
+
+impl ConsumerContext for TriggerContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => self.shared.assign(tpl),
+            Rebalance::Revoke(tpl) => self.shared.revoke(consumer, tpl),
+            Rebalance::Error(err) => tracing::warn!(error = %err, "the consumer group's rebalance failed"),
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! The Kafka trigger against Tansu (a real broker, from `cargo xtask services up`): parameters by
+//! type and batches, binding data into an output's templates, order per partition and per key
+//! with the concurrency that proves parallelism, retries with their policy, the dead-letter topic
+//! with its headers, and commits.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bindings::extend::FunctionDef;
+use bindings::prelude::*;
+use bindings::HostHandle;
+
+mod support;
+
+use support::kafka::{Record, WAIT, committed, consume, create_topic_with, produce};
+
+/// What the functions saw, per topic (tests run at once; each uses topics of its own).
+#[derive(Debug, Default)]
+struct Probe {
+    /// `(kind, partition, offset, key, value)` in the order the invocations started.
+    seen: Vec<(&'static str, i32, i64, Option<String>, String)>,
+    running: usize,
+    max_running: usize,
+    running_per_partition: HashMap<i32, usize>,
+    max_per_partition: usize,
+    /// When each attempt at a record started, by value.
+    attempts: HashMap<String, Vec<Instant>>,
+}
+
+static PROBES: Mutex<Option<HashMap<String, Probe>>> = Mutex::new(None);
+
+fn probe<R>(topic: &str, f: impl FnOnce(&mut Probe) -> R) -> R {
+    let mut probes = PROBES.lock().unwrap_or_else(PoisonError::into_inner);
+    f(probes.get_or_insert_with(HashMap::new).entry(topic.to_owned()).or_default())
+}
+
+fn note(kind: &'static str, record: &KafkaRecord, value: String) {
+    probe(&record.topic, |p| {
+        p.seen.push((kind, record.partition, record.offset, record.key_text().map(str::to_owned), value.clone()));
+        p.attempts.entry(value).or_default().push(Instant::now());
+    });
+}
+
+/// Runs `work` counted as one running invocation of `record`'s topic and partition.
+async fn counted<F: Future<Output = ()>>(record: &KafkaRecord, work: F) {
+    probe(&record.topic, |p| {
+        p.running += 1;
+        p.max_running = p.max_running.max(p.running);
+        let n = p.running_per_partition.entry(record.partition).or_default();
+        *n += 1;
+        p.max_per_partition = p.max_per_partition.max(*n);
+    });
+    work.await;
+    probe(&record.topic, |p| {
+        p.running -= 1;
+        *p.running_per_partition.entry(record.partition).or_default() -= 1;
+    });
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Order {
+    id: String,
+}
+
+#[kafka_trigger(topic = "%TextTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+async fn as_text(text: String, record: KafkaRecord) {
+    note("text", &record, text);
+}
+
+#[kafka_trigger(topic = "%BytesTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+async fn as_bytes(bytes: Vec<u8>, shared: Bytes, record: KafkaRecord) {
+    assert_eq!(bytes, shared.to_vec());
+    note("bytes", &record, format!("{} bytes", bytes.len()));
+}
+
+#[kafka_trigger(topic = "%JsonTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+async fn as_json(order: Json<Order>, record: KafkaRecord) {
+    note("json", &record, order.id.clone());
+}
+
+#[kafka_trigger(
+    topic = "%BatchTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%",
+    max_batch_size = 4
+)]
+async fn as_batch(records: Vec<KafkaRecord>) {
+    let size = records.len();
+    for record in &records {
+        note("batch", record, format!("{} of {size}", record.text().unwrap_or_default()));
+    }
+}
+
+/// Copies each record, keyed and routed by its binding data.
+#[kafka_trigger(topic = "%CopyTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+#[kafka_output(topic = "{Topic}-copy", broker_list = "Brokers", key = "{Key}@{Partition}:{Offset}")]
+async fn copy(text: String) -> String {
+    format!("copy of {text}")
+}
+
+async fn start<F: FunctionDef>(brokers: &str, settings: &[(&str, &str)]) -> HostHandle {
+    let mut all = Settings::new().with("Brokers", brokers).with("Group", support::unique("g"));
+    for (name, value) in settings {
+        all = all.with(*name, *value);
+    }
+    Host::builder()
+        .settings(all)
+        .function::<F>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start()
+}
+
+/// Waits until `topic`'s probe satisfies `done`.
+async fn until_seen(topic: &str, what: &str, done: impl Fn(&Probe) -> bool) {
+    support::until(WAIT, what, || probe(topic, |p| done(p))).await;
+}
+
+fn seen(topic: &str) -> Vec<(&'static str, i32, i64, Option<String>, String)> {
+    probe(topic, |p| p.seen.clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_parameter_type_and_the_batch_form_bind() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let text = create_topic_with(&brokers, &support::unique("kt-text"), 1, &[]).await;
+    let bytes = create_topic_with(&brokers, &support::unique("kt-bytes"), 1, &[]).await;
+    let json = create_topic_with(&brokers, &support::unique("kt-json"), 1, &[]).await;
+    let batch = create_topic_with(&brokers, &support::unique("kt-batch"), 1, &[]).await;
+    produce(&brokers, &text, &[(0, Some("k"), "héllo")]).await;
+    produce(&brokers, &bytes, &[(0, None, "12345")]).await;
+    produce(&brokers, &json, &[(0, None, r#"{"id":"o-7"}"#), (0, None, "not json")]).await;
+    let batch_values: Vec<String> = (0..6).map(|i| format!("r{i}")).collect();
+    let batch_records: Vec<(i32, Option<&str>, &str)> =
+        batch_values.iter().map(|v| (0, None, v.as_str())).collect();
+    produce(&brokers, &batch, &batch_records).await;
+
+    let hosts = [
+        start::<as_text>(&brokers, &[("TextTopic", &text)]).await,
+        start::<as_bytes>(&brokers, &[("BytesTopic", &bytes)]).await,
+        start::<as_json>(&brokers, &[("JsonTopic", &json)]).await,
+        start::<as_batch>(&brokers, &[("BatchTopic", &batch)]).await,
+    ];
+    until_seen(&text, "the text record", |p| !p.seen.is_empty()).await;
+    until_seen(&bytes, "the bytes record", |p| !p.seen.is_empty()).await;
+    until_seen(&json, "the JSON record", |p| !p.seen.is_empty()).await;
+    until_seen(&batch, "six batched records", |p| p.seen.len() >= 6).await;
+    assert_eq!(seen(&text), [("text", 0, 0, Some("k".to_owned()), "héllo".to_owned())]);
+    assert_eq!(seen(&bytes), [("bytes", 0, 0, None, "5 bytes".to_owned())]);
+    assert_eq!(seen(&json), [("json", 0, 0, None, "o-7".to_owned())]);
+    let batched = seen(&batch);
+    let values: Vec<&str> = batched.iter().map(|s| s.4.split(' ').next().unwrap()).collect();
+    assert_eq!(values, ["r0", "r1", "r2", "r3", "r4", "r5"], "in offset order");
+    let sizes: Vec<usize> = batched
+        .iter()
+        .map(|s| s.4.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        sizes.iter().all(|n| *n <= 4) && sizes.iter().any(|n| *n > 1),
+        "records arrive in batches of up to max_batch_size = 4: {batched:?}"
+    );
+
+    // The record that is not JSON went to the dead-letter topic at once: retrying cannot make
+    // its bytes JSON.
+    let dead = consume(&brokers, &format!("{json}-dlq"), 1).await;
+    assert_eq!(dead[0].value, "not json");
+    let headers = dead[0].header_texts();
+    assert!(
+        headers.contains(&("dlq-attempts".to_owned(), "1".to_owned())),
+        "{headers:?}"
+    );
+    for host in hosts {
+        host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binding_data_fills_the_output_s_topic_and_key_templates() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = create_topic_with(&brokers, &support::unique("kt-copy"), 2, &[]).await;
+    create_topic_with(&brokers, &format!("{topic}-copy"), 1, &[]).await;
+    produce(&brokers, &topic, &[(1, Some("k-1"), "one"), (0, Some("k-0"), "zero")]).await;
+    let host = start::<copy>(&brokers, &[("CopyTopic", &topic)]).await;
+    let mut copies: Vec<Record> = consume(&brokers, &format!("{topic}-copy"), 2).await;
+    copies.sort_by(|a, b| a.value.cmp(&b.value));
+    let got: Vec<(String, String)> = copies.iter().map(|r| (r.key_text(), r.value.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            ("k-1@1:0".to_owned(), "copy of one".to_owned()),
+            ("k-0@0:0".to_owned(), "copy of zero".to_owned()),
+        ]
+    );
+    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+}
+
+/// Holds `record`, if it is the first of its lane (`first`), until another invocation runs too,
+/// for at most 10 s: two lanes that can run in parallel meet here; lanes that cannot never do.
+async fn meet(record: &KafkaRecord, first: bool) {
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    if first {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while probe(&record.topic, |p| p.running) < 2 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// Partition ordering (the default): one record of a partition at a time, partitions in parallel.
+#[kafka_trigger(topic = "%SlowTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+async fn slow_by_partition(record: KafkaRecord) {
+    note("slow", &record, record.text().unwrap_or_default().to_owned());
+    counted(&record, meet(&record, record.offset == 0)).await;
+}
+
+/// Key ordering: records of a key in order, keys concurrently.
+#[kafka_trigger(
+    topic = "%SlowTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%",
+    ordering = "key"
+)]
+async fn slow_by_key(record: KafkaRecord) {
+    let value = record.text().unwrap_or_default().to_owned();
+    note("slow", &record, value.clone());
+    counted(&record, meet(&record, value.ends_with("-0"))).await;
+}
+
+/// Produces `per_key` records for each of `keys` keys to partition 0 and `others` (keyless) to
+/// partition 1 of `topic`, in an interleaved order.
+async fn produce_keyed(brokers: &str, topic: &str, keys: usize, per_key: usize, others: usize) {
+    let mut records: Vec<(i32, Option<String>, String)> = Vec::new();
+    for i in 0..per_key {
+        for k in 0..keys {
+            records.push((0, Some(format!("k{k}")), format!("k{k}-{i}")));
+        }
+    }
+    for i in 0..others {
+        records.push((1, None, format!("p1-{i}")));
+    }
+    let borrowed: Vec<(i32, Option<&str>, &str)> =
+        records.iter().map(|(p, k, v)| (*p, k.as_deref(), v.as_str())).collect();
+    produce(brokers, topic, &borrowed).await;
+}
+
+/// The values seen, per key (or per partition for keyless records), in order.
+fn sequences(topic: &str) -> HashMap<String, Vec<String>> {
+    let mut by: HashMap<String, Vec<String>> = HashMap::new();
+    for (_, partition, _, key, value) in seen(topic) {
+        by.entry(key.unwrap_or_else(|| format!("partition {partition}"))).or_default().push(value);
+    }
+    by
+}
+
+fn numbered(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn partition_ordering_runs_partitions_in_parallel_and_each_in_order() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = create_topic_with(&brokers, &support::unique("kt-part"), 2, &[]).await;
+    produce_keyed(&brokers, &topic, 3, 4, 8).await;
+    let host = start::<slow_by_partition>(&brokers, &[("SlowTopic", &topic)]).await;
+    until_seen(&topic, "20 records", |p| p.seen.len() >= 20 && p.running == 0).await;
+    let by = sequences(&topic);
+    for k in 0..3 {
+        assert_eq!(by[&format!("k{k}")], numbered(&format!("k{k}"), 4));
+    }
+    assert_eq!(by["partition 1"], numbered("p1", 8));
+    let partition0: Vec<i64> = seen(&topic).iter().filter(|s| s.1 == 0).map(|s| s.2).collect();
+    assert_eq!(partition0, (0..12).collect::<Vec<_>>(), "partition 0 in offset order");
+    let (max, per_partition) = probe(&topic, |p| (p.max_running, p.max_per_partition));
+    assert_eq!(per_partition, 1, "one record of a partition at a time");
+    assert_eq!(max, 2, "the two partitions ran at the same time");
+    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_ordering_runs_keys_concurrently_each_in_order() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = create_topic_with(&brokers, &support::unique("kt-key"), 2, &[]).await;
+    produce_keyed(&brokers, &topic, 4, 5, 0).await;
+    let host = start::<slow_by_key>(&brokers, &[("SlowTopic", &topic)]).await;
+    until_seen(&topic, "20 records", |p| p.seen.len() >= 20 && p.running == 0).await;
+    let by = sequences(&topic);
+    for k in 0..4 {
+        assert_eq!(by[&format!("k{k}")], numbered(&format!("k{k}"), 5), "key k{k} in order");
+    }
+    let per_partition = probe(&topic, |p| p.max_per_partition);
+    assert!(
+        (2..=4).contains(&per_partition),
+        "records of one partition ran concurrently, at most one per key: {per_partition}"
+    );
+    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+}
+
+/// Fails every attempt at `bad`; the other keys succeed.
+#[kafka_trigger(
+    topic = "%FlakyTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%FlakyGroup%",
+    ordering = "key",
+    retry_strategy = "exponential_backoff",
+    max_retry_count = 2,
+    minimum_interval = "00:00:00.300",
+    maximum_interval = "00:00:00.500"
+)]
+async fn flaky(record: KafkaRecord) -> Result<(), FunctionError> {
+    let value = record.text().unwrap_or_default().to_owned();
+    note("flaky", &record, value.clone());
+    if value.starts_with("bad") {
+        return Err(FunctionError::retry(format!("{value} always fails")));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_record_is_retried_by_its_policy_then_dead_lettered_without_blocking_other_keys() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = create_topic_with(&brokers, &support::unique("kt-flaky"), 1, &[]).await;
+    let group = support::unique("flaky");
+    produce(
+        &brokers,
+        &topic,
+        &[(0, Some("x"), "bad-1"), (0, Some("y"), "good-1"), (0, Some("y"), "good-2"), (0, Some("x"), "after-bad")],
+    )
+    .await;
+    let host = start::<flaky>(&brokers, &[("FlakyTopic", &topic), ("FlakyGroup", &group)]).await;
+    let dead = consume(&brokers, &format!("{topic}-dlq"), 1).await;
+    until_seen(&topic, "after-bad", |p| p.attempts.contains_key("after-bad")).await;
+    let (attempts, seen) = probe(&topic, |p| (p.attempts.clone(), p.seen.clone()));
+
+    // Three attempts at 300 ms, then 600 ms capped at 500 ms apart.
+    let tries = &attempts["bad-1"];
+    assert_eq!(tries.len(), 3, "the first attempt and max_retry_count = 2 retries");
+    assert!(tries[1] - tries[0] >= Duration::from_millis(300), "{tries:?}");
+    assert!(tries[2] - tries[1] >= Duration::from_millis(500), "{tries:?}");
+    // Key `y` was not held up by `x`'s retries; `after-bad` (key `x`) waited for `bad-1`.
+    assert!(attempts["good-2"][0] < tries[1], "key y ran during x's retries: {seen:?}");
+    assert!(attempts["after-bad"][0] > tries[2], "key x stays in order: {seen:?}");
+
+    // In the dead-letter topic with its key, value and the headers.
+    assert_eq!((dead[0].key_text(), dead[0].value.as_str()), ("x".to_owned(), "bad-1"));
+    let headers = dead[0].header_texts();
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(header("dlq-attempts"), Some("3"));
+    assert_eq!(header("dlq-function"), Some("flaky"));
+    assert_eq!(header("dlq-source-offset"), Some("0"));
+    assert!(header("dlq-error").is_some_and(|e| e.contains("bad-1 always fails")), "{headers:?}");
+
+    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    assert_eq!(committed(&brokers, &group, &topic, 1), [Some(4)], "committed past the dead-lettered record");
+}
+
+/// Never runs: the lag test reads the group's lag without letting the function consume.
+#[kafka_trigger(
+    topic = "%LagTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%LagGroup%",
+    lag_threshold = 10
+)]
+async fn lagging(record: KafkaRecord) {
+    let _ = record;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lag_and_scale_hint_follow_the_extension_s_formula() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = create_topic_with(&brokers, &support::unique("kt-lag"), 3, &[]).await;
+    let group = support::unique("lag");
+    let mut records = Vec::new();
+    for i in 0..25 {
+        records.push((i % 3, None, "x"));
+    }
+    produce(&brokers, &topic, &records).await;
+    // Built, not started: nothing is consumed, so the group's lag is every record.
+    let host = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", &brokers)
+                .with("LagTopic", &topic)
+                .with("LagGroup", &group),
+        )
+        .function::<lagging>()
+        .build()
+        .await
+        .expect("the host builds");
+    let status = host
+        .resources()
+        .get::<bindings::kafka::KafkaTriggers>()
+        .and_then(|triggers| triggers.get("lagging"))
+        .expect("the trigger is registered");
+    let lag = status.lag().await.expect("the lag is read");
+    assert_eq!(lag.partitions, [(0, 9), (1, 8), (2, 8)]);
+    assert_eq!(lag.total, 25);
+    assert_eq!(lag.target_instances, 3, "ceil(25 / 10) = 3 instances, one per partition");
+
+    // Started, it consumes and commits everything: no lag, no instance needed.
+    let handle = host.start();
+    support::until_async(WAIT, "the lag to reach 0", || {
+        let status = std::sync::Arc::clone(&status);
+        async move { status.lag().await.is_ok_and(|lag| lag.total == 0) }
+    })
+    .await;
+    assert_eq!(status.lag().await.expect("lag").target_instances, 0);
+    handle.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+}
