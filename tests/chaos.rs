@@ -1,5 +1,5 @@
-//! The fault matrix: queue -> function -> Kafka (and, in one row, queue -> queue) moving N messages
-//! while a fault happens. Each scenario counts what was sent, what reached the output (distinct
+//! The fault matrix: queue -> function -> Kafka (and, in one row each, queue -> queue and
+//! Kafka -> function -> Kafka) moving N messages while a fault happens. Each scenario counts what was sent, what reached the output (distinct
 //! bodies, and duplicates), what sits in the poison queue (bodies checked intact) and what was lost,
 //! and fails unless nothing was lost and the input queue is empty.
 //!
@@ -1104,5 +1104,111 @@ async fn queue_output_storage_stopped() {
         "while the output was down its inputs stayed and invocations failed \
          (left {left_while_down}, failed {failed_while_down})"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Records [`relay_records`] has handled (only the Kafka-trigger scenario uses it).
+static RELAYED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Copies each record's value to the output topic. A failed delivery (the broker is down) fails the
+/// invocation, which is retried every 200 ms until the broker is back: never dead-lettered in the
+/// scenario's outage.
+#[kafka_trigger(
+    topic = "%InputTopic%",
+    broker_list = "BrokerList",
+    consumer_group = "%ConsumerGroup%",
+    max_retry_count = 10000,
+    delay_interval = "00:00:00.200"
+)]
+#[kafka_output(
+    topic = "%OutputTopic%",
+    broker_list = "BrokerList",
+    enable_idempotence = true
+)]
+async fn relay_records(record: KafkaRecord) -> KafkaEvent<Bytes> {
+    RELAYED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    KafkaEvent::new(record.value.unwrap_or_default())
+}
+
+/// Kafka -> function -> Kafka while the broker (a Tansu of the test's own, `SQLite` storage,
+/// holding both topics and the group's offsets) is `SIGKILLed` a third of the way through and
+/// restarted after [`OUTAGE`]: every record reaches the output, and the group commits them all.
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_trigger_broker_killed_and_restarted() {
+    let scenario = Scenario {
+        order: 13,
+        name: "kafka-trigger-broker-killed",
+        fault: "Kafka trigger -> Kafka output; Tansu SIGKILLed mid-stream, restarted 3 s later",
+    };
+    let Some(program) = support::require("BINDINGS_TANSU_BIN") else {
+        return;
+    };
+    let dir = scratch("tansu-trigger");
+    let (mut broker, brokers) = tansu(&program, &dir).await;
+    let n = messages();
+    let input =
+        support::kafka::create_topic_with(&brokers, &support::unique("kt-in"), 2, &[]).await;
+    let output = support::kafka::create_topic(&brokers, &support::unique("kt-out")).await;
+    let group = support::unique("kt-chaos");
+    let bodies: Vec<String> = (0..n).map(|i| format!("r-{i:06}")).collect();
+    let records: Vec<(i32, Option<&str>, &str)> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| (i32::try_from(i % 2).unwrap(), None, body.as_str()))
+        .collect();
+    let started = Instant::now();
+    support::kafka::produce(&brokers, &input, &records).await;
+    let host_config = HostConfig::from_json_str(
+        r#"{ "version": "2.0", "extensions": { "kafka": { "messageTimeoutMs": 1000, "autoCommitIntervalMs": 100 } } }"#,
+    )
+    .expect("host.json");
+    let host = Host::builder()
+        .settings(
+            Settings::new()
+                .with("BrokerList", brokers.clone())
+                .with("InputTopic", input.clone())
+                .with("OutputTopic", output.clone())
+                .with("ConsumerGroup", group.clone()),
+        )
+        .host_config(host_config)
+        .function::<relay_records>()
+        .build()
+        .await
+        .expect("the host builds")
+        .start();
+    let third = (n / 3).max(1);
+    support::until(WAIT, "a third of the records relayed", || {
+        RELAYED.load(std::sync::atomic::Ordering::SeqCst) >= third
+    })
+    .await;
+    broker.stop(true).await;
+    tokio::time::sleep(OUTAGE).await;
+    broker.restart().await;
+    let per_partition = [n.div_ceil(2), n / 2].map(|c| Some(i64::try_from(c).unwrap()));
+    support::until(drain_limit(n), "every record committed", || {
+        support::kafka::committed(&brokers, &group, &input, 2) == per_partition
+    })
+    .await;
+    host.shutdown(WAIT).await.expect("the host stops cleanly");
+
+    let sent: HashSet<&str> = bodies.iter().map(String::as_str).collect();
+    let relayed = read_topic(&brokers, &output).await;
+    let mut delivered: HashMap<&str, usize> = HashMap::new();
+    for value in &relayed {
+        let body = sent
+            .get(value.as_str())
+            .unwrap_or_else(|| panic!("a record nobody sent: {value:?}"));
+        *delivered.entry(body).or_default() += 1;
+    }
+    let row = Row {
+        sent: n,
+        delivered: delivered.len(),
+        duplicates: relayed.len() - delivered.len(),
+        poisoned: 0,
+        lost: n - delivered.len(),
+    };
+    scenario.report(&row, started.elapsed());
+    assert_eq!(row.lost, 0, "{row:?}");
+    drop(broker);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -421,6 +421,65 @@ async fn kafka_to_kafka_killed_mid_stream_skips_nothing_after_a_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Two `kafka_to_kafka` processes in one group on four partitions; one is stopped (SIGTERM)
+/// mid-stream and the other takes its partitions over: every record is processed, and duplicates
+/// are bounded by what the stopped one had in flight (a clean stop commits what completed).
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_to_kafka_two_hosts_in_one_group_share_and_take_over() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    const RECORDS: usize = 400;
+    let input = support::kafka::create_topic_with(&brokers, &support::unique("k2k-two"), 4, &[]).await;
+    let output = support::kafka::create_topic(&brokers, &support::unique("k2k-two-out")).await;
+    let group = support::unique("k2k-two");
+    let dir = kafka_app_dir("k2k-two");
+    let values: Vec<String> = (0..RECORDS).map(|i| format!("v-{i}")).collect();
+    let first_half: Vec<(i32, Option<&str>, &str)> = values[..RECORDS / 2]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i32::try_from(i % 4).unwrap(), None, v.as_str()))
+        .collect();
+    let mut one = start_kafka_to_kafka(&dir, &brokers, &input, &output, &group);
+    let mut two = start_kafka_to_kafka(&dir, &brokers, &input, &output, &group);
+    one.logged("partitions assigned", WAIT);
+    two.logged("partitions assigned", WAIT);
+    support::kafka::produce(&brokers, &input, &first_half).await;
+    // Both got a share of the records.
+    let mut from_two = Vec::new();
+    while from_two.is_empty() {
+        let line = two.line_where(WAIT, "a record on the second host", |l| l.starts_with("processed "));
+        from_two.extend(processed_position(&line));
+    }
+    let (status, stdout_one) = one.terminate(Duration::from_secs(30));
+    assert!(status.success(), "the first host stops cleanly\n{}", one.output());
+    let mut seen: Vec<(i32, i64)> = stdout_one.lines().filter_map(processed_position).collect();
+    assert!(!seen.is_empty(), "the first host had a share of the partitions");
+    let second_half: Vec<(i32, Option<&str>, &str)> = values[RECORDS / 2..]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i32::try_from(i % 4).unwrap(), None, v.as_str()))
+        .collect();
+    support::kafka::produce(&brokers, &input, &second_half).await;
+    seen.extend(from_two);
+    let distinct = |seen: &[(i32, i64)]| seen.iter().collect::<std::collections::BTreeSet<_>>().len();
+    while distinct(&seen) < RECORDS {
+        let line = two.line_where(WAIT, "every record on the remaining host", |l| l.starts_with("processed "));
+        seen.extend(processed_position(&line));
+    }
+    let (status, _) = two.terminate(Duration::from_secs(30));
+    assert!(status.success(), "the second host stops cleanly\n{}", two.output());
+    let duplicates = seen.len() - RECORDS;
+    eprintln!("two hosts: {duplicates} records processed twice");
+    assert!(duplicates <= RECORDS / 4, "duplicates stay bounded: {duplicates}");
+    assert_eq!(
+        support::kafka::committed(&brokers, &group, &input, 4),
+        [Some(100); 4],
+        "everything committed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The seed's queue-trigger sample, `examples/queue_trigger.rs`, as people run it: from `examples/`
 /// (its host.json and local.settings.json), the connection in `StorageConnectionAppSetting`. The
 /// message comes from Microsoft's Python SDK, base64-encoded as the seed asks of the calling

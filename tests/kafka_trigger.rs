@@ -13,7 +13,7 @@ use bindings::HostHandle;
 
 mod support;
 
-use support::kafka::{Record, WAIT, committed, consume, create_topic_with, produce};
+use support::kafka::{Record, WAIT, committed, consume, create_topic_with, produce, produce_with};
 
 /// What the functions saw, per topic (tests run at once; each uses topics of its own).
 #[derive(Debug, Default)]
@@ -419,4 +419,93 @@ async fn lag_and_scale_hint_follow_the_extension_s_formula() {
     .await;
     assert_eq!(status.lag().await.expect("lag").target_instances, 0);
     handle.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+}
+
+// ---- Security, against Tansu behind SCRAM and stunnel (`cargo xtask services up`). ----
+
+#[kafka_trigger(
+    topic = "%SecureTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%",
+    protocol = "SaslSsl",
+    authentication_mode = "ScramSha512",
+    username = "%KafkaUser%",
+    password = "%KafkaPassword%",
+    ssl_ca_location = "%CaFile%"
+)]
+async fn over_sasl_ssl(text: String, record: KafkaRecord) {
+    note("secure", &record, text);
+}
+
+#[kafka_trigger(
+    topic = "%SecureTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%",
+    protocol = "SaslPlaintext",
+    authentication_mode = "ScramSha512",
+    username = "%KafkaUser%",
+    password = "%KafkaPassword%"
+)]
+async fn over_scram(text: String, record: KafkaRecord) {
+    note("scram", &record, text);
+}
+
+fn service(var: &str) -> String {
+    support::service(var).unwrap_or_else(|| panic!("{var} is recorded with the brokers"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_tansu_sasl_ssl_the_trigger_reads() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS") else {
+        return;
+    };
+    let (ca, user, password) = (
+        service("BINDINGS_KAFKA_SASL_SSL_CA"),
+        service("BINDINGS_KAFKA_SASL_SSL_USER"),
+        service("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
+    );
+    let security = [
+        ("security.protocol", "sasl_ssl"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", user.as_str()),
+        ("sasl.password", password.as_str()),
+        ("ssl.ca.location", ca.as_str()),
+    ];
+    let topic = create_topic_with(&brokers, &support::unique("kt-secure"), 1, &security).await;
+    produce_with(&brokers, &topic, &[(0, None, "over TLS")], &security).await;
+    let host = start::<over_sasl_ssl>(
+        &brokers,
+        &[("SecureTopic", &topic), ("KafkaUser", &user), ("KafkaPassword", &password), ("CaFile", &ca)],
+    )
+    .await;
+    until_seen(&topic, "the record read over SASL_SSL", |p| !p.seen.is_empty()).await;
+    assert_eq!(seen(&topic), [("secure", 0, 0, None, "over TLS".to_owned())]);
+    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_scram_password_stops_the_trigger_with_an_error_naming_it() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_SCRAM_BROKERS") else {
+        return;
+    };
+    let user = service("BINDINGS_KAFKA_SCRAM512_USER");
+    let wrong = "not-the-password";
+    let host = start::<over_scram>(
+        &brokers,
+        &[("SecureTopic", "never-read"), ("KafkaUser", &user), ("KafkaPassword", wrong)],
+    )
+    .await;
+    tokio::time::timeout(WAIT, host.failed())
+        .await
+        .expect("the trigger stops on refused credentials");
+    let err = host
+        .shutdown(Duration::from_secs(30))
+        .await
+        .expect_err("the host reports the trigger's failure")
+        .to_string();
+    assert!(
+        err.contains("over_scram") && err.contains("refused the SASL credentials") && err.contains(&brokers),
+        "{err}"
+    );
+    assert!(!err.contains(wrong), "no password in the error: {err}");
 }

@@ -81,12 +81,17 @@ fn admin(brokers: &str) -> BenchResult<AdminClient<DefaultClientContext>> {
 
 /// A fresh topic on the broker at `brokers`.
 pub(crate) async fn tansu_topic(brokers: &str) -> BenchResult<String> {
+    topic_with(brokers, PARTITIONS).await
+}
+
+/// A fresh topic of `partitions` partitions on the broker at `brokers`.
+pub(crate) async fn topic_with(brokers: &str, partitions: i32) -> BenchResult<String> {
     let topic = support::unique("bench-kafka");
     let created = admin(brokers)?
         .create_topics(
             &[NewTopic::new(
                 &topic,
-                PARTITIONS,
+                partitions,
                 TopicReplication::Fixed(1),
             )],
             &AdminOptions::new(),

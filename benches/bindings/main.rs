@@ -10,7 +10,8 @@
 //! `target/services/services.env`). Progress goes to stdout; each result is one JSON line,
 //! appended to `--out` (or printed with a `result: ` prefix when there is no `--out`).
 //!
-//! Groups: `kafka` (output throughput), `queue` (trigger throughput), `queue-output` (queue -> queue
+//! Groups: `kafka` (output throughput), `kafka-trigger` (trigger throughput, and what key ordering
+//! buys), `queue` (trigger throughput), `queue-output` (queue -> queue
 //! forwarding throughput), `e2e` (queue -> Kafka latency and max rate), `idle` (storage requests of
 //! an idle function), `footprint` (RSS and time to first poll of a host process), `scaling` (1, 2, 4
 //! host processes on one queue).
@@ -22,6 +23,7 @@
 mod e2e;
 mod idle;
 mod kafka;
+mod kafka_trigger;
 mod measure;
 mod process;
 mod queue;
@@ -41,8 +43,9 @@ pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BenchResult<T> = Result<T, BenchError>;
 
 /// Every group, in run order.
-const GROUPS: [&str; 7] = [
+const GROUPS: [&str; 8] = [
     "kafka",
+    "kafka-trigger",
     "queue",
     "queue-output",
     "e2e",
@@ -53,7 +56,7 @@ const GROUPS: [&str; 7] = [
 
 const USAGE: &str =
     "usage: cargo bench --bench bindings -- [--quick] [--out FILE] [--only GROUP,...]
-groups: kafka, queue, queue-output, e2e, idle, footprint, scaling";
+groups: kafka, kafka-trigger, queue, queue-output, e2e, idle, footprint, scaling";
 
 /// The command line.
 struct Options {
@@ -151,6 +154,7 @@ async fn run(options: &Options) -> BenchResult<()> {
         println!("== {group} ==");
         match group.as_str() {
             "kafka" => kafka::run(&plan, &mut report).await,
+            "kafka-trigger" => kafka_trigger::run(&plan, &mut report).await,
             "queue" => queue::run(&plan, &mut report).await,
             "queue-output" => queue_output::run(&plan, &mut report).await,
             "e2e" => e2e::run(&plan, &mut report).await,

@@ -157,7 +157,17 @@ pub(crate) async fn consume_until(
 
 /// Produces `records` (`(partition, key, value)`) to `topic` in order, awaiting each delivery.
 pub(crate) async fn produce(brokers: &str, topic: &str, records: &[(i32, Option<&str>, &str)]) {
-    let producer: FutureProducer = config(brokers, &[])
+    produce_with(brokers, topic, records, &[]).await;
+}
+
+/// [`produce`] through a client with `security` settings (`(librdkafka key, value)` pairs).
+pub(crate) async fn produce_with(
+    brokers: &str,
+    topic: &str,
+    records: &[(i32, Option<&str>, &str)],
+    security: &[(&str, &str)],
+) {
+    let producer: FutureProducer = config(brokers, security)
         .set("message.timeout.ms", "30000")
         .create()
         .expect("a producer");

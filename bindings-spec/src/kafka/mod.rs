@@ -429,7 +429,7 @@ pub const TRIGGER: &[OptionSpec] = &[
     OptionSpec::new(
         "dead_letter_topic",
         text(Shape::Any),
-        "where records go after their retries (default `<topic>-dlq`; empty: none, the partition stops)",
+        "where records go after their retries (unset: `<topic>-dlq`; empty: none, the partition stops)",
     ),
 ];
 
