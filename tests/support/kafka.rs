@@ -187,6 +187,17 @@ pub(crate) async fn produce_with(
 
 /// The offsets consumer group `group` committed on `partitions` of `topic` (`None`: none).
 pub(crate) fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
+    try_committed(brokers, group, topic, partitions)
+        .unwrap_or_else(|err| panic!("committed offsets of {group} on {topic}: {err}"))
+}
+
+/// [`committed`], or the broker's error (while it recovers from a fault, say).
+pub(crate) fn try_committed(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> rdkafka::error::KafkaResult<Vec<Option<i64>>> {
     let consumer: BaseConsumer = config(brokers, &[])
         .set("group.id", group)
         .create()
@@ -195,15 +206,13 @@ pub(crate) fn committed(brokers: &str, group: &str, topic: &str, partitions: i32
     for partition in 0..partitions {
         tpl.add_partition(topic, partition);
     }
-    let committed = consumer
-        .committed_offsets(tpl, WAIT)
-        .unwrap_or_else(|err| panic!("committed offsets of {group} on {topic}: {err}"));
-    (0..partitions)
+    let committed = consumer.committed_offsets(tpl, WAIT)?;
+    Ok((0..partitions)
         .map(|partition| match committed.find_partition(topic, partition).map(|e| e.offset()) {
             Some(Offset::Offset(offset)) => Some(offset),
             _ => None,
         })
-        .collect()
+        .collect())
 }
 
 /// Waits until `topic` exists: a topic the code under test creates on first use (a dead-letter
