@@ -35,10 +35,17 @@ use bindings::prelude::*;
     max_retry_count = 2,
     delay_interval = "00:00:01"
 )]
-#[kafka_output(topic = "%OutputTopic%", broker_list = "BrokerList", enable_idempotence = true)]
+#[kafka_output(
+    topic = "%OutputTopic%",
+    broker_list = "BrokerList",
+    enable_idempotence = true
+)]
 async fn relay(record: KafkaRecord, log: Logger) -> Result<Vec<KafkaEvent<Bytes>>, FunctionError> {
     let Some(value) = record.value.clone() else {
-        log.warn(format!("record {} has no value; not forwarded", record.position()));
+        log.warn(format!(
+            "record {} has no value; not forwarded",
+            record.position()
+        ));
         return Ok(Vec::new());
     };
     match &value[..] {

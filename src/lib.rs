@@ -56,9 +56,9 @@ pub use bindings_kafka::{
 pub use bindings_macros::Outputs;
 #[cfg(feature = "http")]
 pub use bindings_macros::http_trigger;
+pub use bindings_macros::manual_trigger;
 #[cfg(feature = "kafka")]
 pub use bindings_macros::{kafka_output, kafka_trigger};
-pub use bindings_macros::manual_trigger;
 #[cfg(feature = "queue")]
 pub use bindings_macros::{queue_output, queue_trigger, storage_account};
 #[cfg(feature = "queue")]

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use bindings::HostHandle;
 use bindings::extend::FunctionDef;
 use bindings::prelude::*;
-use bindings::HostHandle;
 
 mod support;
 
@@ -32,12 +32,21 @@ static PROBES: Mutex<Option<HashMap<String, Probe>>> = Mutex::new(None);
 
 fn probe<R>(topic: &str, f: impl FnOnce(&mut Probe) -> R) -> R {
     let mut probes = PROBES.lock().unwrap_or_else(PoisonError::into_inner);
-    f(probes.get_or_insert_with(HashMap::new).entry(topic.to_owned()).or_default())
+    f(probes
+        .get_or_insert_with(HashMap::new)
+        .entry(topic.to_owned())
+        .or_default())
 }
 
 fn note(kind: &'static str, record: &KafkaRecord, value: String) {
     probe(&record.topic, |p| {
-        p.seen.push((kind, record.partition, record.offset, record.key_text().map(str::to_owned), value.clone()));
+        p.seen.push((
+            kind,
+            record.partition,
+            record.offset,
+            record.key_text().map(str::to_owned),
+            value.clone(),
+        ));
         p.attempts.entry(value).or_default().push(Instant::now());
     });
 }
@@ -63,18 +72,30 @@ struct Order {
     id: String,
 }
 
-#[kafka_trigger(topic = "%TextTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+#[kafka_trigger(
+    topic = "%TextTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%"
+)]
 async fn as_text(text: String, record: KafkaRecord) {
     note("text", &record, text);
 }
 
-#[kafka_trigger(topic = "%BytesTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+#[kafka_trigger(
+    topic = "%BytesTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%"
+)]
 async fn as_bytes(bytes: Vec<u8>, shared: Bytes, record: KafkaRecord) {
     assert_eq!(bytes, shared.to_vec());
     note("bytes", &record, format!("{} bytes", bytes.len()));
 }
 
-#[kafka_trigger(topic = "%JsonTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+#[kafka_trigger(
+    topic = "%JsonTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%"
+)]
 async fn as_json(order: Json<Order>, record: KafkaRecord) {
     note("json", &record, order.id.clone());
 }
@@ -88,19 +109,33 @@ async fn as_json(order: Json<Order>, record: KafkaRecord) {
 async fn as_batch(records: Vec<KafkaRecord>) {
     let size = records.len();
     for record in &records {
-        note("batch", record, format!("{} of {size}", record.text().unwrap_or_default()));
+        note(
+            "batch",
+            record,
+            format!("{} of {size}", record.text().unwrap_or_default()),
+        );
     }
 }
 
 /// Copies each record, keyed and routed by its binding data.
-#[kafka_trigger(topic = "%CopyTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
-#[kafka_output(topic = "{Topic}-copy", broker_list = "Brokers", key = "{Key}@{Partition}:{Offset}")]
+#[kafka_trigger(
+    topic = "%CopyTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%"
+)]
+#[kafka_output(
+    topic = "{Topic}-copy",
+    broker_list = "Brokers",
+    key = "{Key}@{Partition}:{Offset}"
+)]
 async fn copy(text: String) -> String {
     format!("copy of {text}")
 }
 
 async fn start<F: FunctionDef>(brokers: &str, settings: &[(&str, &str)]) -> HostHandle {
-    let mut all = Settings::new().with("Brokers", brokers).with("Group", support::unique("g"));
+    let mut all = Settings::new()
+        .with("Brokers", brokers)
+        .with("Group", support::unique("g"));
     for (name, value) in settings {
         all = all.with(*name, *value);
     }
@@ -133,7 +168,12 @@ async fn every_parameter_type_and_the_batch_form_bind() {
     let batch = create_topic_with(&brokers, &support::unique("kt-batch"), 1, &[]).await;
     produce(&brokers, &text, &[(0, Some("k"), "héllo")]).await;
     produce(&brokers, &bytes, &[(0, None, "12345")]).await;
-    produce(&brokers, &json, &[(0, None, r#"{"id":"o-7"}"#), (0, None, "not json")]).await;
+    produce(
+        &brokers,
+        &json,
+        &[(0, None, r#"{"id":"o-7"}"#), (0, None, "not json")],
+    )
+    .await;
     let batch_values: Vec<String> = (0..6).map(|i| format!("r{i}")).collect();
     let batch_records: Vec<(i32, Option<&str>, &str)> =
         batch_values.iter().map(|v| (0, None, v.as_str())).collect();
@@ -149,12 +189,22 @@ async fn every_parameter_type_and_the_batch_form_bind() {
     until_seen(&bytes, "the bytes record", |p| !p.seen.is_empty()).await;
     until_seen(&json, "the JSON record", |p| !p.seen.is_empty()).await;
     until_seen(&batch, "six batched records", |p| p.seen.len() >= 6).await;
-    assert_eq!(seen(&text), [("text", 0, 0, Some("k".to_owned()), "héllo".to_owned())]);
+    assert_eq!(
+        seen(&text),
+        [("text", 0, 0, Some("k".to_owned()), "héllo".to_owned())]
+    );
     assert_eq!(seen(&bytes), [("bytes", 0, 0, None, "5 bytes".to_owned())]);
     assert_eq!(seen(&json), [("json", 0, 0, None, "o-7".to_owned())]);
     let batched = seen(&batch);
-    let values: Vec<&str> = batched.iter().map(|s| s.4.split(' ').next().unwrap()).collect();
-    assert_eq!(values, ["r0", "r1", "r2", "r3", "r4", "r5"], "in offset order");
+    let values: Vec<&str> = batched
+        .iter()
+        .map(|s| s.4.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        ["r0", "r1", "r2", "r3", "r4", "r5"],
+        "in offset order"
+    );
     let sizes: Vec<usize> = batched
         .iter()
         .map(|s| s.4.rsplit(' ').next().unwrap().parse().unwrap())
@@ -174,7 +224,9 @@ async fn every_parameter_type_and_the_batch_form_bind() {
         "{headers:?}"
     );
     for host in hosts {
-        host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+        host.shutdown(Duration::from_secs(30))
+            .await
+            .expect("a clean stop");
     }
 }
 
@@ -185,11 +237,19 @@ async fn binding_data_fills_the_output_s_topic_and_key_templates() {
     };
     let topic = create_topic_with(&brokers, &support::unique("kt-copy"), 2, &[]).await;
     create_topic_with(&brokers, &format!("{topic}-copy"), 1, &[]).await;
-    produce(&brokers, &topic, &[(1, Some("k-1"), "one"), (0, Some("k-0"), "zero")]).await;
+    produce(
+        &brokers,
+        &topic,
+        &[(1, Some("k-1"), "one"), (0, Some("k-0"), "zero")],
+    )
+    .await;
     let host = start::<copy>(&brokers, &[("CopyTopic", &topic)]).await;
     let mut copies: Vec<Record> = consume(&brokers, &format!("{topic}-copy"), 2).await;
     copies.sort_by(|a, b| a.value.cmp(&b.value));
-    let got: Vec<(String, String)> = copies.iter().map(|r| (r.key_text(), r.value.clone())).collect();
+    let got: Vec<(String, String)> = copies
+        .iter()
+        .map(|r| (r.key_text(), r.value.clone()))
+        .collect();
     assert_eq!(
         got,
         [
@@ -197,7 +257,9 @@ async fn binding_data_fills_the_output_s_topic_and_key_templates() {
             ("k-0@0:0".to_owned(), "copy of zero".to_owned()),
         ]
     );
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 /// Holds `record`, if it is the first of its lane (`first`), until another invocation runs too,
@@ -213,9 +275,17 @@ async fn meet(record: &KafkaRecord, first: bool) {
 }
 
 /// Partition ordering (the default): one record of a partition at a time, partitions in parallel.
-#[kafka_trigger(topic = "%SlowTopic%", broker_list = "Brokers", consumer_group = "%Group%")]
+#[kafka_trigger(
+    topic = "%SlowTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%"
+)]
 async fn slow_by_partition(record: KafkaRecord) {
-    note("slow", &record, record.text().unwrap_or_default().to_owned());
+    note(
+        "slow",
+        &record,
+        record.text().unwrap_or_default().to_owned(),
+    );
     counted(&record, meet(&record, record.offset == 0)).await;
 }
 
@@ -244,8 +314,10 @@ async fn produce_keyed(brokers: &str, topic: &str, keys: usize, per_key: usize, 
     for i in 0..others {
         records.push((1, None, format!("p1-{i}")));
     }
-    let borrowed: Vec<(i32, Option<&str>, &str)> =
-        records.iter().map(|(p, k, v)| (*p, k.as_deref(), v.as_str())).collect();
+    let borrowed: Vec<(i32, Option<&str>, &str)> = records
+        .iter()
+        .map(|(p, k, v)| (*p, k.as_deref(), v.as_str()))
+        .collect();
     produce(brokers, topic, &borrowed).await;
 }
 
@@ -253,7 +325,9 @@ async fn produce_keyed(brokers: &str, topic: &str, keys: usize, per_key: usize, 
 fn sequences(topic: &str) -> HashMap<String, Vec<String>> {
     let mut by: HashMap<String, Vec<String>> = HashMap::new();
     for (_, partition, _, key, value) in seen(topic) {
-        by.entry(key.unwrap_or_else(|| format!("partition {partition}"))).or_default().push(value);
+        by.entry(key.unwrap_or_else(|| format!("partition {partition}")))
+            .or_default()
+            .push(value);
     }
     by
 }
@@ -270,18 +344,31 @@ async fn partition_ordering_runs_partitions_in_parallel_and_each_in_order() {
     let topic = create_topic_with(&brokers, &support::unique("kt-part"), 2, &[]).await;
     produce_keyed(&brokers, &topic, 3, 4, 8).await;
     let host = start::<slow_by_partition>(&brokers, &[("SlowTopic", &topic)]).await;
-    until_seen(&topic, "20 records", |p| p.seen.len() >= 20 && p.running == 0).await;
+    until_seen(&topic, "20 records", |p| {
+        p.seen.len() >= 20 && p.running == 0
+    })
+    .await;
     let by = sequences(&topic);
     for k in 0..3 {
         assert_eq!(by[&format!("k{k}")], numbered(&format!("k{k}"), 4));
     }
     assert_eq!(by["partition 1"], numbered("p1", 8));
-    let partition0: Vec<i64> = seen(&topic).iter().filter(|s| s.1 == 0).map(|s| s.2).collect();
-    assert_eq!(partition0, (0..12).collect::<Vec<_>>(), "partition 0 in offset order");
+    let partition0: Vec<i64> = seen(&topic)
+        .iter()
+        .filter(|s| s.1 == 0)
+        .map(|s| s.2)
+        .collect();
+    assert_eq!(
+        partition0,
+        (0..12).collect::<Vec<_>>(),
+        "partition 0 in offset order"
+    );
     let (max, per_partition) = probe(&topic, |p| (p.max_running, p.max_per_partition));
     assert_eq!(per_partition, 1, "one record of a partition at a time");
     assert_eq!(max, 2, "the two partitions ran at the same time");
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -292,17 +379,26 @@ async fn key_ordering_runs_keys_concurrently_each_in_order() {
     let topic = create_topic_with(&brokers, &support::unique("kt-key"), 2, &[]).await;
     produce_keyed(&brokers, &topic, 4, 5, 0).await;
     let host = start::<slow_by_key>(&brokers, &[("SlowTopic", &topic)]).await;
-    until_seen(&topic, "20 records", |p| p.seen.len() >= 20 && p.running == 0).await;
+    until_seen(&topic, "20 records", |p| {
+        p.seen.len() >= 20 && p.running == 0
+    })
+    .await;
     let by = sequences(&topic);
     for k in 0..4 {
-        assert_eq!(by[&format!("k{k}")], numbered(&format!("k{k}"), 5), "key k{k} in order");
+        assert_eq!(
+            by[&format!("k{k}")],
+            numbered(&format!("k{k}"), 5),
+            "key k{k} in order"
+        );
     }
     let per_partition = probe(&topic, |p| p.max_per_partition);
     assert!(
         (2..=4).contains(&per_partition),
         "records of one partition ran concurrently, at most one per key: {per_partition}"
     );
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 /// Fails every attempt at `bad`; the other keys succeed.
@@ -326,7 +422,8 @@ async fn flaky(record: KafkaRecord) -> Result<(), FunctionError> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_record_is_retried_by_its_policy_then_dead_lettered_without_blocking_other_keys() {
+async fn a_failing_record_is_retried_by_its_policy_then_dead_lettered_without_blocking_other_keys()
+{
     let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
         return;
     };
@@ -335,34 +432,75 @@ async fn a_failing_record_is_retried_by_its_policy_then_dead_lettered_without_bl
     produce(
         &brokers,
         &topic,
-        &[(0, Some("x"), "bad-1"), (0, Some("y"), "good-1"), (0, Some("y"), "good-2"), (0, Some("x"), "after-bad")],
+        &[
+            (0, Some("x"), "bad-1"),
+            (0, Some("y"), "good-1"),
+            (0, Some("y"), "good-2"),
+            (0, Some("x"), "after-bad"),
+        ],
     )
     .await;
     let host = start::<flaky>(&brokers, &[("FlakyTopic", &topic), ("FlakyGroup", &group)]).await;
     let dead = consume(&brokers, &format!("{topic}-dlq"), 1).await;
-    until_seen(&topic, "after-bad", |p| p.attempts.contains_key("after-bad")).await;
+    until_seen(&topic, "after-bad", |p| {
+        p.attempts.contains_key("after-bad")
+    })
+    .await;
     let (attempts, seen) = probe(&topic, |p| (p.attempts.clone(), p.seen.clone()));
 
     // Three attempts at 300 ms, then 600 ms capped at 500 ms apart.
     let tries = &attempts["bad-1"];
-    assert_eq!(tries.len(), 3, "the first attempt and max_retry_count = 2 retries");
-    assert!(tries[1] - tries[0] >= Duration::from_millis(300), "{tries:?}");
-    assert!(tries[2] - tries[1] >= Duration::from_millis(500), "{tries:?}");
+    assert_eq!(
+        tries.len(),
+        3,
+        "the first attempt and max_retry_count = 2 retries"
+    );
+    assert!(
+        tries[1] - tries[0] >= Duration::from_millis(300),
+        "{tries:?}"
+    );
+    assert!(
+        tries[2] - tries[1] >= Duration::from_millis(500),
+        "{tries:?}"
+    );
     // Key `y` was not held up by `x`'s retries; `after-bad` (key `x`) waited for `bad-1`.
-    assert!(attempts["good-2"][0] < tries[1], "key y ran during x's retries: {seen:?}");
-    assert!(attempts["after-bad"][0] > tries[2], "key x stays in order: {seen:?}");
+    assert!(
+        attempts["good-2"][0] < tries[1],
+        "key y ran during x's retries: {seen:?}"
+    );
+    assert!(
+        attempts["after-bad"][0] > tries[2],
+        "key x stays in order: {seen:?}"
+    );
 
     // In the dead-letter topic with its key, value and the headers.
-    assert_eq!((dead[0].key_text(), dead[0].value.as_str()), ("x".to_owned(), "bad-1"));
+    assert_eq!(
+        (dead[0].key_text(), dead[0].value.as_str()),
+        ("x".to_owned(), "bad-1")
+    );
     let headers = dead[0].header_texts();
-    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     assert_eq!(header("dlq-attempts"), Some("3"));
     assert_eq!(header("dlq-function"), Some("flaky"));
     assert_eq!(header("dlq-source-offset"), Some("0"));
-    assert!(header("dlq-error").is_some_and(|e| e.contains("bad-1 always fails")), "{headers:?}");
+    assert!(
+        header("dlq-error").is_some_and(|e| e.contains("bad-1 always fails")),
+        "{headers:?}"
+    );
 
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
-    assert_eq!(committed(&brokers, &group, &topic, 1), [Some(4)], "committed past the dead-lettered record");
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
+    assert_eq!(
+        committed(&brokers, &group, &topic, 1),
+        [Some(4)],
+        "committed past the dead-lettered record"
+    );
 }
 
 /// Never runs: the lag test reads the group's lag without letting the function consume.
@@ -408,7 +546,10 @@ async fn lag_and_scale_hint_follow_the_extension_s_formula() {
     let lag = status.lag().await.expect("the lag is read");
     assert_eq!(lag.partitions, [(0, 9), (1, 8), (2, 8)]);
     assert_eq!(lag.total, 25);
-    assert_eq!(lag.target_instances, 3, "ceil(25 / 10) = 3 instances, one per partition");
+    assert_eq!(
+        lag.target_instances, 3,
+        "ceil(25 / 10) = 3 instances, one per partition"
+    );
 
     // Started, it consumes and commits everything: no lag, no instance needed.
     let handle = host.start();
@@ -418,7 +559,10 @@ async fn lag_and_scale_hint_follow_the_extension_s_formula() {
     })
     .await;
     assert_eq!(status.lag().await.expect("lag").target_instances, 0);
-    handle.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    handle
+        .shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 // ---- Security, against Tansu behind SCRAM and stunnel (`cargo xtask services up`). ----
@@ -475,12 +619,25 @@ async fn on_tansu_sasl_ssl_the_trigger_reads() {
     produce_with(&brokers, &topic, &[(0, None, "over TLS")], &security).await;
     let host = start::<over_sasl_ssl>(
         &brokers,
-        &[("SecureTopic", &topic), ("KafkaUser", &user), ("KafkaPassword", &password), ("CaFile", &ca)],
+        &[
+            ("SecureTopic", &topic),
+            ("KafkaUser", &user),
+            ("KafkaPassword", &password),
+            ("CaFile", &ca),
+        ],
     )
     .await;
-    until_seen(&topic, "the record read over SASL_SSL", |p| !p.seen.is_empty()).await;
-    assert_eq!(seen(&topic), [("secure", 0, 0, None, "over TLS".to_owned())]);
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    until_seen(&topic, "the record read over SASL_SSL", |p| {
+        !p.seen.is_empty()
+    })
+    .await;
+    assert_eq!(
+        seen(&topic),
+        [("secure", 0, 0, None, "over TLS".to_owned())]
+    );
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -492,7 +649,11 @@ async fn a_refused_scram_password_stops_the_trigger_with_an_error_naming_it() {
     let wrong = "not-the-password";
     let host = start::<over_scram>(
         &brokers,
-        &[("SecureTopic", "never-read"), ("KafkaUser", &user), ("KafkaPassword", wrong)],
+        &[
+            ("SecureTopic", "never-read"),
+            ("KafkaUser", &user),
+            ("KafkaPassword", wrong),
+        ],
     )
     .await;
     tokio::time::timeout(WAIT, host.failed())
@@ -504,7 +665,9 @@ async fn a_refused_scram_password_stops_the_trigger_with_an_error_naming_it() {
         .expect_err("the host reports the trigger's failure")
         .to_string();
     assert!(
-        err.contains("over_scram") && err.contains("refused the SASL credentials") && err.contains(&brokers),
+        err.contains("over_scram")
+            && err.contains("refused the SASL credentials")
+            && err.contains(&brokers),
         "{err}"
     );
     assert!(!err.contains(wrong), "no password in the error: {err}");

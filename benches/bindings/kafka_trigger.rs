@@ -40,7 +40,12 @@ async fn one(record: KafkaRecord) {
 
 #[kafka_trigger(topic = "%Topic%", broker_list = "Brokers", consumer_group = "%Group%")]
 async fn batch(records: Vec<KafkaRecord>) {
-    std::hint::black_box(records.iter().map(|r| r.value.as_ref().map(Bytes::len)).count());
+    std::hint::black_box(
+        records
+            .iter()
+            .map(|r| r.value.as_ref().map_or(0, Bytes::len))
+            .sum::<usize>(),
+    );
     SEEN.fetch_add(records.len(), Ordering::SeqCst);
 }
 
@@ -171,7 +176,11 @@ async fn filled_topic(
 
 /// A host running trigger function `F` on `topic` from its start until it has seen `count` records;
 /// the time from the first record to the last.
-async fn trigger<F: FunctionDef>(brokers: &str, topic: &str, count: usize) -> BenchResult<Duration> {
+async fn trigger<F: FunctionDef>(
+    brokers: &str,
+    topic: &str,
+    count: usize,
+) -> BenchResult<Duration> {
     SEEN.store(0, Ordering::SeqCst);
     let host: HostHandle = Host::builder()
         .settings(
@@ -195,7 +204,10 @@ async fn trigger<F: FunctionDef>(brokers: &str, topic: &str, count: usize) -> Be
     while SEEN.load(Ordering::SeqCst) < count {
         if began.elapsed() > DRAIN_LIMIT {
             let seen = SEEN.load(Ordering::SeqCst);
-            return Err(format!("topic `{topic}`: {seen} of {count} records within {DRAIN_LIMIT:?}").into());
+            return Err(format!(
+                "topic `{topic}`: {seen} of {count} records within {DRAIN_LIMIT:?}"
+            )
+            .into());
         }
         tokio::time::sleep(Duration::from_micros(200)).await;
     }
@@ -207,7 +219,12 @@ async fn trigger<F: FunctionDef>(brokers: &str, topic: &str, count: usize) -> Be
 /// The hand-written loop: receive, process (one record, or a batch of up to [`BATCH`] records of
 /// one partition), then store the processed offsets; until `count` records; the time from the first
 /// record to the last.
-async fn hand_loop(brokers: &str, topic: &str, count: usize, batched: bool) -> BenchResult<Duration> {
+async fn hand_loop(
+    brokers: &str,
+    topic: &str,
+    count: usize,
+    batched: bool,
+) -> BenchResult<Duration> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", support::unique("bench-baseline"))
@@ -226,9 +243,15 @@ async fn hand_loop(brokers: &str, topic: &str, count: usize, batched: bool) -> B
         let left = DRAIN_LIMIT.saturating_sub(began.elapsed());
         let message = tokio::time::timeout(left, consumer.recv())
             .await
-            .map_err(|_| format!("topic `{topic}`: {done} of {count} records within {DRAIN_LIMIT:?}"))??;
+            .map_err(|_| {
+                format!("topic `{topic}`: {done} of {count} records within {DRAIN_LIMIT:?}")
+            })??;
         first.get_or_insert_with(Instant::now);
-        pending.push((message.partition(), message.offset(), message.payload().map_or(0, <[u8]>::len)));
+        pending.push((
+            message.partition(),
+            message.offset(),
+            message.payload().map_or(0, <[u8]>::len),
+        ));
         drop(message);
         if batched && pending.len() < BATCH && done + pending.len() < count {
             continue;

@@ -135,7 +135,10 @@ fn split_certificate_and_key(cx: &mut BindContext<'_>, both: &str, o: &mut impl 
     }
     match literals::certificate_and_key(both) {
         Ok((certificate, key)) => {
-            o.put(kafka::option("ssl_certificate_pem"), &Raw::Text(certificate));
+            o.put(
+                kafka::option("ssl_certificate_pem"),
+                &Raw::Text(certificate),
+            );
             o.put(kafka::option("ssl_key_pem"), &Raw::Text(key));
         }
         Err(missing) => cx.problem(format!(
@@ -198,7 +201,10 @@ fn check<O: ClientOptions>(cx: &mut BindContext<'_>, o: &O, credentials_given: b
     }
     let acks = o.get(kafka::option("acks"));
     if o.get(kafka::option("enable_idempotence")) == Some(Raw::Flag(true))
-        && matches!(acks.as_ref().and_then(Acks::from_raw), Some(Acks::None | Acks::Leader))
+        && matches!(
+            acks.as_ref().and_then(Acks::from_raw),
+            Some(Acks::None | Acks::Leader)
+        )
     {
         problem("enable_idempotence requires acks = \"all\"".to_owned());
     }

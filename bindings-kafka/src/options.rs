@@ -56,7 +56,6 @@ impl ProducerOptions {
     pub fn new(brokers: impl Into<String>) -> Self {
         Self::initial(brokers.into())
     }
-
 }
 
 impl ClientOptions for ProducerOptions {

@@ -81,7 +81,10 @@ fn required(
 ) -> Option<String> {
     let value = options.string(name);
     if value.is_none() {
-        cx.error_at(span, format_args!("#[{attribute}] needs `{name} = \"...\"` ({what})"));
+        cx.error_at(
+            span,
+            format_args!("#[{attribute}] needs `{name} = \"...\"` ({what})"),
+        );
     }
     value.map(|v| v.value)
 }
@@ -138,7 +141,14 @@ impl TriggerMacro for KafkaTrigger {
         signature: &syn::Signature,
     ) -> Option<TokenStream> {
         let span = Span::call_site();
-        let topic = required(cx, options, span, Self::ATTRIBUTE, "topic", "a name or \"%Setting%\"");
+        let topic = required(
+            cx,
+            options,
+            span,
+            Self::ATTRIBUTE,
+            "topic",
+            "a name or \"%Setting%\"",
+        );
         let group = required(
             cx,
             options,
@@ -185,7 +195,10 @@ fn check_retry_options(cx: &Ctxt, options: &Options<'_>) {
     let (misplaced, strategy): (&[&str], &str) = if exponential {
         (&["delay_interval"], "exponential_backoff")
     } else {
-        (&["minimum_interval", "maximum_interval"], "fixed_delay (the default)")
+        (
+            &["minimum_interval", "maximum_interval"],
+            "fixed_delay (the default)",
+        )
     };
     for name in misplaced {
         if let Some(set) = options.peek_string(name) {

@@ -186,7 +186,12 @@ pub(crate) async fn produce_with(
 }
 
 /// The offsets consumer group `group` committed on `partitions` of `topic` (`None`: none).
-pub(crate) fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
+pub(crate) fn committed(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Vec<Option<i64>> {
     try_committed(brokers, group, topic, partitions)
         .unwrap_or_else(|err| panic!("committed offsets of {group} on {topic}: {err}"))
 }
@@ -208,9 +213,14 @@ pub(crate) fn try_committed(
     }
     let committed = consumer.committed_offsets(tpl, WAIT)?;
     Ok((0..partitions)
-        .map(|partition| match committed.find_partition(topic, partition).map(|e| e.offset()) {
-            Some(Offset::Offset(offset)) => Some(offset),
-            _ => None,
+        .map(|partition| {
+            match committed
+                .find_partition(topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(offset)) => Some(offset),
+                _ => None,
+            }
         })
         .collect())
 }
@@ -223,7 +233,11 @@ async fn wait_for_topic(consumer: &StreamConsumer, brokers: &str, topic: &str) {
     loop {
         let exists = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(5))
-            .is_ok_and(|m| m.topics().iter().any(|t| t.name() == topic && t.error().is_none()));
+            .is_ok_and(|m| {
+                m.topics()
+                    .iter()
+                    .any(|t| t.name() == topic && t.error().is_none())
+            });
         if exists {
             return;
         }

@@ -161,14 +161,18 @@ impl TriggerAttribute for KafkaTriggerAttribute {
                 .map_err(|why| cx.problem(format!("`topic`: {why}")))
                 .ok()
         });
-        let group = cx.expand("consumer_group", &self.consumer_group).and_then(|group| {
-            if group.is_empty() {
-                cx.problem("`consumer_group` is empty; name the consumer group the trigger joins");
-                None
-            } else {
-                Some(group)
-            }
-        });
+        let group = cx
+            .expand("consumer_group", &self.consumer_group)
+            .and_then(|group| {
+                if group.is_empty() {
+                    cx.problem(
+                        "`consumer_group` is empty; name the consumer group the trigger joins",
+                    );
+                    None
+                } else {
+                    Some(group)
+                }
+            });
         let brokers =
             cx.resolve_or_literal("broker_list", &self.broker_list, literals::broker_list);
         let host = cx.host_config().extension::<KafkaOptions>();
@@ -238,7 +242,11 @@ impl TriggerAttribute for KafkaTriggerAttribute {
 
 impl KafkaTriggerAttribute {
     /// The trigger's own options, layered and checked; `None` after recording the problems.
-    fn trigger_options(&self, cx: &mut BindContext<'_>, host: &KafkaOptions) -> Option<TriggerOptions> {
+    fn trigger_options(
+        &self,
+        cx: &mut BindContext<'_>,
+        host: &KafkaOptions,
+    ) -> Option<TriggerOptions> {
         let mut options = TriggerOptions::default();
         layer(cx, &mut options, kafka::TRIGGER_OWN, &self.options, host);
         let mut ok = true;
@@ -312,6 +320,9 @@ mod tests {
     fn debug_hides_credentials() {
         let trigger = KafkaTriggerAttribute::new("t", "B", "g").password("%Secret%");
         let debug = format!("{trigger:?}");
-        assert!(!debug.contains("Secret") && debug.contains("***"), "{debug}");
+        assert!(
+            !debug.contains("Secret") && debug.contains("***"),
+            "{debug}"
+        );
     }
 }

@@ -134,7 +134,8 @@ impl DeadLetter {
             })
             .filter(|n| *n > 0)
             .unwrap_or(1);
-        let options = AdminOptions::new().operation_timeout(Some(std::time::Duration::from_secs(30)));
+        let options =
+            AdminOptions::new().operation_timeout(Some(std::time::Duration::from_secs(30)));
         let topic = NewTopic::new(
             &self.topic,
             i32::try_from(partitions).unwrap_or(1),

@@ -85,7 +85,9 @@ impl Listener<KafkaTrigger> for KafkaListener {
                 let poller = Arc::clone(&shared);
                 match tokio::task::spawn_blocking(move || span.in_scope(|| poller.poll())).await {
                     Ok(result) => result,
-                    Err(join) => Err(format!("the Kafka trigger's polling thread failed: {join}").into()),
+                    Err(join) => {
+                        Err(format!("the Kafka trigger's polling thread failed: {join}").into())
+                    }
                 }
             }
             .instrument(span),
@@ -285,7 +287,11 @@ impl Shared {
 
     /// Hands a record to its lane, starting the lane if it was idle; pauses its partition once too
     /// many of its records wait.
-    fn dispatch(self: &Arc<Self>, consumer: &BaseConsumer<TriggerContext>, message: &BorrowedMessage<'_>) {
+    fn dispatch(
+        self: &Arc<Self>,
+        consumer: &BaseConsumer<TriggerContext>,
+        message: &BorrowedMessage<'_>,
+    ) {
         let record = read_record(message, &self.config.topic);
         let options = &self.config.options;
         let key = match options.ordering {
@@ -319,7 +325,10 @@ impl Shared {
         let generation = part.generation;
         drop(state);
         if pause {
-            tracing::debug!(partition, "pausing the partition: its records wait for the function");
+            tracing::debug!(
+                partition,
+                "pausing the partition: its records wait for the function"
+            );
             self.pause_or_resume(consumer, &[partition], true);
         }
         if start {
@@ -363,7 +372,9 @@ impl Shared {
         }
         let mut tpl = TopicPartitionList::new();
         for &(partition, next) in stores {
-            if let Err(err) = tpl.add_partition_offset(&self.config.topic, partition, Offset::Offset(next)) {
+            if let Err(err) =
+                tpl.add_partition_offset(&self.config.topic, partition, Offset::Offset(next))
+            {
                 tracing::warn!(partition, error = %err, "cannot store the offset");
             }
         }
@@ -372,7 +383,12 @@ impl Shared {
         }
     }
 
-    fn pause_or_resume(&self, consumer: &BaseConsumer<TriggerContext>, partitions: &[i32], pause: bool) {
+    fn pause_or_resume(
+        &self,
+        consumer: &BaseConsumer<TriggerContext>,
+        partitions: &[i32],
+        pause: bool,
+    ) {
         if partitions.is_empty() {
             return;
         }
@@ -380,7 +396,11 @@ impl Shared {
         for &partition in partitions {
             tpl.add_partition(&self.config.topic, partition);
         }
-        let result = if pause { consumer.pause(&tpl) } else { consumer.resume(&tpl) };
+        let result = if pause {
+            consumer.pause(&tpl)
+        } else {
+            consumer.resume(&tpl)
+        };
         if let Err(err) = result {
             tracing::warn!(?partitions, pause, error = %err, "pausing or resuming partitions failed");
         }
@@ -523,7 +543,11 @@ impl Shared {
         key: &LaneKey,
     ) -> Option<(Vec<KafkaRecord>, CancellationToken)> {
         let options = &self.config.options;
-        let size = if self.config.batch { options.max_batch_size as usize } else { 1 };
+        let size = if self.config.batch {
+            options.max_batch_size as usize
+        } else {
+            1
+        };
         let interval = Duration::from_secs(u64::from(options.subscriber_interval_in_seconds));
         loop {
             let (filled, deadline) = {
@@ -570,7 +594,11 @@ impl Shared {
         let mut attempt: u32 = 1;
         loop {
             let result = {
-                let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+                let _slot = self
+                    .slots
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
                 let event = TriggerEvent::new(
                     KafkaTriggerEvent::new(records.to_vec(), self.config.batch),
                     binding_data(records, self.config.batch),
@@ -603,7 +631,8 @@ impl Shared {
             }
             return match &self.config.dead_letter {
                 Some(dead_letter) => {
-                    self.dead_letter(dead_letter, records, &err, attempt, revoked).await
+                    self.dead_letter(dead_letter, records, &err, attempt, revoked)
+                        .await
                 }
                 None => {
                     tracing::error!(
@@ -740,7 +769,9 @@ impl ConsumerContext for TriggerContext {
         match rebalance {
             Rebalance::Assign(tpl) => self.shared.assign(tpl),
             Rebalance::Revoke(tpl) => self.shared.revoke(consumer, tpl),
-            Rebalance::Error(err) => tracing::warn!(error = %err, "the consumer group's rebalance failed"),
+            Rebalance::Error(err) => {
+                tracing::warn!(error = %err, "the consumer group's rebalance failed");
+            }
         }
     }
 }

@@ -50,7 +50,11 @@ mod tests {
         assert_eq!(offsets.complete(14), None);
         assert_eq!(offsets.complete(10), Some(12), "10 and 11 done");
         assert_eq!(offsets.len(), 2);
-        assert_eq!(offsets.complete(12), Some(15), "12, then 14 (13 was never read)");
+        assert_eq!(
+            offsets.complete(12),
+            Some(15),
+            "12, then 14 (13 was never read)"
+        );
         assert_eq!(offsets.len(), 0);
         assert_eq!(offsets.complete(99), None, "unknown offsets change nothing");
     }

@@ -51,7 +51,9 @@ impl KafkaRecord {
 
     /// The key as UTF-8 text, if it has one and it is text.
     pub fn key_text(&self) -> Option<&str> {
-        self.key.as_deref().and_then(|k| std::str::from_utf8(k).ok())
+        self.key
+            .as_deref()
+            .and_then(|k| std::str::from_utf8(k).ok())
     }
 
     /// The value of the first header named `name` (`Some(None)`: present with a null value).

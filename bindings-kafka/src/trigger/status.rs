@@ -104,7 +104,11 @@ impl KafkaTriggerStatus {
         let mut partitions: Vec<i32> = metadata
             .topics()
             .iter()
-            .flat_map(|t| t.partitions().iter().map(rdkafka::metadata::MetadataPartition::id))
+            .flat_map(|t| {
+                t.partitions()
+                    .iter()
+                    .map(rdkafka::metadata::MetadataPartition::id)
+            })
             .collect();
         partitions.sort_unstable();
         let mut tpl = TopicPartitionList::new();
@@ -135,7 +139,9 @@ impl KafkaTriggerStatus {
 
 /// `ceil(lag / threshold)`, capped at `partitions`.
 fn target_instances(lag: i64, threshold: u32, partitions: usize) -> u32 {
-    let wanted = u64::try_from(lag).unwrap_or(0).div_ceil(u64::from(threshold.max(1)));
+    let wanted = u64::try_from(lag)
+        .unwrap_or(0)
+        .div_ceil(u64::from(threshold.max(1)));
     u32::try_from(wanted.min(partitions as u64)).unwrap_or(u32::MAX)
 }
 

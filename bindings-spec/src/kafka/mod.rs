@@ -434,10 +434,9 @@ pub const TRIGGER: &[OptionSpec] = &[
 ];
 
 /// Every option of `#[kafka_output(...)]` besides `topic`, in the order the docs list them.
-pub const OPTIONS: &[OptionSpec] =
-    &concat::<{ PRODUCER.len() + RECORD.len() + AVRO.len() + CONNECTION.len() }>(&[
-        PRODUCER, RECORD, AVRO, CONNECTION,
-    ]);
+pub const OPTIONS: &[OptionSpec] = &concat::<
+    { PRODUCER.len() + RECORD.len() + AVRO.len() + CONNECTION.len() },
+>(&[PRODUCER, RECORD, AVRO, CONNECTION]);
 
 /// The trigger's options without the connection's: what README's trigger table lists.
 pub const TRIGGER_OWN: &[OptionSpec] =
@@ -445,14 +444,20 @@ pub const TRIGGER_OWN: &[OptionSpec] =
 
 /// Every option of `#[kafka_trigger(...)]` besides `topic` and `consumer_group`, in the order the
 /// docs list them (`broker_list` is [`CONNECTION`]'s, as for the output).
-pub const TRIGGER_OPTIONS: &[OptionSpec] =
-    &concat::<{ TRIGGER.len() + CONSUMER.len() + CONNECTION.len() }>(&[
-        TRIGGER, CONSUMER, CONNECTION,
-    ]);
+pub const TRIGGER_OPTIONS: &[OptionSpec] = &concat::<
+    { TRIGGER.len() + CONSUMER.len() + CONNECTION.len() },
+>(&[TRIGGER, CONSUMER, CONNECTION]);
 
 /// Every Kafka option once: the output's and the trigger's.
 const ALL: &[OptionSpec] = &concat::<
-    { PRODUCER.len() + RECORD.len() + AVRO.len() + CONNECTION.len() + TRIGGER.len() + CONSUMER.len() },
+    {
+        PRODUCER.len()
+            + RECORD.len()
+            + AVRO.len()
+            + CONNECTION.len()
+            + TRIGGER.len()
+            + CONSUMER.len()
+    },
 >(&[PRODUCER, RECORD, AVRO, CONNECTION, TRIGGER, CONSUMER]);
 
 /// The option named `rust`, of the output or the trigger (a `const` lookup: in a `const` context a
