@@ -86,10 +86,7 @@ impl KafkaOutputAttribute {
 
     /// A text option's value, if set.
     fn text(&self, name: &str) -> Option<&str> {
-        match self.options.get(kafka::option(name).rust) {
-            Some(Raw::Text(text)) => Some(text),
-            _ => None,
-        }
+        text(&self.options, name)
     }
 
     setters! {
@@ -148,7 +145,7 @@ impl OutputAttribute for KafkaOutputAttribute {
         );
         let (topic, _, options) = (topic?, brokers?, options?);
         let key = key.map_or(Some(None), |k| k.map(Some))?;
-        let registry = self.registry(cx);
+        let registry = schema_registry(cx, &self.options);
         let avro_schema = self
             .text("avro_schema")
             .map(|raw| parse_schema(cx, "avro_schema", raw));
@@ -171,13 +168,25 @@ impl OutputAttribute for KafkaOutputAttribute {
     }
 }
 
-impl KafkaOutputAttribute {
-    /// The schema registry client, if `schema_registry_url` is set (`Some(None)`: none); `None` after
-    /// recording a problem.
-    fn registry(&self, cx: &mut BindContext<'_>) -> Option<Option<crate::registry::Registry>> {
-        let Some(url) = self.text("schema_registry_url") else {
-            if self.text("schema_registry_username").is_some()
-                || self.text("schema_registry_password").is_some()
+/// Text option `name` of `options`, if set.
+pub(crate) fn text<'a>(options: &'a Set, name: &str) -> Option<&'a str> {
+    match options.get(kafka::option(name).rust) {
+        Some(Raw::Text(text)) => Some(text),
+        _ => None,
+    }
+}
+
+/// The schema registry client the `schema_registry_*` and `https_ca_*` options of `options`
+/// describe, if `schema_registry_url` is set (`Some(None)`: none); `None` after recording a
+/// problem. The output's and the trigger's alike.
+pub(crate) fn schema_registry(
+    cx: &mut BindContext<'_>,
+    options: &Set,
+) -> Option<Option<crate::registry::Registry>> {
+    let text = |name: &str| text(options, name);
+        let Some(url) = text("schema_registry_url") else {
+            if text("schema_registry_username").is_some()
+                || text("schema_registry_password").is_some()
             {
                 cx.problem(
                     "`schema_registry_username`/`schema_registry_password` are set but \
@@ -185,7 +194,7 @@ impl KafkaOutputAttribute {
                 );
                 return None;
             }
-            if self.text("https_ca_location").is_some() || self.text("https_ca_pem").is_some() {
+            if text("https_ca_location").is_some() || text("https_ca_pem").is_some() {
                 cx.problem(
                     "`https_ca_location`/`https_ca_pem` are set but `schema_registry_url` is not, so they \
                      would be ignored (they are the CA of the schema registry's HTTPS certificate)",
@@ -195,17 +204,15 @@ impl KafkaOutputAttribute {
             return Some(None);
         };
         let url = cx.resolve_or_literal("schema_registry_url", url, literals::http_url);
-        let user = self
-            .text("schema_registry_username")
+        let user = text("schema_registry_username")
             .and_then(|u| cx.resolve("schema_registry_username", u));
-        let password = self
-            .text("schema_registry_password")
+        let password = text("schema_registry_password")
             .map(|p| cx.resolve_secret("schema_registry_password", p));
         let password = match password {
             None => None,
             Some(resolved) => Some(resolved?),
         };
-        let ca = match (self.text("https_ca_location"), self.text("https_ca_pem")) {
+        let ca = match (text("https_ca_location"), text("https_ca_pem")) {
             (Some(_), Some(_)) => {
                 cx.problem("set `https_ca_location` or `https_ca_pem`, not both");
                 return None;
@@ -235,11 +242,14 @@ impl KafkaOutputAttribute {
             .map(Some)
             .map_err(|e| cx.problem(e.chain()))
             .ok()
-    }
 }
 
 /// An Avro schema option (JSON text or `%Setting%`), or `None` after recording the problem.
-fn parse_schema(cx: &mut BindContext<'_>, option: &str, raw: &str) -> Option<apache_avro::Schema> {
+pub(crate) fn parse_schema(
+    cx: &mut BindContext<'_>,
+    option: &str,
+    raw: &str,
+) -> Option<apache_avro::Schema> {
     let text = cx.resolve_or_literal(option, raw, literals::json)?;
     apache_avro::Schema::parse_str(&text)
         .map_err(|e| cx.problem(format!("`{option}` is not a valid Avro schema: {e}")))

@@ -1,4 +1,4 @@
-//! The Kafka output's errors.
+//! The Kafka bindings' errors.
 
 use std::time::Duration;
 
@@ -6,6 +6,7 @@ use bindings_core::FunctionError;
 use rdkafka::error::KafkaError;
 
 /// What went wrong creating a producer, talking to the schema registry, encoding or delivering.
+/// (The trigger's own failures are its listener's errors and invocation failures.)
 /// Messages name the brokers, topic, subject or option involved, never a credential or a value.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -56,20 +57,20 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The schema registry refused to register a schema.
-    #[error("schema registry {registry} refused subject `{subject}`: {status}: {detail}")]
+    /// The schema registry refused to register a schema, or to give one.
+    #[error("schema registry {registry} refused `{subject}`: {status}: {detail}")]
     RegistryRefused {
         /// The registry's URL, without user information.
         registry: String,
-        /// The subject (`<topic>-value`).
+        /// The subject (`<topic>-value`) or the schema id asked about.
         subject: String,
         /// Its answer's status.
         status: reqwest::StatusCode,
         /// The start of its answer.
         detail: String,
     },
-    /// The schema registry's answer is not a schema id.
-    #[error("schema registry {registry}: unexpected answer for subject `{subject}`")]
+    /// The schema registry's answer is not a schema id, or not a schema.
+    #[error("schema registry {registry}: unexpected answer for `{subject}`")]
     RegistryAnswer {
         /// The registry's URL, without user information.
         registry: String,
@@ -78,6 +79,17 @@ pub enum Error {
         /// Why.
         #[source]
         source: serde_json::Error,
+    },
+    /// The schema registry's schema for an id is not a valid Avro schema.
+    #[error("schema registry {registry}: schema id {id} is not a valid Avro schema")]
+    RegistrySchema {
+        /// The registry's URL, without user information.
+        registry: String,
+        /// The id.
+        id: u32,
+        /// Why.
+        #[source]
+        source: apache_avro::Error,
     },
     /// The schema registry failed while encoding for `topic`.
     #[error("Kafka: topic `{topic}`")]

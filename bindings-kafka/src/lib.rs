@@ -38,6 +38,6 @@ pub use producer::{Producer, Producers, TracingContext};
 pub use record::{IntoKey, IntoValue, KafkaEvent, ProducerRecord, parse_event_json};
 pub use serialize::{Avro, DEFAULT_SCHEMA_ID, Protobuf};
 pub use trigger::{
-    ConsumerOptions, DEAD_LETTER_HEADERS, KafkaLag, KafkaRecord, KafkaTrigger,
+    ConsumerOptions, DEAD_LETTER_HEADERS, KafkaCounts, KafkaLag, KafkaRecord, KafkaTrigger,
     KafkaTriggerAttribute, KafkaTriggerEvent, KafkaTriggerStatus, KafkaTriggers, TriggerOptions,
 };

@@ -1,10 +1,12 @@
 //! A Confluent-compatible schema registry: the output's Avro schema is registered under
-//! `<topic>-value` on first use, and the id it gets goes into every record's wire format.
+//! `<topic>-value` on first use, and the id it gets goes into every record's wire format; the
+//! trigger reads the writer schema of each id it meets.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use apache_avro::Schema;
 use serde::Deserialize;
 
 use crate::Error;
@@ -22,6 +24,8 @@ pub(crate) struct Registry {
     client: reqwest::Client,
     /// Schema ids by subject.
     ids: Mutex<HashMap<String, u32>>,
+    /// Schemas by id.
+    schemas: Mutex<HashMap<u32, Arc<Schema>>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -36,6 +40,11 @@ impl std::fmt::Debug for Registry {
 #[derive(Deserialize)]
 struct Registered {
     id: u32,
+}
+
+#[derive(Deserialize)]
+struct Fetched {
+    schema: String,
 }
 
 impl Registry {
@@ -68,26 +77,75 @@ impl Registry {
             password,
             client,
             ids: Mutex::default(),
+            schemas: Mutex::default(),
         })
     }
 
     /// The id of `schema` under `subject`, registering it the first time (registering an existing
     /// schema returns its id).
     pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, Error> {
-        if let Some(id) = self
-            .ids
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(subject)
-        {
+        if let Some(id) = self.ids.lock().unwrap_or_else(PoisonError::into_inner).get(subject) {
             return Ok(*id);
         }
-        let url = format!("{}/subjects/{subject}/versions", self.url);
-        let mut request = self
+        let request = self
             .client
-            .post(&url)
+            .post(format!("{}/subjects/{subject}/versions", self.url))
             .header("Content-Type", "application/vnd.schemaregistry.v1+json")
             .body(serde_json::json!({ "schema": schema }).to_string());
+        let body = self.answer(request, subject).await?;
+        let registered: Registered = serde_json::from_str(&body).map_err(|source| {
+            Error::RegistryAnswer {
+                registry: self.shown.clone(),
+                subject: subject.to_owned(),
+                source,
+            }
+        })?;
+        self.ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(subject.to_owned(), registered.id);
+        Ok(registered.id)
+    }
+
+    /// The schema registered with `id`, asked of the registry the first time.
+    pub(crate) async fn schema(&self, id: u32) -> Result<Arc<Schema>, Error> {
+        if let Some(schema) = self.cached(id) {
+            return Ok(schema);
+        }
+        let what = format!("schema id {id}");
+        let request = self.client.get(format!("{}/schemas/ids/{id}", self.url));
+        let body = self.answer(request, &what).await?;
+        let fetched: Fetched =
+            serde_json::from_str(&body).map_err(|source| Error::RegistryAnswer {
+                registry: self.shown.clone(),
+                subject: what.clone(),
+                source,
+            })?;
+        let schema = Schema::parse_str(&fetched.schema).map_err(|source| Error::RegistrySchema {
+            registry: self.shown.clone(),
+            id,
+            source,
+        })?;
+        let schema = Arc::new(schema);
+        self.schemas
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, Arc::clone(&schema));
+        Ok(schema)
+    }
+
+    /// The schema of `id`, if [`schema`](Self::schema) has read it.
+    pub(crate) fn cached(&self, id: u32) -> Option<Arc<Schema>> {
+        self.schemas
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned()
+    }
+
+    /// Sends `request` (with the registry's credentials) and returns the body of a successful
+    /// answer; `what` names the subject or id asked about, for errors.
+    async fn answer(&self, mut request: reqwest::RequestBuilder, what: &str) -> Result<String, Error> {
         if let Some(user) = &self.username {
             request = request.basic_auth(user, self.password.as_deref());
         }
@@ -112,22 +170,12 @@ impl Registry {
             let detail: String = body.chars().take(200).collect();
             return Err(Error::RegistryRefused {
                 registry: self.shown.clone(),
-                subject: subject.to_owned(),
+                subject: what.to_owned(),
                 status,
                 detail,
             });
         }
-        let registered: Registered =
-            serde_json::from_str(&body).map_err(|source| Error::RegistryAnswer {
-                registry: self.shown.clone(),
-                subject: subject.to_owned(),
-                source,
-            })?;
-        self.ids
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(subject.to_owned(), registered.id);
-        Ok(registered.id)
+        Ok(body)
     }
 }
 

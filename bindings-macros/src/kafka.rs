@@ -158,6 +158,7 @@ impl TriggerMacro for KafkaTrigger {
             "the consumer group's name or \"%Setting%\"; Event Hubs' default is \"$Default\"",
         );
         check_retry_options(cx, options);
+        check_avro_source(cx, options, signature);
         let (brokers, mut calls) =
             connection_and_calls(cx, options, span, Self::ATTRIBUTE, kafka::TRIGGER_OPTIONS);
         for extra in options.take_positional() {
@@ -183,6 +184,24 @@ impl TriggerMacro for KafkaTrigger {
 
     fn attribute_type() -> TokenStream {
         quote!(::bindings::__private::KafkaTriggerAttribute)
+    }
+}
+
+/// An `Avro<T>` parameter needs a schema to decode with: `avro_schema` or a schema registry.
+fn check_avro_source(cx: &Ctxt, options: &Options<'_>, signature: &syn::Signature) {
+    let has_source = options.peek_string("avro_schema").is_some()
+        || options.peek_string("schema_registry_url").is_some();
+    for input in &signature.inputs {
+        if let syn::FnArg::Typed(typed) = input
+            && crate::function::last_segment(&typed.ty).is_some_and(|s| s.ident == "Avro")
+            && !has_source
+        {
+            cx.error_spanned_by(
+                &typed.ty,
+                "an `Avro<T>` parameter needs the writer's schema: set `avro_schema = \"...\"` (JSON or \
+                 \"%Setting%\") or `schema_registry_url` on #[kafka_trigger]",
+            );
+        }
     }
 }
 

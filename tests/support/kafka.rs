@@ -185,6 +185,20 @@ pub(crate) async fn produce_with(
     }
 }
 
+/// Produces one record with a binary `value` to `partition` of `topic`.
+pub(crate) async fn produce_bytes(brokers: &str, topic: &str, partition: i32, value: &[u8]) {
+    let producer: FutureProducer = config(brokers, &[]).create().expect("a producer");
+    producer
+        .send(
+            FutureRecord::<(), [u8]>::to(topic)
+                .partition(partition)
+                .payload(value),
+            WAIT,
+        )
+        .await
+        .unwrap_or_else(|(err, _)| panic!("producing to {topic} on {brokers}: {err}"));
+}
+
 /// The offsets consumer group `group` committed on `partitions` of `topic` (`None`: none).
 pub(crate) fn committed(
     brokers: &str,

@@ -8,10 +8,12 @@ use bindings_core::{BindContext, Listener, TriggerAttribute};
 use bindings_spec::kafka;
 use bindings_spec::value::Fields as _;
 
+use super::avro::AvroDecoder;
 use super::dead_letter::DeadLetter;
 use super::kind::KafkaTrigger;
 use super::listener::{KafkaListener, ListenerConfig};
 use super::status::{KafkaTriggerStatus, KafkaTriggers};
+use crate::attribute::{parse_schema, schema_registry, text};
 use crate::config::client_config;
 use crate::literals;
 use crate::merge::{client_options, layer};
@@ -20,15 +22,6 @@ use crate::{
     AuthenticationMode, AutoOffsetReset, ConsumerOptions, KafkaOptions, Ordering, ProducerOptions,
     Protocol, RetryStrategy, TriggerOptions,
 };
-
-/// The schema-registry options of [`kafka::CONNECTION`], which the trigger does not use yet.
-const REGISTRY: &[&str] = &[
-    "schema_registry_url",
-    "schema_registry_username",
-    "schema_registry_password",
-    "https_ca_location",
-    "https_ca_pem",
-];
 
 /// `#[kafka_trigger(...)]` as a value. The macro builds it; it can be built by hand too.
 ///
@@ -147,6 +140,8 @@ impl KafkaTriggerAttribute {
         metadata_max_age_ms: u32,
         socket_keepalive_enable: bool,
         librdkafka_debug: &str,
+        avro_schema: &str,
+        avro_key_schema: &str,
     }
 }
 
@@ -186,21 +181,9 @@ impl TriggerAttribute for KafkaTriggerAttribute {
             &host,
         );
         let trigger = self.trigger_options(cx, &host);
-        let set: Vec<&str> = REGISTRY
-            .iter()
-            .copied()
-            .filter(|name| self.options.contains_key(name))
-            .collect();
-        if !set.is_empty() {
-            cx.problem(format!(
-                "`{}`: the Kafka trigger does not read Avro or a schema registry yet; bind the value \
-                 as `Vec<u8>` or `Bytes` and decode it in the function, or remove these options",
-                set.join("`, `")
-            ));
-            return None;
-        }
-        let (topic, group, brokers, consumer, trigger) =
-            (topic?, group?, brokers?, consumer?, trigger?);
+        let avro = self.avro(cx);
+        let (topic, group, brokers, consumer, trigger, avro) =
+            (topic?, group?, brokers?, consumer?, trigger?, avro?);
         let dead_letter = match trigger.dead_letter_topic.as_deref() {
             Some("") => None,
             named => {
@@ -216,16 +199,15 @@ impl TriggerAttribute for KafkaTriggerAttribute {
         let client = client_config(&consumer);
         let mut reader = client.clone();
         reader.set("group.id", &group);
-        cx.resource::<KafkaTriggers>().insert(
+        let status = Arc::new(KafkaTriggerStatus::new(
             cx.function_name(),
-            Arc::new(KafkaTriggerStatus::new(
-                cx.function_name(),
-                &topic,
-                &group,
-                trigger.lag_threshold,
-                reader,
-            )),
-        );
+            &topic,
+            &group,
+            trigger.lag_threshold,
+            reader,
+        ));
+        cx.resource::<KafkaTriggers>()
+            .insert(cx.function_name(), Arc::clone(&status));
         let config = ListenerConfig {
             function: cx.function_name().into(),
             topic: topic.as_str().into(),
@@ -235,12 +217,33 @@ impl TriggerAttribute for KafkaTriggerAttribute {
             options: trigger,
             batch: self.batch,
             dead_letter,
+            avro,
+            status,
         };
         Some(Box::new(KafkaListener::new(config)))
     }
 }
 
 impl KafkaTriggerAttribute {
+    /// The Avro decoder of `avro_schema` and the schema registry, if either is set (`Some(None)`:
+    /// neither); `None` after recording a problem.
+    fn avro(&self, cx: &mut BindContext<'_>) -> Option<Option<Arc<AvroDecoder>>> {
+        if text(&self.options, "avro_key_schema").is_some() {
+            cx.problem(
+                "`avro_key_schema`: the Kafka trigger does not decode Avro keys yet; bind `KafkaRecord` \
+                 and decode `record.key`, or remove the option",
+            );
+            return None;
+        }
+        let schema = text(&self.options, "avro_schema").map(|raw| parse_schema(cx, "avro_schema", raw));
+        let registry = schema_registry(cx, &self.options);
+        let (schema, registry) = (schema.map_or(Some(None), |s| s.map(Some))?, registry?);
+        Some(
+            (schema.is_some() || registry.is_some())
+                .then(|| Arc::new(AvroDecoder::new(schema, registry))),
+        )
+    }
+
     /// The trigger's own options, layered and checked; `None` after recording the problems.
     fn trigger_options(
         &self,

@@ -3,7 +3,7 @@
 use bindings_core::{FromInvocation, FunctionError, Invocation, Payload as _, Trigger};
 
 use super::record::{KafkaRecord, KafkaTriggerEvent};
-use crate::Protobuf;
+use crate::{Avro, Protobuf};
 
 /// The Kafka trigger kind: functions triggered by records of a topic.
 #[derive(Debug, Clone, Copy)]
@@ -43,5 +43,20 @@ impl<M: prost::Message + Default> FromInvocation<KafkaTrigger> for Protobuf<M> {
             )
             .into_poison()
         })
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> FromInvocation<KafkaTrigger> for Avro<T> {
+    /// The value decoded from Confluent's Avro wire format with the trigger's `avro_schema` or
+    /// schema registry; a value that is not one is poison (dead-lettered at once).
+    fn from_invocation(invocation: &mut Invocation<KafkaTrigger>) -> Result<Self, FunctionError> {
+        let event = &invocation.event;
+        let record = event.record()?;
+        let decoder = event.avro.as_ref().ok_or_else(|| {
+            FunctionError::poison(
+                "an `Avro<T>` parameter needs `avro_schema` or `schema_registry_url` on the trigger",
+            )
+        })?;
+        decoder.decode(record).map(Avro)
     }
 }

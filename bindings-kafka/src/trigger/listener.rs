@@ -22,7 +22,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
+use super::avro::AvroDecoder;
 use super::dead_letter::DeadLetter;
+use super::status::{Counters, KafkaTriggerStatus};
 use super::kind::KafkaTrigger;
 use super::offsets::Offsets;
 use super::record::{KafkaRecord, KafkaTriggerEvent, binding_data};
@@ -52,6 +54,9 @@ pub(crate) struct ListenerConfig {
     pub(crate) options: TriggerOptions,
     pub(crate) batch: bool,
     pub(crate) dead_letter: Option<DeadLetter>,
+    pub(crate) avro: Option<Arc<AvroDecoder>>,
+    /// Where the listener counts what it does.
+    pub(crate) status: Arc<KafkaTriggerStatus>,
 }
 
 /// Reads one topic for one function.
@@ -309,6 +314,9 @@ impl Shared {
             return;
         }
         part.offsets.track(record.offset);
+        let counters = &self.config.status.counters;
+        Counters::add(&counters.received, 1);
+        counters.buffer(1);
         let lane = part.lanes.entry(key.clone()).or_insert_with(|| Lane {
             queue: VecDeque::new(),
             running: false,
@@ -322,6 +330,9 @@ impl Shared {
         lane.running = true;
         let pause = !part.paused && part.offsets.len() >= options.buffered_records();
         part.paused |= pause;
+        if pause {
+            Counters::add(&counters.pauses, 1);
+        }
         let generation = part.generation;
         drop(state);
         if pause {
@@ -472,10 +483,14 @@ impl Shared {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        let stores: Vec<(i32, i64)> = revoked
-            .iter()
-            .filter_map(|p| Some((*p, state.partitions.remove(p)?.store?)))
-            .collect();
+        let mut stores: Vec<(i32, i64)> = Vec::new();
+        for partition in &revoked {
+            if let Some(part) = state.partitions.remove(partition) {
+                // Their records are read again by the partitions' next owner.
+                self.config.status.counters.unbuffer(part.offsets.len());
+                stores.extend(part.store.map(|next| (*partition, next)));
+            }
+        }
         drop(state);
         self.store(consumer, &stores);
         if !stores.is_empty()
@@ -600,13 +615,27 @@ impl Shared {
                     .await
                     .expect("the semaphore is never closed");
                 let event = TriggerEvent::new(
-                    KafkaTriggerEvent::new(records.to_vec(), self.config.batch),
+                    KafkaTriggerEvent::new(
+                        records.to_vec(),
+                        self.config.batch,
+                        self.config.avro.clone(),
+                    ),
                     binding_data(records, self.config.batch),
                 );
-                self.invoker.invoke(event).await
+                match &self.config.avro {
+                    Some(avro) => match avro.prepare(records).await {
+                        Ok(()) => self.invoker.invoke(event).await,
+                        Err(err) => Err(err),
+                    },
+                    None => self.invoker.invoke(event).await,
+                }
             };
+            let counters = &self.config.status.counters;
             let err = match result {
-                Ok(()) => return Outcome::Completed,
+                Ok(()) => {
+                    Counters::add(&counters.succeeded, records.len() as u64);
+                    return Outcome::Completed;
+                }
                 Err(err) => err,
             };
             // A record that does not bind (not UTF-8, not the JSON the function takes) binds no
@@ -626,6 +655,7 @@ impl Shared {
                     () = shutdown.cancelled() => return Outcome::Abandoned,
                     () = revoked.cancelled() => return Outcome::Abandoned,
                 }
+                Counters::add(&counters.retried, 1);
                 attempt += 1;
                 continue;
             }
@@ -663,6 +693,10 @@ impl Shared {
         loop {
             match dead_letter.send(records, err, attempts).await {
                 Ok(()) => {
+                    Counters::add(
+                        &self.config.status.counters.dead_lettered,
+                        records.len() as u64,
+                    );
                     tracing::warn!(
                         dead_letter_topic = %dead_letter.topic,
                         attempts,
@@ -700,6 +734,7 @@ impl Shared {
             part.busy -= 1;
             match outcome {
                 Outcome::Completed => {
+                    self.config.status.counters.unbuffer(records.len());
                     for record in records {
                         if let Some(next) = part.offsets.complete(record.offset) {
                             part.store = Some(next);

@@ -3,6 +3,7 @@
 //! committed only once a record's invocation and outputs are done.
 
 mod attribute;
+mod avro;
 mod dead_letter;
 mod kind;
 mod listener;
@@ -16,4 +17,4 @@ pub use dead_letter::DEAD_LETTER_HEADERS;
 pub use kind::KafkaTrigger;
 pub use options::{ConsumerOptions, TriggerOptions};
 pub use record::{KafkaRecord, KafkaTriggerEvent};
-pub use status::{KafkaLag, KafkaTriggerStatus, KafkaTriggers};
+pub use status::{KafkaCounts, KafkaLag, KafkaTriggerStatus, KafkaTriggers};

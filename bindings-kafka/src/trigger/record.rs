@@ -7,6 +7,8 @@ use base64::Engine as _;
 use bindings_core::{BindingData, Bytes, FunctionError, Payload};
 use serde_json::{Value, json};
 
+use super::avro::AvroDecoder;
+
 /// One record read from a topic. Bind it as a parameter to get the value with its key, headers and
 /// position; `Vec<KafkaRecord>` receives a batch.
 #[derive(Clone, PartialEq, Eq)]
@@ -135,27 +137,31 @@ pub(crate) fn binding_data(records: &[KafkaRecord], batch: bool) -> BindingData 
 pub struct KafkaTriggerEvent {
     pub(crate) records: Vec<KafkaRecord>,
     batch: bool,
+    /// The trigger's Avro decoder, for `Avro<T>` parameters.
+    pub(crate) avro: Option<Arc<AvroDecoder>>,
 }
 
 impl KafkaTriggerEvent {
     /// One record.
     pub fn single(record: KafkaRecord) -> Self {
-        Self {
-            records: vec![record],
-            batch: false,
-        }
+        Self::new(vec![record], false, None)
     }
 
     /// A batch.
     pub fn batch(records: Vec<KafkaRecord>) -> Self {
-        Self {
-            records,
-            batch: true,
-        }
+        Self::new(records, true, None)
     }
 
-    pub(crate) fn new(records: Vec<KafkaRecord>, batch: bool) -> Self {
-        Self { records, batch }
+    pub(crate) fn new(
+        records: Vec<KafkaRecord>,
+        batch: bool,
+        avro: Option<Arc<AvroDecoder>>,
+    ) -> Self {
+        Self {
+            records,
+            batch,
+            avro,
+        }
     }
 
     /// The record of a single-record event.

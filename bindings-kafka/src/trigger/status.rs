@@ -2,6 +2,7 @@
 //! and the extension's target-based scale hint, `ceil(total lag / lag_threshold)` instances, at
 //! most one per partition.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -25,6 +26,58 @@ pub struct KafkaTriggerStatus {
     /// The consumer's configuration (secrets included; never shown), without joining the group.
     client: ClientConfig,
     reader: OnceLock<BaseConsumer>,
+    pub(crate) counters: Counters,
+}
+
+/// What the listener counts, as it happens.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) received: AtomicU64,
+    pub(crate) succeeded: AtomicU64,
+    pub(crate) retried: AtomicU64,
+    pub(crate) dead_lettered: AtomicU64,
+    pub(crate) buffered: AtomicUsize,
+    pub(crate) max_buffered: AtomicUsize,
+    pub(crate) pauses: AtomicU64,
+}
+
+impl Counters {
+    /// `records` more are read and not completed.
+    pub(crate) fn buffer(&self, records: usize) {
+        let now = self.buffered.fetch_add(records, Ordering::Relaxed) + records;
+        self.max_buffered.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// `records` fewer are.
+    pub(crate) fn unbuffer(&self, records: usize) {
+        self.buffered.fetch_sub(records, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// What a Kafka-triggered function has done so far (records, not invocations: a batch of 64 that
+/// succeeds counts 64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KafkaCounts {
+    /// Records read from the brokers and handed to lanes.
+    pub received: u64,
+    /// Records whose invocation succeeded (their outputs delivered).
+    pub succeeded: u64,
+    /// Failed attempts followed by a retry.
+    pub retried: u64,
+    /// Records produced to the dead-letter topic.
+    pub dead_lettered: u64,
+    /// Records read and not completed now (waiting or running).
+    pub buffered: usize,
+    /// The most there were at once: at most `2 × max(max_batch_size, max_concurrency)` per
+    /// partition, since a partition with that many is paused.
+    pub max_buffered: usize,
+    /// How many times a partition was paused because its records waited.
+    pub pauses: u64,
 }
 
 impl std::fmt::Debug for KafkaTriggerStatus {
@@ -66,6 +119,21 @@ impl KafkaTriggerStatus {
             lag_threshold,
             client,
             reader: OnceLock::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// What it has done so far.
+    pub fn counts(&self) -> KafkaCounts {
+        let c = &self.counters;
+        KafkaCounts {
+            received: c.received.load(Ordering::Relaxed),
+            succeeded: c.succeeded.load(Ordering::Relaxed),
+            retried: c.retried.load(Ordering::Relaxed),
+            dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
+            buffered: c.buffered.load(Ordering::Relaxed),
+            max_buffered: c.max_buffered.load(Ordering::Relaxed),
+            pauses: c.pauses.load(Ordering::Relaxed),
         }
     }
 

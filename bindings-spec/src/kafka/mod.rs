@@ -144,7 +144,7 @@ pub const RECORD: &[OptionSpec] = &[OptionSpec::new(
     "the key of records that set none",
 )];
 
-/// The Avro schemas of the output's values and keys.
+/// The Avro schemas of values and keys: the output's (to encode) and the trigger's (to decode).
 pub const AVRO: &[OptionSpec] = &[
     OptionSpec::new(
         "avro_schema",
@@ -445,8 +445,8 @@ pub const TRIGGER_OWN: &[OptionSpec] =
 /// Every option of `#[kafka_trigger(...)]` besides `topic` and `consumer_group`, in the order the
 /// docs list them (`broker_list` is [`CONNECTION`]'s, as for the output).
 pub const TRIGGER_OPTIONS: &[OptionSpec] = &concat::<
-    { TRIGGER.len() + CONSUMER.len() + CONNECTION.len() },
->(&[TRIGGER, CONSUMER, CONNECTION]);
+    { TRIGGER.len() + CONSUMER.len() + AVRO.len() + CONNECTION.len() },
+>(&[TRIGGER, CONSUMER, AVRO, CONNECTION]);
 
 /// Every Kafka option once: the output's and the trigger's.
 const ALL: &[OptionSpec] = &concat::<
