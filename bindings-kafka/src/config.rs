@@ -100,6 +100,8 @@ mod tests {
             ("message.send.max.retries", "2"),
             ("linger.ms", "5"),
             ("security.protocol", "plaintext"),
+            ("metadata.max.age.ms", "180000"),
+            ("socket.keepalive.enable", "true"),
         ];
         let expected: Vec<(String, String)> = expected
             .iter()
@@ -132,8 +134,8 @@ mod tests {
         o.ssl_ca_pem = Some("CA".into());
         o.ssl_certificate_pem = Some("CERT".into());
         o.ssl_key_pem = Some("KEY".into());
-        o.metadata_max_age_ms = Some(60_000);
-        o.socket_keepalive_enable = Some(true);
+        o.metadata_max_age_ms = 60_000;
+        o.socket_keepalive_enable = false;
         o.librdkafka_debug = Some("broker,msg".into());
         for (key, value) in [
             ("message.max.bytes", "2000"),
@@ -158,7 +160,7 @@ mod tests {
             ("ssl.certificate.pem", "CERT"),
             ("ssl.key.pem", "KEY"),
             ("metadata.max.age.ms", "60000"),
-            ("socket.keepalive.enable", "true"),
+            ("socket.keepalive.enable", "false"),
             ("debug", "broker,msg"),
         ] {
             assert_eq!(get(&o, key).as_deref(), Some(value), "{key}");

@@ -40,8 +40,8 @@ option_fields! {
         pub ssl_ca_pem: Option<String>,
         pub ssl_certificate_pem: Option<String>,
         pub ssl_key_pem: Option<String>,
-        pub metadata_max_age_ms: Option<u32>,
-        pub socket_keepalive_enable: Option<bool>,
+        pub metadata_max_age_ms: u32,
+        pub socket_keepalive_enable: bool,
         pub librdkafka_debug: Option<String>,
     }
 }

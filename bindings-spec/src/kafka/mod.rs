@@ -249,22 +249,17 @@ pub const CONNECTION: &[OptionSpec] = &[
     OptionSpec::new("https_ca_pem", text(Shape::Pem), "the same, as PEM"),
     OptionSpec::new(
         "metadata_max_age_ms",
-        Kind::Count {
-            min: 1,
-            max: 86_400_000,
-            unit: "ms",
-            default: DefaultValue::Computed("librdkafka's (900000)"),
-        },
-        "how often metadata is refreshed",
+        count(1, 86_400_000, "ms", 180_000),
+        "how often metadata is refreshed (the extension's default, under Azure's 4-minute idle timeout)",
     )
     .in_host_json("metadataMaxAgeMs")
     .with_librdkafka("metadata.max.age.ms"),
     OptionSpec::new(
         "socket_keepalive_enable",
         Kind::Bool {
-            default: DefaultValue::Computed("librdkafka's (false)"),
+            default: DefaultValue::Value(true),
         },
-        "TCP keep-alive on broker connections",
+        "TCP keep-alive on broker connections (the extension's default)",
     )
     .in_host_json("socketKeepaliveEnable")
     .with_librdkafka("socket.keepalive.enable"),
