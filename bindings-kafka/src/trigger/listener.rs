@@ -310,10 +310,10 @@ impl Shared {
             // Not (or no longer) ours: its owner reads it from the committed offset.
             return;
         };
-        if part.stopped {
+        if part.stopped || !part.offsets.track(record.offset) {
+            // Stopped, or a record delivered again while its first copy is tracked.
             return;
         }
-        part.offsets.track(record.offset);
         let counters = &self.config.status.counters;
         Counters::add(&counters.received, 1);
         counters.buffer(1);

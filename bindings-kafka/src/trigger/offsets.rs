@@ -7,13 +7,20 @@ use std::collections::VecDeque;
 #[derive(Debug, Default)]
 pub(crate) struct Offsets {
     pending: VecDeque<(i64, bool)>,
+    /// The highest offset tracked so far.
+    last: Option<i64>,
 }
 
 impl Offsets {
-    /// A record read at `offset` (offsets are read in increasing order).
-    pub(crate) fn track(&mut self, offset: i64) {
-        debug_assert!(self.pending.back().is_none_or(|(last, _)| *last < offset));
+    /// A record read at `offset`. Offsets arrive in increasing order; one that does not (a record
+    /// delivered again while its first copy is tracked) is refused: `false`.
+    pub(crate) fn track(&mut self, offset: i64) -> bool {
+        if self.last.is_some_and(|last| offset <= last) {
+            return false;
+        }
+        self.last = Some(offset);
         self.pending.push_back((offset, false));
+        true
     }
 
     /// The record at `offset` completed. Returns the offset to commit if it moved: one past the
@@ -44,8 +51,9 @@ mod tests {
     fn commits_only_the_contiguous_completed_prefix() {
         let mut offsets = Offsets::default();
         for o in [10, 11, 12, 14] {
-            offsets.track(o);
+            assert!(offsets.track(o));
         }
+        assert!(!offsets.track(12), "delivered again");
         assert_eq!(offsets.complete(11), None, "10 still runs");
         assert_eq!(offsets.complete(14), None);
         assert_eq!(offsets.complete(10), Some(12), "10 and 11 done");
@@ -57,5 +65,7 @@ mod tests {
         );
         assert_eq!(offsets.len(), 0);
         assert_eq!(offsets.complete(99), None, "unknown offsets change nothing");
+        assert!(!offsets.track(14), "still refused once completed");
+        assert!(offsets.track(15));
     }
 }
