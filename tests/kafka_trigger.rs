@@ -721,18 +721,29 @@ async fn avro_values_decode_with_the_schema_and_a_value_that_is_not_avro_is_dead
     let topic = create_topic_with(&brokers, &support::unique("kt-avro"), 1, &[]).await;
     produce_bytes(&brokers, &topic, 0, &avro_order(1, "o-1")).await;
     produce_bytes(&brokers, &topic, 0, b"{\"id\":\"o-2\"}").await;
-    let host = start::<as_avro>(&brokers, &[("AvroTopic", &topic), ("OrderSchema", ORDER_SCHEMA)]).await;
+    let host = start::<as_avro>(
+        &brokers,
+        &[("AvroTopic", &topic), ("OrderSchema", ORDER_SCHEMA)],
+    )
+    .await;
     let dead = consume(&brokers, &format!("{topic}-dlq"), 1).await;
     assert_eq!(dead[0].value, r#"{"id":"o-2"}"#, "the JSON record, intact");
     let headers = dead[0].header_texts();
     assert!(
-        headers.iter().any(|(k, v)| k == "dlq-error" && v.contains("not in Confluent's Avro wire format")),
+        headers
+            .iter()
+            .any(|(k, v)| k == "dlq-error" && v.contains("not in Confluent's Avro wire format")),
         "{headers:?}"
     );
-    assert!(headers.contains(&("dlq-attempts".to_owned(), "1".to_owned())), "at once: {headers:?}");
+    assert!(
+        headers.contains(&("dlq-attempts".to_owned(), "1".to_owned())),
+        "at once: {headers:?}"
+    );
     until_seen(&topic, "the Avro record", |p| !p.seen.is_empty()).await;
     assert_eq!(seen(&topic), [("avro", 0, 0, None, "o-1".to_owned())]);
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 /// A stand-in schema registry that knows [`ORDER_SCHEMA`] as id 7, and counts the requests for it.
@@ -749,9 +760,15 @@ async fn order_registry() -> (String, std::sync::Arc<std::sync::atomic::AtomicUs
             let head = String::from_utf8_lossy(&buffer[..n]).into_owned();
             let (status, body) = if head.starts_with("GET /schemas/ids/7 ") {
                 counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                ("200 OK", serde_json::json!({ "schema": ORDER_SCHEMA }).to_string())
+                (
+                    "200 OK",
+                    serde_json::json!({ "schema": ORDER_SCHEMA }).to_string(),
+                )
             } else {
-                ("404 Not Found", r#"{"error_code":40403,"message":"Schema not found"}"#.to_owned())
+                (
+                    "404 Not Found",
+                    r#"{"error_code":40403,"message":"Schema not found"}"#.to_owned(),
+                )
             };
             let response = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: application/vnd.schemaregistry.v1+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -772,12 +789,22 @@ async fn with_a_schema_registry_the_writer_schema_is_read_once_per_id() {
     let topic = create_topic_with(&brokers, &support::unique("kt-registry"), 1, &[]).await;
     produce_bytes(&brokers, &topic, 0, &avro_order(7, "o-7")).await;
     produce_bytes(&brokers, &topic, 0, &avro_order(7, "o-8")).await;
-    let host = start::<as_registered_avro>(&brokers, &[("AvroTopic", &topic), ("RegistryUrl", &registry)]).await;
+    let host = start::<as_registered_avro>(
+        &brokers,
+        &[("AvroTopic", &topic), ("RegistryUrl", &registry)],
+    )
+    .await;
     until_seen(&topic, "both Avro records", |p| p.seen.len() >= 2).await;
     let ids: Vec<String> = seen(&topic).into_iter().map(|s| s.4).collect();
     assert_eq!(ids, ["o-7", "o-8"]);
-    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "schema 7 read once");
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "schema 7 read once"
+    );
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }
 
 /// Set when [`gated`] may finish its records.
@@ -796,7 +823,11 @@ async fn gated(record: KafkaRecord) {
     while !GATE_OPEN.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    note("gated", &record, record.text().unwrap_or_default().to_owned());
+    note(
+        "gated",
+        &record,
+        record.text().unwrap_or_default().to_owned(),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -806,7 +837,8 @@ async fn a_slow_function_pauses_its_partition_instead_of_buffering() {
     };
     let topic = create_topic_with(&brokers, &support::unique("kt-gate"), 1, &[]).await;
     let values: Vec<String> = (0..40).map(|i| format!("g-{i}")).collect();
-    let records: Vec<(i32, Option<&str>, &str)> = values.iter().map(|v| (0, None, v.as_str())).collect();
+    let records: Vec<(i32, Option<&str>, &str)> =
+        values.iter().map(|v| (0, None, v.as_str())).collect();
     produce(&brokers, &topic, &records).await;
     let host = start::<gated>(&brokers, &[("GateTopic", &topic)]).await;
     let status = host
@@ -818,11 +850,19 @@ async fn a_slow_function_pauses_its_partition_instead_of_buffering() {
     // 2 × max(max_batch_size, max_concurrency) = 2 records may wait; librdkafka holds the rest.
     assert!(status.counts().buffered <= 2, "{:?}", status.counts());
     GATE_OPEN.store(true, std::sync::atomic::Ordering::SeqCst);
-    support::until(WAIT, "every record processed", || status.counts().succeeded >= 40).await;
+    support::until(WAIT, "every record processed", || {
+        status.counts().succeeded >= 40
+    })
+    .await;
     let counts = status.counts();
-    assert_eq!(counts.max_buffered, 2, "never more than the bound: {counts:?}");
+    assert_eq!(
+        counts.max_buffered, 2,
+        "never more than the bound: {counts:?}"
+    );
     assert_eq!(counts.received, 40, "each record read once: {counts:?}");
     let values_seen: Vec<String> = seen(&topic).into_iter().map(|s| s.4).collect();
     assert_eq!(values_seen, values, "in order, after the pauses");
-    host.shutdown(Duration::from_secs(30)).await.expect("a clean stop");
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
 }

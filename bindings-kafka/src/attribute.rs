@@ -184,64 +184,63 @@ pub(crate) fn schema_registry(
     options: &Set,
 ) -> Option<Option<crate::registry::Registry>> {
     let text = |name: &str| text(options, name);
-        let Some(url) = text("schema_registry_url") else {
-            if text("schema_registry_username").is_some()
-                || text("schema_registry_password").is_some()
-            {
-                cx.problem(
+    let Some(url) = text("schema_registry_url") else {
+        if text("schema_registry_username").is_some() || text("schema_registry_password").is_some()
+        {
+            cx.problem(
                     "`schema_registry_username`/`schema_registry_password` are set but \
                      `schema_registry_url` is not, so they would be ignored; set the registry's URL",
                 );
-                return None;
-            }
-            if text("https_ca_location").is_some() || text("https_ca_pem").is_some() {
-                cx.problem(
+            return None;
+        }
+        if text("https_ca_location").is_some() || text("https_ca_pem").is_some() {
+            cx.problem(
                     "`https_ca_location`/`https_ca_pem` are set but `schema_registry_url` is not, so they \
                      would be ignored (they are the CA of the schema registry's HTTPS certificate)",
                 );
-                return None;
-            }
-            return Some(None);
-        };
-        let url = cx.resolve_or_literal("schema_registry_url", url, literals::http_url);
-        let user = text("schema_registry_username")
-            .and_then(|u| cx.resolve("schema_registry_username", u));
-        let password = text("schema_registry_password")
-            .map(|p| cx.resolve_secret("schema_registry_password", p));
-        let password = match password {
-            None => None,
-            Some(resolved) => Some(resolved?),
-        };
-        let ca = match (text("https_ca_location"), text("https_ca_pem")) {
-            (Some(_), Some(_)) => {
-                cx.problem("set `https_ca_location` or `https_ca_pem`, not both");
-                return None;
-            }
-            (Some(location), None) => {
-                let path = How::of(kafka::option("https_ca_location")).resolve(
-                    cx,
-                    "https_ca_location",
-                    location,
-                )?;
-                match std::fs::read(&path) {
-                    Ok(pem) => Some(pem),
-                    Err(e) => {
-                        cx.problem(format!("`https_ca_location`: cannot read {path}: {e}"));
-                        return None;
-                    }
+            return None;
+        }
+        return Some(None);
+    };
+    let url = cx.resolve_or_literal("schema_registry_url", url, literals::http_url);
+    let user =
+        text("schema_registry_username").and_then(|u| cx.resolve("schema_registry_username", u));
+    let password =
+        text("schema_registry_password").map(|p| cx.resolve_secret("schema_registry_password", p));
+    let password = match password {
+        None => None,
+        Some(resolved) => Some(resolved?),
+    };
+    let ca = match (text("https_ca_location"), text("https_ca_pem")) {
+        (Some(_), Some(_)) => {
+            cx.problem("set `https_ca_location` or `https_ca_pem`, not both");
+            return None;
+        }
+        (Some(location), None) => {
+            let path = How::of(kafka::option("https_ca_location")).resolve(
+                cx,
+                "https_ca_location",
+                location,
+            )?;
+            match std::fs::read(&path) {
+                Ok(pem) => Some(pem),
+                Err(e) => {
+                    cx.problem(format!("`https_ca_location`: cannot read {path}: {e}"));
+                    return None;
                 }
             }
-            (None, Some(pem)) => Some(
-                How::of(kafka::option("https_ca_pem"))
-                    .resolve(cx, "https_ca_pem", pem)?
-                    .into_bytes(),
-            ),
-            (None, None) => None,
-        };
-        crate::registry::Registry::new(&url?, user, password, ca.as_deref())
-            .map(Some)
-            .map_err(|e| cx.problem(e.chain()))
-            .ok()
+        }
+        (None, Some(pem)) => Some(
+            How::of(kafka::option("https_ca_pem"))
+                .resolve(cx, "https_ca_pem", pem)?
+                .into_bytes(),
+        ),
+        (None, None) => None,
+    };
+    crate::registry::Registry::new(&url?, user, password, ca.as_deref())
+        .map(Some)
+        .map_err(|e| cx.problem(e.chain()))
+        .ok()
 }
 
 /// An Avro schema option (JSON text or `%Setting%`), or `None` after recording the problem.

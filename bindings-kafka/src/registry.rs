@@ -84,7 +84,12 @@ impl Registry {
     /// The id of `schema` under `subject`, registering it the first time (registering an existing
     /// schema returns its id).
     pub(crate) async fn id(&self, subject: &str, schema: &str) -> Result<u32, Error> {
-        if let Some(id) = self.ids.lock().unwrap_or_else(PoisonError::into_inner).get(subject) {
+        if let Some(id) = self
+            .ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(subject)
+        {
             return Ok(*id);
         }
         let request = self
@@ -93,13 +98,12 @@ impl Registry {
             .header("Content-Type", "application/vnd.schemaregistry.v1+json")
             .body(serde_json::json!({ "schema": schema }).to_string());
         let body = self.answer(request, subject).await?;
-        let registered: Registered = serde_json::from_str(&body).map_err(|source| {
-            Error::RegistryAnswer {
+        let registered: Registered =
+            serde_json::from_str(&body).map_err(|source| Error::RegistryAnswer {
                 registry: self.shown.clone(),
                 subject: subject.to_owned(),
                 source,
-            }
-        })?;
+            })?;
         self.ids
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -121,11 +125,12 @@ impl Registry {
                 subject: what.clone(),
                 source,
             })?;
-        let schema = Schema::parse_str(&fetched.schema).map_err(|source| Error::RegistrySchema {
-            registry: self.shown.clone(),
-            id,
-            source,
-        })?;
+        let schema =
+            Schema::parse_str(&fetched.schema).map_err(|source| Error::RegistrySchema {
+                registry: self.shown.clone(),
+                id,
+                source,
+            })?;
         let schema = Arc::new(schema);
         self.schemas
             .lock()
@@ -145,7 +150,11 @@ impl Registry {
 
     /// Sends `request` (with the registry's credentials) and returns the body of a successful
     /// answer; `what` names the subject or id asked about, for errors.
-    async fn answer(&self, mut request: reqwest::RequestBuilder, what: &str) -> Result<String, Error> {
+    async fn answer(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<String, Error> {
         if let Some(user) = &self.username {
             request = request.basic_auth(user, self.password.as_deref());
         }

@@ -235,7 +235,8 @@ impl KafkaTriggerAttribute {
             );
             return None;
         }
-        let schema = text(&self.options, "avro_schema").map(|raw| parse_schema(cx, "avro_schema", raw));
+        let schema =
+            text(&self.options, "avro_schema").map(|raw| parse_schema(cx, "avro_schema", raw));
         let registry = schema_registry(cx, &self.options);
         let (schema, registry) = (schema.map_or(Some(None), |s| s.map(Some))?, registry?);
         Some(

@@ -84,10 +84,14 @@ impl AvroDecoder {
             }
         };
         let reader = self.registry.as_ref().and(self.schema.as_deref());
-        let datum = apache_avro::from_avro_datum(&writer, &mut &value[5..], reader).map_err(|e| {
-            FunctionError::with_source(format!("{}: the value is not Avro of its schema", at()), e)
+        let datum =
+            apache_avro::from_avro_datum(&writer, &mut &value[5..], reader).map_err(|e| {
+                FunctionError::with_source(
+                    format!("{}: the value is not Avro of its schema", at()),
+                    e,
+                )
                 .into_poison()
-        })?;
+            })?;
         apache_avro::from_value::<T>(&datum).map_err(|e| {
             FunctionError::with_source(
                 format!(
@@ -143,11 +147,12 @@ mod tests {
             .unwrap_err();
         assert!(err.is_poison(), "{err}");
         assert!(
-            err.to_string()
-                .contains("record 0:3 of `orders`: the value is not in Confluent's Avro wire format"),
+            err.to_string().contains(
+                "record 0:3 of `orders`: the value is not in Confluent's Avro wire format"
+            ),
             "{err}"
         );
-        let truncated = decoder.decode::<Order>(&record(&bytes[..6])).unwrap_err();
+        let truncated = decoder.decode::<Order>(&record(&bytes[..5])).unwrap_err();
         assert!(
             truncated.is_poison() && truncated.to_string().contains("is not Avro of its schema"),
             "{truncated}"

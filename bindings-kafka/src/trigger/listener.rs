@@ -24,10 +24,10 @@ use tracing::Instrument as _;
 
 use super::avro::AvroDecoder;
 use super::dead_letter::DeadLetter;
-use super::status::{Counters, KafkaTriggerStatus};
 use super::kind::KafkaTrigger;
 use super::offsets::Offsets;
 use super::record::{KafkaRecord, KafkaTriggerEvent, binding_data};
+use super::status::{Counters, KafkaTriggerStatus};
 use crate::producer::TracingContext;
 use crate::{Ordering, TriggerOptions};
 
