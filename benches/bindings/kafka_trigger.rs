@@ -150,13 +150,9 @@ async fn filled_topic(
 ) -> BenchResult<String> {
     let partitions = if keyed { 1 } else { PARTITIONS };
     let topic = crate::kafka::topic_with(brokers, partitions).await?;
-    // One record per batch: Tansu 0.6.0 answers a fetch that starts inside a batch with nothing,
-    // and a consumer whose paused partition resumes fetches from where its application was (both
-    // contenders alike; a real Kafka broker serves such fetches).
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set("linger.ms", "0")
-        .set("batch.num.messages", "1")
+        .set("linger.ms", "5")
         .create()
         .map_err(|err| format!("a producer for `{brokers}`: {err}"))?;
     let value = vec![b'x'; size];

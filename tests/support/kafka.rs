@@ -199,6 +199,26 @@ pub(crate) async fn produce_bytes(brokers: &str, topic: &str, partition: i32, va
         .unwrap_or_else(|(err, _)| panic!("producing to {topic} on {brokers}: {err}"));
 }
 
+/// Produces `values` to `partition` of `topic` at once (in batches of several records), awaiting
+/// every delivery.
+pub(crate) async fn produce_batched(brokers: &str, topic: &str, partition: i32, values: &[&[u8]]) {
+    let producer: FutureProducer = config(brokers, &[])
+        .set("linger.ms", "20")
+        .create()
+        .expect("a producer");
+    let sends = values.iter().map(|value| {
+        producer.send(
+            FutureRecord::<(), [u8]>::to(topic)
+                .partition(partition)
+                .payload(*value),
+            WAIT,
+        )
+    });
+    for sent in futures_util::future::join_all(sends).await {
+        sent.unwrap_or_else(|(err, _)| panic!("producing to {topic} on {brokers}: {err}"));
+    }
+}
+
 /// The offsets consumer group `group` committed on `partitions` of `topic` (`None`: none).
 pub(crate) fn committed(
     brokers: &str,

@@ -4,16 +4,21 @@
 //! the partition completed, and committed by librdkafka every `auto_commit_interval_ms`.
 //!
 //! Every librdkafka call is made on the polling thread; the lanes (tokio tasks) only change the
-//! shared [`State`]. A slow function pauses its partitions instead of buffering without bound.
+//! shared [`State`]. Each assigned partition has a queue of its own (`split_partition_queue`): a
+//! partition whose lanes hold `2 × max(max_batch_size, max_concurrency)` records is not read until
+//! they complete, so its records wait in librdkafka's queue (bounded by `queued_min_messages` and
+//! `queued_max_messages_kbytes`), nothing is fetched twice, and the other partitions go on.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use bindings_core::{BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer as _, ConsumerContext, PartitionQueue, Rebalance,
+};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
@@ -35,10 +40,13 @@ use crate::{Ordering, TriggerOptions};
 /// what completed and lets the partitions go (the rest is read again by their next owner).
 const REVOKE_PATIENCE: Duration = Duration::from_secs(30);
 
-/// How long one poll waits for a record (shorter while a partition is paused, so that it resumes
-/// promptly).
+/// How long the polling thread waits when no record is ready (a new record, or a lane's
+/// completion, wakes it sooner): also how often it serves the consumer's events.
 const POLL: Duration = Duration::from_millis(100);
-const POLL_PAUSED: Duration = Duration::from_millis(5);
+/// How long each poll of the consumer's events waits while running invocations drain.
+const DRAIN_POLL: Duration = Duration::from_millis(10);
+/// At most this many records are read from one partition's queue before the next partition's turn.
+const BURST: usize = 64;
 
 /// The longest wait between attempts to produce a record to the dead-letter topic.
 const DEAD_LETTER_BACKOFF: Duration = Duration::from_secs(60);
@@ -122,6 +130,40 @@ struct Shared {
     /// An error that ends the listener, seen by a librdkafka callback.
     fatal: Mutex<Option<String>>,
     generations: AtomicU64,
+    /// The consumer, for splitting partition queues in the rebalance callback (weak: the consumer's
+    /// context holds this `Shared`).
+    consumer: OnceLock<Weak<BaseConsumer<TriggerContext>>>,
+    /// Each assigned partition's queue (emptied before the consumer is dropped: they hold it).
+    queues: Mutex<HashMap<i32, PartitionQueue<TriggerContext>>>,
+    /// Wakes the polling thread: a partition queue has records, or a lane made room.
+    wake: Arc<Wake>,
+}
+
+/// A flag and a condition variable: the polling thread's sleep, cut short by [`Wake::wake`].
+#[derive(Default)]
+struct Wake {
+    woken: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wake {
+    fn wake(&self) {
+        *lock(&self.woken) = true;
+        self.cv.notify_one();
+    }
+
+    /// Sleeps until woken or `timeout`.
+    fn wait(&self, timeout: Duration) {
+        let mut woken = lock(&self.woken);
+        if !*woken {
+            woken = self
+                .cv
+                .wait_timeout(woken, timeout)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *woken = false;
+    }
 }
 
 #[derive(Default)]
@@ -143,9 +185,8 @@ struct Partition {
     busy: usize,
     /// The next offset to store, once moved.
     store: Option<i64>,
-    paused: bool,
-    /// Completions brought the waiting records under the resume mark.
-    resume: bool,
+    /// Its lanes were full (counted once per time it fills up).
+    full: bool,
     /// A record spent its retries with no dead-letter topic: nothing more of it runs.
     stopped: bool,
 }
@@ -193,6 +234,9 @@ impl Shared {
             abandoned: AtomicBool::new(false),
             fatal: Mutex::default(),
             generations: AtomicU64::new(0),
+            consumer: OnceLock::new(),
+            queues: Mutex::default(),
+            wake: Arc::default(),
         }
     }
 
@@ -200,8 +244,8 @@ impl Shared {
         self.invoker.shutdown_token().is_cancelled() || self.abandoned.load(Atomic::SeqCst)
     }
 
-    /// The polling thread: subscribe, hand records to lanes, store offsets, pause and resume; at
-    /// shutdown wait for the running invocations, commit, and leave the group.
+    /// The polling thread: subscribe, hand records to lanes, store offsets; at shutdown wait for
+    /// the running invocations, commit, and leave the group.
     fn poll(self: &Arc<Self>) -> Result<(), BoxError> {
         let config = &self.config;
         let context = TriggerContext {
@@ -216,13 +260,14 @@ impl Shared {
             .set("enable.partition.eof", "false")
             .set("partition.assignment.strategy", "cooperative-sticky")
             .set_log_level(rdkafka::config::RDKafkaLogLevel::Warning);
-        let consumer: BaseConsumer<TriggerContext> =
-            client.create_with_context(context).map_err(|e| {
+        let consumer: Arc<BaseConsumer<TriggerContext>> =
+            Arc::new(client.create_with_context(context).map_err(|e| {
                 format!(
                     "Kafka trigger of `{}`: cannot create the consumer for brokers {}: {e}",
                     config.function, config.brokers
                 )
-            })?;
+            })?);
+        let _ = self.consumer.set(Arc::downgrade(&consumer));
         consumer.subscribe(&[&config.topic]).map_err(|e| {
             format!(
                 "Kafka trigger of `{}`: cannot subscribe to topic `{}`: {e}",
@@ -230,21 +275,45 @@ impl Shared {
             )
         })?;
         tracing::info!(brokers = %config.brokers, "listening");
+        let result = self.read(&consumer);
+        if result.is_ok() {
+            self.drain(&consumer);
+        }
+        // The partition queues hold the consumer: let them go, so that dropping it below closes it
+        // (leaving the group).
+        lock(&self.queues).clear();
+        result
+    }
+
+    /// Reads until the host stops: the consumer's events (rebalances, errors), then each
+    /// partition queue whose lanes have room.
+    fn read(self: &Arc<Self>, consumer: &BaseConsumer<TriggerContext>) -> Result<(), BoxError> {
         let mut failures: u32 = 0;
         let mut missing_reported = false;
         while !self.stopping() {
             if let Some(fatal) = lock(&self.fatal).take() {
                 return Err(fatal.into());
             }
-            let paused = self.housekeeping(&consumer);
-            match consumer.poll(if paused { POLL_PAUSED } else { POLL }) {
+            self.housekeeping(consumer);
+            let mut read = 0;
+            let mut error = None;
+            // The main queue: events, and records of a partition not split yet.
+            match consumer.poll(Duration::ZERO) {
                 None => {}
                 Some(Ok(message)) => {
-                    failures = 0;
-                    missing_reported = false;
-                    self.dispatch(&consumer, &message);
+                    self.dispatch(&message);
+                    read += 1;
                 }
-                Some(Err(err)) => {
+                Some(Err(err)) => error = Some(err),
+            }
+            if error.is_none() {
+                match self.read_partitions() {
+                    Ok(n) => read += n,
+                    Err(err) => error = Some(err),
+                }
+            }
+            match error {
+                Some(err) => {
                     if let Some(fatal) = self.consume_error(&err, &mut missing_reported) {
                         return Err(fatal.into());
                     }
@@ -253,10 +322,43 @@ impl Shared {
                     let wait = POLL.saturating_mul(2u32.saturating_pow(failures.min(6) - 1));
                     std::thread::sleep(wait.min(Duration::from_secs(5)));
                 }
+                None if read > 0 => {
+                    failures = 0;
+                    missing_reported = false;
+                }
+                None => self.wake.wait(POLL),
             }
         }
-        self.drain(&consumer);
         Ok(())
+    }
+
+    /// Reads up to [`BURST`] records from each partition queue whose lanes have room; how many.
+    fn read_partitions(self: &Arc<Self>) -> Result<usize, KafkaError> {
+        let queues = lock(&self.queues);
+        let mut read = 0;
+        for (&partition, queue) in queues.iter() {
+            for _ in 0..BURST {
+                if !self.has_room(partition) {
+                    break;
+                }
+                match queue.poll(Duration::ZERO) {
+                    None => break,
+                    Some(Ok(message)) => {
+                        self.dispatch(&message);
+                        read += 1;
+                    }
+                    Some(Err(err)) => return Err(err),
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    /// Whether `partition`'s lanes may take another record.
+    fn has_room(&self, partition: i32) -> bool {
+        lock(&self.state).partitions.get(&partition).is_some_and(|part| {
+            !part.stopped && part.offsets.len() < self.config.options.buffered_records()
+        })
     }
 
     /// What a consumer error means: a fatal one ends the listener with this message; the others
@@ -290,13 +392,8 @@ impl Shared {
         }
     }
 
-    /// Hands a record to its lane, starting the lane if it was idle; pauses its partition once too
-    /// many of its records wait.
-    fn dispatch(
-        self: &Arc<Self>,
-        consumer: &BaseConsumer<TriggerContext>,
-        message: &BorrowedMessage<'_>,
-    ) {
+    /// Hands a record to its lane, starting the lane if it was idle.
+    fn dispatch(self: &Arc<Self>, message: &BorrowedMessage<'_>) {
         let record = read_record(message, &self.config.topic);
         let options = &self.config.options;
         let key = match options.ordering {
@@ -328,53 +425,28 @@ impl Shared {
         }
         let start = !lane.running;
         lane.running = true;
-        let pause = !part.paused && part.offsets.len() >= options.buffered_records();
-        part.paused |= pause;
-        if pause {
+        let full = part.offsets.len() >= options.buffered_records();
+        if full && !part.full {
             Counters::add(&counters.pauses, 1);
+            tracing::debug!(partition, "the partition's lanes are full: its records wait in librdkafka");
         }
+        part.full = full;
         let generation = part.generation;
         drop(state);
-        if pause {
-            tracing::debug!(
-                partition,
-                "pausing the partition: its records wait for the function"
-            );
-            self.pause_or_resume(consumer, &[partition], true);
-        }
         if start {
             let lane = Arc::clone(self).run_lane(partition, generation, key);
             self.invoker.spawn(lane);
         }
     }
 
-    /// Stores moved offsets and resumes partitions whose records caught up; pauses stopped ones.
-    /// Returns whether a partition is paused.
-    fn housekeeping(&self, consumer: &BaseConsumer<TriggerContext>) -> bool {
-        let mut stores = Vec::new();
-        let (mut resume, mut pause) = (Vec::new(), Vec::new());
-        let mut paused = false;
-        {
-            let mut state = lock(&self.state);
-            for (&partition, part) in &mut state.partitions {
-                if let Some(next) = part.store.take() {
-                    stores.push((partition, next));
-                }
-                if part.stopped && !part.paused {
-                    part.paused = true;
-                    pause.push(partition);
-                } else if part.resume && !part.stopped {
-                    part.resume = false;
-                    part.paused = false;
-                    resume.push(partition);
-                }
-                paused |= part.paused && !part.stopped;
-            }
-        }
+    /// Stores the offsets completions moved.
+    fn housekeeping(&self, consumer: &BaseConsumer<TriggerContext>) {
+        let stores: Vec<(i32, i64)> = lock(&self.state)
+            .partitions
+            .iter_mut()
+            .filter_map(|(&partition, part)| Some((partition, part.store.take()?)))
+            .collect();
         self.store(consumer, &stores);
-        self.pause_or_resume(consumer, &pause, true);
-        self.pause_or_resume(consumer, &resume, false);
-        paused
     }
 
     fn store(&self, consumer: &BaseConsumer<TriggerContext>, stores: &[(i32, i64)]) {
@@ -394,31 +466,21 @@ impl Shared {
         }
     }
 
-    fn pause_or_resume(
-        &self,
-        consumer: &BaseConsumer<TriggerContext>,
-        partitions: &[i32],
-        pause: bool,
-    ) {
-        if partitions.is_empty() {
-            return;
-        }
-        let mut tpl = TopicPartitionList::new();
-        for &partition in partitions {
-            tpl.add_partition(&self.config.topic, partition);
-        }
-        let result = if pause {
-            consumer.pause(&tpl)
-        } else {
-            consumer.resume(&tpl)
-        };
-        if let Err(err) = result {
-            tracing::warn!(?partitions, pause, error = %err, "pausing or resuming partitions failed");
-        }
-    }
-
-    /// New partitions: lanes start as their records arrive.
+    /// New partitions, each with a queue of its own (split before librdkafka fetches for it, so
+    /// that all its records arrive there); lanes start as their records arrive.
     fn assign(&self, tpl: &TopicPartitionList) {
+        let consumer = self.consumer.get().and_then(Weak::upgrade);
+        for element in tpl.elements_for_topic(&self.config.topic) {
+            let partition = element.partition();
+            let queue = consumer
+                .as_ref()
+                .and_then(|c| c.split_partition_queue(&self.config.topic, partition));
+            if let Some(mut queue) = queue {
+                let wake = Arc::clone(&self.wake);
+                queue.set_nonempty_callback(move || wake.wake());
+                lock(&self.queues).insert(partition, queue);
+            }
+        }
         let mut state = lock(&self.state);
         let mut assigned = Vec::new();
         for element in tpl.elements_for_topic(&self.config.topic) {
@@ -433,8 +495,7 @@ impl Shared {
                     lanes: HashMap::new(),
                     busy: 0,
                     store: None,
-                    paused: false,
-                    resume: false,
+                    full: false,
                     stopped: false,
                 },
             );
@@ -492,6 +553,12 @@ impl Shared {
             }
         }
         drop(state);
+        {
+            let mut queues = lock(&self.queues);
+            for partition in &revoked {
+                queues.remove(partition);
+            }
+        }
         self.store(consumer, &stores);
         if !stores.is_empty()
             && let Err(err) = consumer.commit_consumer_state(CommitMode::Sync)
@@ -501,20 +568,18 @@ impl Shared {
         tracing::info!(partitions = ?revoked, "partitions revoked");
     }
 
-    /// Shutdown: pause everything, let running invocations finish (until the host gives up), store
+    /// Shutdown: read no more, let running invocations finish (until the host gives up), store
     /// and commit what completed. Dropping the consumer then leaves the group.
     fn drain(&self, consumer: &BaseConsumer<TriggerContext>) {
-        let assigned: Vec<i32> = lock(&self.state).partitions.keys().copied().collect();
-        self.pause_or_resume(consumer, &assigned, true);
         tracing::info!("stopping: waiting for running invocations");
         loop {
             self.housekeeping(consumer);
             if lock(&self.state).running == 0 || self.abandoned.load(Atomic::SeqCst) {
                 break;
             }
-            // Keeps the group membership alive; records read now are not started (their offsets
-            // are not stored, so they are read again).
-            let _ = consumer.poll(POLL_PAUSED);
+            // Serves the consumer's events (the group membership); a record read now is not
+            // started (its offset is not stored, so it is read again).
+            let _ = consumer.poll(DRAIN_POLL);
         }
         self.housekeeping(consumer);
         match consumer.commit_consumer_state(CommitMode::Sync) {
@@ -740,9 +805,7 @@ impl Shared {
                             part.store = Some(next);
                         }
                     }
-                    if part.paused && part.offsets.len() <= options.buffered_records() / 2 {
-                        part.resume = true;
-                    }
+                    part.full = part.offsets.len() >= options.buffered_records();
                 }
                 Outcome::Stopped => part.stopped = true,
                 Outcome::Abandoned => {}
@@ -750,6 +813,8 @@ impl Shared {
         }
         drop(state);
         self.changed.notify_all();
+        // The partition may have room again.
+        self.wake.wake();
     }
 }
 

@@ -121,8 +121,8 @@ impl TriggerOptions {
         }
     }
 
-    /// How many records of one partition may wait before the partition is paused:
-    /// `2 × max(max_batch_size, max_concurrency)`. It resumes once half of them completed.
+    /// How many records of one partition may be read and not completed before it is read no
+    /// further (until one completes): `2 × max(max_batch_size, max_concurrency)`.
     pub fn buffered_records(&self) -> usize {
         2 * self.max_batch_size.max(self.max_concurrency) as usize
     }

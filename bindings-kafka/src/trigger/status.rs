@@ -74,9 +74,9 @@ pub struct KafkaCounts {
     /// Records read and not completed now (waiting or running).
     pub buffered: usize,
     /// The most there were at once: at most `2 × max(max_batch_size, max_concurrency)` per
-    /// partition, since a partition with that many is paused.
+    /// partition, since a partition with that many is not read further until one completes.
     pub max_buffered: usize,
-    /// How many times a partition was paused because its records waited.
+    /// How many times a partition's lanes filled up (its queue then waits unread).
     pub pauses: u64,
 }
 
