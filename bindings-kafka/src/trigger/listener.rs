@@ -16,9 +16,8 @@ use std::time::Duration;
 
 use bindings_core::{BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer as _, ConsumerContext, PartitionQueue, Rebalance,
-};
+use rdkafka::consumer::base_consumer::PartitionQueue;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
