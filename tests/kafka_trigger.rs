@@ -846,7 +846,10 @@ async fn a_slow_function_holds_its_partition_s_records_in_librdkafka_instead_of_
         .get::<bindings::kafka::KafkaTriggers>()
         .and_then(|triggers| triggers.get("gated"))
         .expect("the trigger is registered");
-    support::until(WAIT, "the partition's lanes full", || status.counts().pauses >= 1).await;
+    support::until(WAIT, "the partition's lanes full", || {
+        status.counts().pauses >= 1
+    })
+    .await;
     // 2 × max(max_batch_size, max_concurrency) = 2 records may wait; librdkafka holds the rest.
     assert!(status.counts().buffered <= 2, "{:?}", status.counts());
     GATE_OPEN.store(true, std::sync::atomic::Ordering::SeqCst);

@@ -355,9 +355,12 @@ impl Shared {
 
     /// Whether `partition`'s lanes may take another record.
     fn has_room(&self, partition: i32) -> bool {
-        lock(&self.state).partitions.get(&partition).is_some_and(|part| {
-            !part.stopped && part.offsets.len() < self.config.options.buffered_records()
-        })
+        lock(&self.state)
+            .partitions
+            .get(&partition)
+            .is_some_and(|part| {
+                !part.stopped && part.offsets.len() < self.config.options.buffered_records()
+            })
     }
 
     /// What a consumer error means: a fatal one ends the listener with this message; the others
@@ -427,7 +430,10 @@ impl Shared {
         let full = part.offsets.len() >= options.buffered_records();
         if full && !part.full {
             Counters::add(&counters.pauses, 1);
-            tracing::debug!(partition, "the partition's lanes are full: its records wait in librdkafka");
+            tracing::debug!(
+                partition,
+                "the partition's lanes are full: its records wait in librdkafka"
+            );
         }
         part.full = full;
         let generation = part.generation;

@@ -209,9 +209,10 @@ fn cell(samples: &[f64], unit: &str) -> String {
     }
 }
 
-/// Group titles, in report order.
-const GROUPS: [(&str, &str); 7] = [
+/// Group titles, in report order (a group not listed here is reported after them, under its name).
+const GROUPS: [(&str, &str); 8] = [
     ("kafka", "Kafka output throughput"),
+    ("kafka-trigger", "Kafka trigger throughput"),
     ("queue", "Queue trigger throughput"),
     ("queue-output", "Queue output: queue -> queue forwarding"),
     ("e2e", "End to end: queue -> function -> Kafka"),
@@ -239,7 +240,18 @@ pub(crate) fn markdown(results: &Results, run: &Run) -> String {
         run.machine, run.date, run.command
     );
     let _ = writeln!(md, "![ours / baseline per comparison]({})\n", run.chart);
-    for (group, title) in GROUPS {
+    let mut unlisted: Vec<&str> = Vec::new();
+    for figure in &results.figures {
+        let group = figure.group.as_str();
+        if !GROUPS.iter().any(|(g, _)| *g == group) && !unlisted.contains(&group) {
+            unlisted.push(group);
+        }
+    }
+    let sections = GROUPS
+        .iter()
+        .copied()
+        .chain(unlisted.iter().map(|group| (*group, *group)));
+    for (group, title) in sections {
         let figures: Vec<&Figure> = results
             .figures
             .iter()
