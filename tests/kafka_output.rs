@@ -921,18 +921,9 @@ async fn on_tansu_sasl_ssl_works() {
     let Some(brokers) = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS") else {
         return;
     };
-    let (ca, user, password) = (
-        service("BINDINGS_KAFKA_SASL_SSL_CA"),
-        service("BINDINGS_KAFKA_SASL_SSL_USER"),
-        service("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
-    );
-    let security = [
-        ("security.protocol", "sasl_ssl"),
-        ("sasl.mechanism", "SCRAM-SHA-512"),
-        ("sasl.username", user.as_str()),
-        ("sasl.password", password.as_str()),
-        ("ssl.ca.location", ca.as_str()),
-    ];
+    let credentials = support::kafka::SaslSsl::recorded();
+    let (ca, user, password) = (&credentials.ca, &credentials.user, &credentials.password);
+    let security = credentials.client();
     let settings = Settings::new()
         .with("KafkaUser", user.clone())
         .with("KafkaPassword", password.clone())
@@ -1152,23 +1143,14 @@ async fn on_tansu_the_seeds_credential_forms_authenticate_over_sasl_ssl() {
     let Some(brokers) = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS") else {
         return;
     };
-    let (ca, user, password) = (
-        service("BINDINGS_KAFKA_SASL_SSL_CA"),
-        service("BINDINGS_KAFKA_SASL_SSL_USER"),
-        service("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
-    );
+    let credentials = support::kafka::SaslSsl::recorded();
+    let (ca, user, password) = (&credentials.ca, &credentials.user, &credentials.password);
     assert_eq!(
         service("BINDINGS_KAFKA_SASL_SSL_MECHANISM"),
         "SCRAM-SHA-512",
         "the functions above are written for this mechanism"
     );
-    let security = [
-        ("security.protocol", "sasl_ssl"),
-        ("sasl.mechanism", "SCRAM-SHA-512"),
-        ("sasl.username", user.as_str()),
-        ("sasl.password", password.as_str()),
-        ("ssl.ca.location", ca.as_str()),
-    ];
+    let security = credentials.client();
     // The seed's table: "the app setting named ConfluentCloudUsername contains the API access key".
     let settings = || {
         Settings::new()

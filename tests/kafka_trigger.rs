@@ -605,27 +605,18 @@ async fn on_tansu_sasl_ssl_the_trigger_reads() {
     let Some(brokers) = support::require("BINDINGS_KAFKA_SASL_SSL_BROKERS") else {
         return;
     };
-    let (ca, user, password) = (
-        service("BINDINGS_KAFKA_SASL_SSL_CA"),
-        service("BINDINGS_KAFKA_SASL_SSL_USER"),
-        service("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
-    );
-    let security = [
-        ("security.protocol", "sasl_ssl"),
-        ("sasl.mechanism", "SCRAM-SHA-512"),
-        ("sasl.username", user.as_str()),
-        ("sasl.password", password.as_str()),
-        ("ssl.ca.location", ca.as_str()),
-    ];
+    let credentials = support::kafka::SaslSsl::recorded();
+    let (ca, user, password) = (&credentials.ca, &credentials.user, &credentials.password);
+    let security = credentials.client();
     let topic = create_topic_with(&brokers, &support::unique("kt-secure"), 1, &security).await;
     produce_with(&brokers, &topic, &[(0, None, "over TLS")], &security).await;
     let host = start::<over_sasl_ssl>(
         &brokers,
         &[
             ("SecureTopic", &topic),
-            ("KafkaUser", &user),
-            ("KafkaPassword", &password),
-            ("CaFile", &ca),
+            ("KafkaUser", user),
+            ("KafkaPassword", password),
+            ("CaFile", ca),
         ],
     )
     .await;

@@ -283,6 +283,39 @@ async fn wait_for_topic(consumer: &StreamConsumer, brokers: &str, topic: &str) {
     }
 }
 
+/// The SASL_SSL broker's credentials, as `cargo xtask services up` recorded them (SCRAM-SHA-512 over
+/// TLS): the CA file, the user and the password.
+pub(crate) struct SaslSsl {
+    pub(crate) ca: String,
+    pub(crate) user: String,
+    pub(crate) password: String,
+}
+
+impl SaslSsl {
+    /// The recorded credentials (a test that needs them has required the broker already).
+    pub(crate) fn recorded() -> Self {
+        let var = |name: &str| {
+            super::service(name).unwrap_or_else(|| panic!("{name} is recorded with the broker"))
+        };
+        Self {
+            ca: var("BINDINGS_KAFKA_SASL_SSL_CA"),
+            user: var("BINDINGS_KAFKA_SASL_SSL_USER"),
+            password: var("BINDINGS_KAFKA_SASL_SSL_PASSWORD"),
+        }
+    }
+
+    /// The librdkafka settings of a test client with these credentials.
+    pub(crate) fn client(&self) -> [(&'static str, &str); 5] {
+        [
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", &self.user),
+            ("sasl.password", &self.password),
+            ("ssl.ca.location", &self.ca),
+        ]
+    }
+}
+
 /// A client configuration for `brokers` with `security` settings.
 fn config(brokers: &str, security: &[(&str, &str)]) -> ClientConfig {
     let mut config = ClientConfig::new();
