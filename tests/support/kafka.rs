@@ -283,7 +283,7 @@ async fn wait_for_topic(consumer: &StreamConsumer, brokers: &str, topic: &str) {
     }
 }
 
-/// The SASL_SSL broker's credentials, as `cargo xtask services up` recorded them (SCRAM-SHA-512 over
+/// The `SASL_SSL` broker's credentials, as `cargo xtask services up` recorded them (SCRAM-SHA-512 over
 /// TLS): the CA file, the user and the password.
 pub(crate) struct SaslSsl {
     pub(crate) ca: String,
