@@ -489,7 +489,7 @@ async fn kafka_to_kafka_two_hosts_in_one_group_share_and_take_over() {
     one.logged("partitions assigned", WAIT);
     two.logged("partitions assigned", WAIT);
     support::kafka::produce(&brokers, &input, &first_half).await;
-    // Both got a share of the records.
+    // Both got a share of the records: each has processed one before the first is stopped.
     let mut from_two = Vec::new();
     while from_two.is_empty() {
         let line = two.line_where(WAIT, "a record on the second host", |l| {
@@ -497,6 +497,9 @@ async fn kafka_to_kafka_two_hosts_in_one_group_share_and_take_over() {
         });
         from_two.extend(processed_position(&line));
     }
+    one.line_where(WAIT, "a record on the first host", |l| {
+        l.starts_with("processed ")
+    });
     let (status, stdout_one) = one.terminate(Duration::from_secs(30));
     assert!(
         status.success(),
