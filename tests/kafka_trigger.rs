@@ -860,3 +860,50 @@ async fn a_slow_function_holds_its_partition_s_records_in_librdkafka_instead_of_
         .await
         .expect("a clean stop");
 }
+
+/// A protobuf order.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoOrder {
+    #[prost(string, tag = "1")]
+    id: String,
+}
+
+#[kafka_trigger(
+    topic = "%ProtoTopic%",
+    broker_list = "Brokers",
+    consumer_group = "%Group%"
+)]
+async fn as_protobuf(order: Protobuf<ProtoOrder>, record: KafkaRecord) {
+    note("protobuf", &record, order.0.id);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protobuf_values_decode_and_a_value_that_is_not_one_is_dead_lettered() {
+    let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
+        return;
+    };
+    let topic = create_topic_with(&brokers, &support::unique("kt-proto"), 1, &[]).await;
+    let encoded = prost::Message::encode_to_vec(&ProtoOrder { id: "p-1".into() });
+    produce_bytes(&brokers, &topic, 0, &encoded).await;
+    // Field 1 as a varint where a string is declared: not a `ProtoOrder`.
+    produce_bytes(&brokers, &topic, 0, &[0x08, 0x01]).await;
+    let host = start::<as_protobuf>(&brokers, &[("ProtoTopic", &topic)]).await;
+    let dead = consume(&brokers, &format!("{topic}-dlq"), 1).await;
+    assert_eq!(dead[0].payload, [0x08, 0x01], "the bad record, intact");
+    let headers = dead[0].header_texts();
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "dlq-error" && v.contains("is not a protobuf")),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&("dlq-attempts".to_owned(), "1".to_owned())),
+        "at once: {headers:?}"
+    );
+    until_seen(&topic, "the protobuf record", |p| !p.seen.is_empty()).await;
+    assert_eq!(seen(&topic), [("protobuf", 0, 0, None, "p-1".to_owned())]);
+    host.shutdown(Duration::from_secs(30))
+        .await
+        .expect("a clean stop");
+}
