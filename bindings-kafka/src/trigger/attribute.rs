@@ -196,9 +196,9 @@ impl TriggerAttribute for KafkaTriggerAttribute {
                 Some(DeadLetter::bind(cx, dlq, &producer, cx.function_name())?)
             }
         };
-        let client = client_config(&consumer);
-        let mut reader = client.clone();
-        reader.set("group.id", &group);
+        let mut client = client_config(&consumer);
+        client.set("group.id", &group);
+        let reader = client.clone();
         let status = Arc::new(KafkaTriggerStatus::new(
             cx.function_name(),
             &topic,

@@ -253,7 +253,6 @@ impl Shared {
         };
         let mut client = config.client.clone();
         client
-            .set("group.id", &config.group)
             .set("enable.auto.commit", "true")
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "false")
@@ -336,15 +335,17 @@ impl Shared {
         let queues = lock(&self.queues);
         let mut read = 0;
         for (&partition, queue) in queues.iter() {
+            if !self.has_room(partition) {
+                continue;
+            }
             for _ in 0..BURST {
-                if !self.has_room(partition) {
-                    break;
-                }
                 match queue.poll(Duration::ZERO) {
                     None => break,
                     Some(Ok(message)) => {
-                        self.dispatch(&message);
                         read += 1;
+                        if !self.dispatch(&message) {
+                            break;
+                        }
                     }
                     Some(Err(err)) => return Err(err),
                 }
@@ -394,8 +395,9 @@ impl Shared {
         }
     }
 
-    /// Hands a record to its lane, starting the lane if it was idle.
-    fn dispatch(self: &Arc<Self>, message: &BorrowedMessage<'_>) {
+    /// Hands a record to its lane, starting the lane if it was idle. Whether its partition's
+    /// lanes have room for another.
+    fn dispatch(self: &Arc<Self>, message: &BorrowedMessage<'_>) -> bool {
         let record = read_record(message, &self.config.topic);
         let options = &self.config.options;
         let key = match options.ordering {
@@ -407,11 +409,11 @@ impl Shared {
         let mut state = lock(&self.state);
         let Some(part) = state.partitions.get_mut(&partition) else {
             // Not (or no longer) ours: its owner reads it from the committed offset.
-            return;
+            return false;
         };
         if part.stopped || !part.offsets.track(record.offset) {
             // Stopped, or a record delivered again while its first copy is tracked.
-            return;
+            return !part.stopped;
         }
         let counters = &self.config.status.counters;
         Counters::add(&counters.received, 1);
@@ -442,6 +444,7 @@ impl Shared {
             let lane = Arc::clone(self).run_lane(partition, generation, key);
             self.invoker.spawn(lane);
         }
+        !full
     }
 
     /// Stores the offsets completions moved.
