@@ -91,6 +91,10 @@ pub mod extend {
     pub use bindings_core::{Extension, Section, register_extension};
 }
 
+/// Metrics, health and the scale signal, and the admin endpoint (`AdminListenAddress`) that serves
+/// them: see the README's "Operating it".
+pub use bindings_core::telemetry;
+
 /// The queue trigger's and output's crate.
 #[cfg(feature = "queue")]
 pub use bindings_queue as queue;

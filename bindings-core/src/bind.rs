@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
+use crate::telemetry::{
+    FunctionHealth, FunctionLabels, Health, Metrics, Scale, ScaleMonitor, ServiceHealth,
+};
 use crate::{Connection, HostConfig, Settings, SettingsError};
 
 /// One thing wrong with a function's configuration, found at `build()`.
@@ -98,6 +101,8 @@ pub struct BindContext<'a> {
     pub(crate) shutdown_hooks: &'a mut Vec<(String, ShutdownHook)>,
     pub(crate) problems: &'a mut Vec<Problem>,
     pub(crate) function: &'a str,
+    /// The function's trigger attribute (`queue_trigger`).
+    pub(crate) trigger: &'static str,
     pub(crate) binding: Option<&'static str>,
 }
 
@@ -197,6 +202,43 @@ impl<'a> BindContext<'a> {
     /// Registers work to run at shutdown, after invocations have drained. `name` appears in logs.
     pub fn on_shutdown(&mut self, name: impl Into<String>, hook: ShutdownHook) {
         self.shutdown_hooks.push((name.into(), hook));
+    }
+
+    /// The host's metrics, to register a binding's [`MetricSet`](crate::telemetry::MetricSet) or
+    /// take handles on the shared families.
+    pub fn metrics(&mut self) -> Arc<Metrics> {
+        self.resource::<Metrics>()
+    }
+
+    /// The labels of this function's metrics.
+    pub fn function_labels(&self) -> FunctionLabels {
+        FunctionLabels {
+            function: self.function.into(),
+            trigger: self.trigger,
+        }
+    }
+
+    /// A report on the service this binding uses, for readiness: the function is not ready while
+    /// any of its reports says the service is unreachable.
+    pub fn service_health(&mut self) -> ServiceHealth {
+        let function = self.function_health();
+        Health::service(&function, self.binding.unwrap_or(self.trigger))
+    }
+
+    /// Registers this function's scale monitor: its readings become the `bindings_scale_hint`
+    /// gauge and the function's entry in `GET /scale`.
+    pub fn scale_monitor(&mut self, monitor: impl ScaleMonitor) {
+        let labels = self.function_labels();
+        let gauge = self.metrics().shared().scale_hint.get_or_create_owned(&labels);
+        self.resource::<Scale>()
+            .add(labels.function, labels.trigger, Box::new(monitor), gauge);
+    }
+
+    /// This function's health, created on first use.
+    pub(crate) fn function_health(&mut self) -> Arc<FunctionHealth> {
+        let labels = self.function_labels();
+        let gauge = self.metrics().shared().ready.get_or_create_owned(&labels);
+        self.resource::<Health>().function(&labels.function, gauge)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::bind::BindContext;
 use crate::invocation::{FunctionRuntime, Handler, Invoker};
 use crate::listener::Listener;
 use crate::listener::TriggerAttribute;
+use crate::telemetry::FunctionMetrics;
 use crate::trigger::BoxError;
 use crate::{Finished, FunctionError, FunctionReturn, Invocation, OutputDeclarations, Trigger};
 
@@ -24,6 +25,8 @@ pub trait FunctionDef {
 /// A function ready to be bound: its name, trigger, outputs and handler.
 pub struct Function {
     pub(crate) name: String,
+    /// The trigger attribute's name (`queue_trigger`).
+    pub(crate) trigger: &'static str,
     pub(crate) bind: BindFunction,
 }
 
@@ -100,7 +103,11 @@ impl<A: TriggerAttribute> FunctionBuilder<A> {
         let function_name = name.clone();
         Function {
             name,
+            trigger: A::NAME,
             bind: Box::new(move |cx| {
+                // Every function has a health entry (its listener must start), services or not.
+                cx.function_health();
+                let metrics = cx.metrics();
                 cx.binding = Some(A::NAME);
                 let listener = trigger.bind(cx);
                 let mut bound = Vec::with_capacity(outputs.pending.len());
@@ -110,8 +117,10 @@ impl<A: TriggerAttribute> FunctionBuilder<A> {
                 }
                 cx.binding = None;
                 let outputs: Option<Vec<Arc<dyn Any + Send + Sync>>> = bound.into_iter().collect();
+                let name: Arc<str> = function_name.into();
                 let runtime = FunctionRuntime {
-                    name: function_name.into(),
+                    metrics: FunctionMetrics::new(&metrics, &name, A::NAME),
+                    name,
                     handler,
                     outputs: outputs?.into(),
                 };

@@ -2,6 +2,7 @@
 //! listeners, and shuts down in order — stop triggers, drain invocations, flush outputs.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use crate::bind::{BindContext, Problem, Resources, ShutdownHook};
 use crate::function::{BoundFunction, Function, FunctionDef};
 use crate::invocation::panic_message;
 use crate::manual::{self, ManualEvent};
+use crate::telemetry::{self, ADMIN_LISTEN_ADDRESS_SETTING, Health, Metrics, Scale};
 use crate::{BindingData, BuildError, Bytes, CallError, Error, HostConfig, Settings, TriggerEvent};
 
 /// The default time [`Host::run_until_shutdown`] gives in-flight invocations to finish.
@@ -84,6 +86,35 @@ impl HostBuilder {
         }
         let mut problems = Vec::new();
         let mut resources = self.resources;
+        // The telemetry every host has (an application may have put its own `Metrics` in place).
+        resources.get_or_default::<Metrics>();
+        resources.get_or_default::<Health>();
+        resources.get_or_default::<Scale>();
+        let admin = match telemetry::address(&settings).await {
+            Ok(Some(address)) => match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => Some(listener),
+                Err(err) => {
+                    problems.push(Problem {
+                        function: None,
+                        binding: None,
+                        message: format!(
+                            "`{ADMIN_LISTEN_ADDRESS_SETTING}`: cannot listen on {address}: {err} \
+                             (is another process using the port?)"
+                        ),
+                    });
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(message) => {
+                problems.push(Problem {
+                    function: None,
+                    binding: None,
+                    message,
+                });
+                None
+            }
+        };
         let mut shutdown_hooks = Vec::new();
         let mut bound: Vec<Box<dyn BoundFunction>> = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -105,6 +136,7 @@ impl HostBuilder {
                 shutdown_hooks: &mut shutdown_hooks,
                 problems: &mut problems,
                 function: &function.name,
+                trigger: function.trigger,
                 binding: None,
             };
             let name = function.name.clone();
@@ -128,6 +160,7 @@ impl HostBuilder {
         }
         Ok(Host {
             functions: bound,
+            admin,
             resources: Arc::new(resources),
             shutdown_hooks,
             shutdown_timeout: self.shutdown_timeout,
@@ -153,6 +186,8 @@ impl HostBuilder {
 /// ```
 pub struct Host {
     functions: Vec<Box<dyn BoundFunction>>,
+    /// The admin endpoint's listener, bound at `build()` when `AdminListenAddress` is set.
+    admin: Option<tokio::net::TcpListener>,
     resources: Arc<Resources>,
     shutdown_hooks: Vec<(String, ShutdownHook)>,
     shutdown_timeout: Duration,
@@ -196,11 +231,25 @@ impl Host {
         let tracker = TaskTracker::new();
         let mut listeners = JoinSet::new();
         let mut functions = Vec::with_capacity(self.functions.len());
+        let health = self.resources.get::<Health>().unwrap_or_default();
+        let admin_stop = CancellationToken::new();
+        let admin_address = self.admin.and_then(|listener| {
+            let address = listener.local_addr().ok();
+            tracing::info!(address = ?address, "admin endpoint listening (/metrics, /healthz, /readyz, /scale)");
+            tokio::spawn(telemetry::serve(
+                listener,
+                telemetry::router(&self.resources),
+                admin_stop.clone(),
+            ));
+            address
+        });
         for function in self.functions {
             let name = function.name().to_owned();
             functions.push(name.clone());
             let run = function.start(shutdown.clone(), tracker.clone());
             let (failures, failed) = (Arc::clone(&failures), failed.clone());
+            let health = Arc::clone(&health);
+            health.started(&name);
             listeners.spawn(async move {
                 // A panicking listener is a failed listener: reported, and it ends the host.
                 let outcome = AssertUnwindSafe(run).catch_unwind().await.unwrap_or_else(|panic| {
@@ -208,6 +257,7 @@ impl Host {
                 });
                 if let Err(source) = outcome {
                     tracing::error!(function = %name, error = %source, "the function's trigger stopped");
+                    health.listener_failed(&name, &source.to_string());
                     lock(&failures).push(Error::Listener {
                         function: name.clone(),
                         source,
@@ -225,6 +275,9 @@ impl Host {
             tracker,
             listeners,
             functions,
+            health,
+            admin_stop,
+            admin_address,
             resources: self.resources,
             shutdown_hooks: self.shutdown_hooks,
             shutdown_timeout: self.shutdown_timeout,
@@ -303,6 +356,10 @@ pub struct HostHandle {
     listeners: JoinSet<String>,
     /// The functions' names, in registration order.
     functions: Vec<String>,
+    health: Arc<Health>,
+    /// Stops the admin endpoint, once the host has stopped.
+    admin_stop: CancellationToken,
+    admin_address: Option<SocketAddr>,
     resources: Arc<Resources>,
     shutdown_hooks: Vec<(String, ShutdownHook)>,
     shutdown_timeout: Duration,
@@ -345,6 +402,11 @@ impl HostHandle {
         &self.resources
     }
 
+    /// The address the admin endpoint listens on (`AdminListenAddress`), if it is on.
+    pub fn admin_address(&self) -> Option<SocketAddr> {
+        self.admin_address
+    }
+
     /// Work in flight: invocations and their completions.
     pub fn in_flight(&self) -> usize {
         self.tracker.len()
@@ -359,6 +421,8 @@ impl HostHandle {
     /// then outputs are flushed. The first failure seen while running or stopping is returned.
     pub async fn shutdown(mut self, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
+        // Not ready from now on, so an orchestrator stops sending work; alive until stopped.
+        self.health.stopping();
         tracing::info!(
             in_flight = self.tracker.len(),
             "shutting down: stopping triggers"
@@ -407,6 +471,7 @@ impl HostHandle {
                 errors.push(Error::ShutdownHook { name, message });
             }
         }
+        self.admin_stop.cancel();
         tracing::info!("host stopped");
         match errors.into_iter().next() {
             Some(err) => Err(err),

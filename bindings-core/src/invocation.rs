@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
 use crate::output::OutputSet;
+use crate::telemetry::{FunctionMetrics, Outcome};
 use crate::trigger::TriggerEvent;
 use crate::{
     BindingData, FunctionContext, FunctionError, IntoItems, Output, OutputDeclarations, OutputSlot,
@@ -212,6 +213,7 @@ pub(crate) type Handler<T> = Arc<
 /// A bound function: its handler and outputs, shared by every invocation.
 pub(crate) struct FunctionRuntime<T: Trigger> {
     pub(crate) name: Arc<str>,
+    pub(crate) metrics: FunctionMetrics,
     pub(crate) handler: Handler<T>,
     pub(crate) outputs: Arc<[Arc<dyn Any + Send + Sync>]>,
 }
@@ -254,7 +256,9 @@ impl<T: Trigger> FunctionRuntime<T> {
                     panic_message(&*panic)
                 ))),
             };
-            let elapsed_ms = started.elapsed().as_millis();
+            let elapsed = started.elapsed();
+            self.metrics.duration(elapsed);
+            let elapsed_ms = elapsed.as_millis();
             match &result {
                 Ok(_) => tracing::info!(elapsed_ms, "succeeded"),
                 Err(err) => {
@@ -322,6 +326,17 @@ impl<T: Trigger> Invoker<T> {
         let function = Arc::clone(&self.function);
         let shutdown = self.shutdown.clone();
         async move { function.invoke(event, shutdown).await }
+    }
+
+    /// Counts how the invocation ended, once its input is completed: the `outcome` of
+    /// `faas_invocations_total`. Every listener calls it once per invocation.
+    pub fn completed(&self, outcome: Outcome) {
+        self.function.metrics.outcome(outcome);
+    }
+
+    /// The function's handles on the shared invocation metrics.
+    pub fn metrics(&self) -> &FunctionMetrics {
+        &self.function.metrics
     }
 
     /// Spawns work the host must let finish before it stops (an invocation and its completion:

@@ -40,6 +40,7 @@ mod manual;
 mod output;
 mod payload;
 mod settings;
+pub mod telemetry;
 mod template;
 mod trigger;
 

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bind::Registry;
+use crate::telemetry::Outcome;
 use crate::trigger::BoxError;
 use crate::{
     BindContext, FunctionError, Invoker, Listener, Payload, Resources, Trigger, TriggerAttribute,
@@ -88,9 +89,16 @@ impl Listener<Manual> for ManualListener {
                     call = self.calls.recv() => match call { Some(call) => call, None => break },
                 };
                 let run = invoker.invoke(event);
+                let counted = invoker.clone();
                 invoker.spawn(async move {
+                    let result = run.await;
+                    counted.completed(if result.is_ok() {
+                        Outcome::Succeeded
+                    } else {
+                        Outcome::Failed
+                    });
                     // The caller may have stopped waiting; the invocation still completes.
-                    let _ = reply.send(run.await);
+                    let _ = reply.send(result);
                 });
             }
             Ok(())

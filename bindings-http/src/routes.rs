@@ -12,7 +12,9 @@ use axum::extract::{DefaultBodyLimit, RawPathParams, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
+use bindings_core::telemetry::{DurationFamily, MetricSet, Outcome, duration_family, observe};
 use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
+use prometheus_client::encoding::EncodeLabelSet;
 use futures_util::future::BoxFuture;
 use tokio::sync::Semaphore;
 
@@ -33,6 +35,7 @@ pub(crate) struct Route {
     methods: Vec<(Method, MethodFilter)>,
     keys: Keys,
     invoker: OnceLock<Invoker<HttpTrigger>>,
+    metrics: Arc<HttpMetrics>,
 }
 
 impl Route {
@@ -41,6 +44,7 @@ impl Route {
         path: String,
         methods: Vec<(Method, MethodFilter)>,
         keys: Keys,
+        metrics: Arc<HttpMetrics>,
     ) -> Self {
         Self {
             function,
@@ -48,7 +52,37 @@ impl Route {
             methods,
             keys,
             invoker: OnceLock::new(),
+            metrics,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    function: String,
+    http_request_method: String,
+    http_response_status_code: u16,
+}
+
+/// The HTTP trigger's metrics (one set per host).
+#[derive(Debug)]
+pub(crate) struct HttpMetrics {
+    requests: DurationFamily<RequestLabels>,
+}
+
+impl MetricSet for HttpMetrics {
+    fn register(registry: &mut prometheus_client::registry::Registry) -> Self {
+        let set = Self {
+            requests: duration_family(),
+        };
+        registry.register_with_unit(
+            "http_server_request_duration",
+            "HTTP requests by function, method and status, and their duration (OpenTelemetry \
+             http.server.request.duration)",
+            prometheus_client::registry::Unit::Seconds,
+            set.requests.clone(),
+        );
+        set
     }
 }
 
@@ -215,9 +249,32 @@ impl HttpRoutes {
     }
 }
 
-/// Runs one request through its function.
+/// Runs one request through its function, and counts it by status.
 async fn handle(
     State((route, limits)): State<(Arc<Route>, Arc<Limits>)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+    body: Bytes,
+) -> Response {
+    let started = std::time::Instant::now();
+    let labels_method = method.as_str().to_owned();
+    let response = respond(&route, &limits, method, uri, headers, params, body).await;
+    observe(
+        &route.metrics.requests.get_or_create(&RequestLabels {
+            function: route.function.clone(),
+            http_request_method: labels_method,
+            http_response_status_code: response.status().as_u16(),
+        }),
+        started.elapsed(),
+    );
+    response
+}
+
+async fn respond(
+    route: &Route,
+    limits: &Limits,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -285,7 +342,12 @@ async fn handle(
     };
     let run = invoker.invoke(TriggerEvent::new(request, data));
     // Tracked by the host, so shutdown waits for the response.
-    match invoker.spawn(run).await {
+    let result = invoker.spawn(run).await;
+    invoker.completed(match &result {
+        Ok(Ok(_)) => Outcome::Succeeded,
+        _ => Outcome::Failed,
+    });
+    match result {
         Ok(Ok(response)) => response.into_response(),
         // The request did not bind to the function's parameters: the client's mistake.
         Ok(Err(err)) if err.is_binding_error() => {

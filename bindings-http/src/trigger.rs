@@ -8,6 +8,7 @@ use bindings_core::{BindContext, Listener, TriggerAttribute};
 
 use crate::HttpTrigger;
 use crate::auth::{AuthLevel, Keys};
+use crate::routes::HttpMetrics;
 use crate::routes::{HttpRoutes, Route, RouteListener};
 
 /// `#[http_trigger(...)]` as a value: methods, route and auth level.
@@ -90,7 +91,8 @@ impl TriggerAttribute for HttpTriggerAttribute {
             .ok()?;
         let routes = cx.resource::<HttpRoutes>();
         routes.configure(cx)?;
-        let route = Arc::new(Route::new(function, path, methods, keys));
+        let metrics = cx.metrics().set::<HttpMetrics>();
+        let route = Arc::new(Route::new(function, path, methods, keys, metrics));
         routes.add(cx, Arc::clone(&route))?;
         Some(Box::new(RouteListener { route, routes }))
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use bindings_core::{BindContext, OutputAttribute, Template};
 use bindings_spec::kafka;
 
+use crate::metrics::OutputTelemetry;
 use crate::{
     Acks, AuthenticationMode, Compression, KafkaOptions, Partitioner, ProducerOptions, Protocol,
 };
@@ -158,12 +159,15 @@ impl OutputAttribute for KafkaOutputAttribute {
             avro_key_schema.map_or(Some(None), |s| s.map(Some))?,
         );
         let shared = Producers::bound(cx, &options)?;
+        let fixed = topic.is_static().then(|| topic.to_string());
+        let telemetry = OutputTelemetry::bind(cx, fixed.as_deref());
         Some(KafkaOutput::new(
             topic,
             key,
             shared,
             options.max_message_bytes,
             AvroEncoder::new(avro_schema, avro_key_schema, registry),
+            telemetry,
         ))
     }
 }

@@ -11,6 +11,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message as _, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 
+use crate::metrics::{OutputTelemetry, enqueue_error_type, error_type, is_unreachable};
 use crate::producer::{Producer, Shared};
 use crate::serialize::AvroEncoder;
 use crate::{Error, ProducerRecord};
@@ -27,6 +28,7 @@ pub struct KafkaOutput {
     pending: Arc<AtomicUsize>,
     max_message_bytes: u32,
     avro: AvroEncoder,
+    telemetry: OutputTelemetry,
 }
 
 impl std::fmt::Debug for KafkaOutput {
@@ -61,6 +63,7 @@ impl Output for KafkaOutput {
                 .encode(items, &topic)
                 .await
                 .map_err(Error::into_function_error)?;
+            let started = std::time::Instant::now();
             let mut pending = Vec::with_capacity(items.len());
             let mut enqueue_error = None;
             for item in &items {
@@ -77,19 +80,32 @@ impl Output for KafkaOutput {
             let sent = pending.len();
             let results = join_all(pending).await;
             self.pending.fetch_sub(sent, Ordering::SeqCst);
-            if let Some(err) = enqueue_error {
-                return Err(err.into_function_error());
-            }
             let mut failures = Vec::new();
+            let mut error_types = Vec::new();
             for result in results {
                 match result {
                     Ok(Ok(_)) => {}
                     Ok(Err((err, message))) => {
+                        if is_unreachable(&err) {
+                            self.telemetry.unreachable(&topic, &err);
+                        }
+                        error_types.push(error_type(&err));
                         failures.push(format!("partition {}: {err}", message.partition()));
                     }
-                    Err(_) => failures
-                        .push("the producer was shut down before the delivery report".to_owned()),
+                    Err(_) => {
+                        error_types.push("shutdown");
+                        failures
+                            .push("the producer was shut down before the delivery report".to_owned());
+                    }
                 }
+            }
+            let delivered = sent - failures.len();
+            self.telemetry
+                .sent(&topic, delivered, started.elapsed(), &error_types);
+            if let Some(err) = enqueue_error {
+                self.telemetry
+                    .failed(&topic.as_str().into(), enqueue_error_type(&err));
+                return Err(err.into_function_error());
             }
             if failures.is_empty() {
                 Ok(())
@@ -112,8 +128,10 @@ impl KafkaOutput {
         shared: Shared,
         max_message_bytes: u32,
         avro: AvroEncoder,
+        telemetry: OutputTelemetry,
     ) -> Self {
         Self {
+            telemetry,
             topic,
             key,
             producer: shared.producer,

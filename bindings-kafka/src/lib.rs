@@ -16,6 +16,7 @@ mod host_options;
 mod kind;
 mod literals;
 mod merge;
+mod metrics;
 mod options;
 mod producer;
 mod record;
@@ -39,5 +40,6 @@ pub use record::{IntoKey, IntoValue, KafkaEvent, ProducerRecord, parse_event_jso
 pub use serialize::{Avro, DEFAULT_SCHEMA_ID, Protobuf};
 pub use trigger::{
     ConsumerOptions, DEAD_LETTER_HEADERS, KafkaCounts, KafkaLag, KafkaRecord, KafkaTrigger,
-    KafkaTriggerAttribute, KafkaTriggerEvent, KafkaTriggerStatus, KafkaTriggers, TriggerOptions,
+    KafkaTriggerAttribute, KafkaTriggerEvent, KafkaTriggerStatus, KafkaTriggers, LAG_READ_INTERVAL,
+    TriggerOptions,
 };

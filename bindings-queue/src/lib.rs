@@ -40,6 +40,7 @@ pub use service::{
 };
 pub use services::QueueServices;
 pub use status::{
-    MAX_SCALE_OUT_STEP, QueueCounts, QueueFunction, QueueFunctions, ScaleHint, target_instances,
+    MAX_SCALE_OUT_STEP, MESSAGING_SYSTEM, QueueCounts, QueueFunction, QueueFunctions, ScaleHint,
+    target_instances,
 };
 pub use trigger::{DEFAULT_CONNECTION, QueueTriggerAttribute};

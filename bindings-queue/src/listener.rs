@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use bindings_core::telemetry::{Outcome as Invocation, ServiceHealth};
 use bindings_core::{BindingData, BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -14,7 +15,7 @@ use tracing::Instrument;
 use crate::backoff::Backoff;
 use crate::message::binding_data;
 use crate::poison::{Wakers, move_to_poison};
-use crate::status::{Counters, QueueFunction};
+use crate::status::QueueFunction;
 use crate::{
     BatchOutcome, MessageEncoding, QueueEvent, QueueMessage, QueueMetadata, QueueService,
     QueueTrigger, QueuesOptions, ReceivedMessage, ServiceErrorKind,
@@ -76,6 +77,8 @@ struct Shared {
     config: ListenerConfig,
     function: Arc<QueueFunction>,
     wakers: Arc<Wakers>,
+    /// Whether the storage service answered the last receive, for readiness.
+    health: ServiceHealth,
 }
 
 impl QueueListener {
@@ -85,6 +88,7 @@ impl QueueListener {
         connection: String,
         function: Arc<QueueFunction>,
         wakers: Arc<Wakers>,
+        health: ServiceHealth,
     ) -> Self {
         let wake = Arc::new(Notify::new());
         wakers.insert(&config.queue, Arc::clone(&wake));
@@ -94,6 +98,7 @@ impl QueueListener {
                 config,
                 function,
                 wakers,
+                health,
             }),
             connection,
             wake,
@@ -137,6 +142,8 @@ impl QueueListener {
             {
                 Ok(mut messages) if !messages.is_empty() => {
                     reported_missing = false;
+                    shared.health.reachable();
+                    shared.function.counters.polls_with_messages.inc();
                     if messages.len() > config.batch_size as usize {
                         let surplus = messages.split_off(config.batch_size as usize);
                         tracing::warn!(
@@ -149,7 +156,7 @@ impl QueueListener {
                         );
                         self.release_all(&surplus).await;
                     }
-                    Counters::add(&shared.function.counters.received, messages.len() as u64);
+                    shared.function.counters.received.inc_by(messages.len() as u64);
                     if shutdown.is_cancelled() {
                         // Received while stopping: hand them back at once rather than hold them invisible.
                         self.release_all(&messages).await;
@@ -157,15 +164,22 @@ impl QueueListener {
                     }
                     if self.start(messages, permits, &invoker) {
                         backoff.reset();
+                        shared.function.counters.backoff.set(0.0);
                         continue;
                     }
                     // Nothing new could run (undecodable, crash-looped, or past its attempts on a
                     // queue without a poison queue): wait as after an empty poll, so nothing spins.
                     backoff.next_delay()
                 }
-                Ok(_) => backoff.next_delay(),
+                Ok(_) => {
+                    shared.health.reachable();
+                    shared.function.counters.polls_empty.inc();
+                    backoff.next_delay()
+                }
                 Err(err) => match err.kind {
                     ServiceErrorKind::Unauthorized => {
+                        shared.function.counters.polls_failed.inc();
+                        shared.health.unreachable(format!("queue `{}`: the storage service refused the credentials", config.queue));
                         return Err(format!(
                             "queue `{}` on {}: the storage service refused the credentials ({err}); check connection `{}` \
                              (its account key, SAS or identity and their permissions)",
@@ -176,6 +190,8 @@ impl QueueListener {
                         .into());
                     }
                     ServiceErrorKind::QueueNotFound => {
+                        shared.function.counters.polls_failed.inc();
+                        shared.health.unreachable(format!("queue `{}` does not exist", config.queue));
                         if !reported_missing {
                             tracing::warn!(
                                 service = %service.describe(),
@@ -187,11 +203,14 @@ impl QueueListener {
                         backoff.next_delay()
                     }
                     _ => {
+                        shared.function.counters.polls_failed.inc();
+                        shared.health.unreachable(format!("queue `{}`: {err}", config.queue));
                         tracing::warn!(error = %err, "receiving failed; backing off");
                         backoff.next_delay()
                     }
                 },
             };
+            shared.function.counters.backoff.set(delay.as_secs_f64());
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
@@ -275,6 +294,7 @@ enum Refusal {
 }
 
 /// One message's outcome, for the counters.
+#[derive(Clone, Copy)]
 enum Outcome {
     Succeeded,
     Released,
@@ -326,13 +346,24 @@ impl Shared {
             let received: Vec<&ReceivedMessage> =
                 ready.iter().map(|(message, _)| message).collect();
             let (result, receipts) = self.run_with_renewal(run, &received).await;
+            let mut invocation = Invocation::Succeeded;
             for (message, receipt) in received.into_iter().zip(receipts) {
                 let outcome = self
                     .complete(message, receipt, &result)
                     .instrument(message_span(message))
                     .await;
                 self.count(&outcome);
+                invocation = match (outcome, invocation) {
+                    (Outcome::Poisoned, _) | (_, Invocation::Poisoned) => Invocation::Poisoned,
+                    (Outcome::Released, _) | (_, Invocation::Retried) => Invocation::Retried,
+                    _ => Invocation::Succeeded,
+                };
             }
+            if invocation == Invocation::Succeeded && result.is_err() {
+                // Every message was taken by another receiver: it will be retried there.
+                invocation = Invocation::Retried;
+            }
+            invoker.completed(invocation);
         }
         .instrument(span)
         .await;
@@ -341,14 +372,11 @@ impl Shared {
     fn count(&self, outcome: &Outcome) {
         let counters = &self.function.counters;
         match outcome {
-            Outcome::Succeeded => Counters::add(&counters.succeeded, 1),
-            Outcome::Released => Counters::add(&counters.failed, 1),
-            Outcome::Poisoned => {
-                Counters::add(&counters.failed, 1);
-                Counters::add(&counters.poisoned, 1);
-            }
-            Outcome::Kept => {}
-        }
+            Outcome::Succeeded => counters.deleted.inc(),
+            Outcome::Released => counters.released.inc(),
+            Outcome::Poisoned => counters.poisoned.inc(),
+            Outcome::Kept => 0,
+        };
     }
 
     /// Checks the dequeue count and decodes the body, without any request. A queue without a poison
@@ -490,6 +518,8 @@ impl Shared {
                             .update_visibility(&config.queue, &message.id, &current, config.receive_visibility)
                             .instrument(message_span(message))
                             .await;
+                        let counters = &self.function.counters;
+                        if renewed.is_ok() { counters.renewed.inc(); } else { counters.renewal_failed.inc(); }
                         match renewed {
                             Ok(renewed) => *receipt = Some(renewed.pop_receipt),
                             Err(err) if matches!(err.kind, ServiceErrorKind::PopReceiptMismatch | ServiceErrorKind::MessageNotFound) => {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
+use bindings_core::telemetry::{SentMessages, ServiceHealth};
 use bindings_core::{
     BindContext, BindingData, Bytes, FunctionError, IntoBody, IntoItems, Json, Output,
     OutputAttribute, Template,
@@ -18,7 +19,7 @@ use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
 use crate::services::{AccountChoice, account_setters, key};
-use crate::{
+use crate::{MESSAGING_SYSTEM, 
     MAX_MESSAGE_SIZE, MessageEncoding, QueueService, QueuesOptions, SendOptions, ServiceError,
     ServiceErrorKind, TimeToLive,
 };
@@ -87,7 +88,14 @@ impl OutputAttribute for QueueOutputAttribute {
         let service = self.account.service(cx);
         let (queue, options, (connection, service)) = (queue?, options?, service?);
         let encoding = options.message_encoding;
+        let fixed = match &queue {
+            QueueName::Static(name) => Some(name.as_str()),
+            QueueName::Expression(_) => None,
+        };
+        let sent = SentMessages::new(&cx.metrics(), cx.function_name(), MESSAGING_SYSTEM, fixed);
         Some(QueueOutput {
+            health: cx.service_health(),
+            sent,
             queue,
             encoding,
             service,
@@ -140,6 +148,8 @@ pub struct QueueOutput {
     /// The connection's key in [`CreatedQueues`].
     connection: String,
     created: Arc<CreatedQueues>,
+    sent: SentMessages,
+    health: ServiceHealth,
 }
 
 impl std::fmt::Debug for QueueOutput {
@@ -195,9 +205,18 @@ impl Output for QueueOutput {
                 .collect()
                 .await;
             let sent = results.iter().filter(|r| r.is_ok()).count();
+            self.sent.add(&queue, sent as u64);
             match results.into_iter().find_map(Result::err) {
-                None => Ok(()),
-                Some(err) => Err(failure(&queue, sent, total, &err)),
+                None => {
+                    self.health.reachable();
+                    Ok(())
+                }
+                Some(err) => {
+                    if matches!(err.kind, ServiceErrorKind::Unavailable | ServiceErrorKind::Transport) {
+                        self.health.unreachable(format!("queue `{queue}`: {err}"));
+                    }
+                    Err(failure(&queue, sent, total, &err))
+                }
             }
         })
     }

@@ -1,19 +1,27 @@
 //! What a running queue-triggered function reports: counters and a scale hint for autoscalers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
-use bindings_core::Registry;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
+use bindings_core::{BoxError, Registry as FunctionRegistry};
+use futures_util::future::BoxFuture;
 
 use crate::{QueueService, ServiceError};
 
 /// Every queue-triggered function of a host, by name: `handle.resources().get::<QueueFunctions>()`.
-pub type QueueFunctions = Registry<Arc<QueueFunction>>;
+pub type QueueFunctions = FunctionRegistry<Arc<QueueFunction>>;
 
 /// Scale out by at most this many instances at a time.
 pub const MAX_SCALE_OUT_STEP: u64 = 4;
 
-/// Counts of what a function's listener did since the host started.
+/// Counts of what a function's listener did since the host started (views of its metrics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
     /// Messages received.
@@ -26,17 +34,131 @@ pub struct QueueCounts {
     pub poisoned: u64,
 }
 
-#[derive(Debug, Default)]
+/// `messaging.system` of Azure Queue storage. The OpenTelemetry conventions define no value for it
+/// (they have `servicebus` and `eventhubs`), so this is ours.
+pub const MESSAGING_SYSTEM: &str = "azure_queue";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct QueueLabels {
+    function: Arc<str>,
+    queue: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ResultLabels {
+    function: Arc<str>,
+    queue: Arc<str>,
+    result: &'static str,
+}
+
+/// The queue trigger's metric families (one set per host).
+#[derive(Debug)]
+pub(crate) struct QueueMetrics {
+    deleted: Family<QueueLabels, Counter>,
+    released: Family<QueueLabels, Counter>,
+    poisoned: Family<QueueLabels, Counter>,
+    renewals: Family<ResultLabels, Counter>,
+    polls: Family<ResultLabels, Counter>,
+    backoff: Family<QueueLabels, Gauge<f64, AtomicU64>>,
+    length: Family<QueueLabels, Gauge>,
+}
+
+impl MetricSet for QueueMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let set = Self {
+            deleted: Family::default(),
+            released: Family::default(),
+            poisoned: Family::default(),
+            renewals: Family::default(),
+            polls: Family::default(),
+            backoff: Family::default(),
+            length: Family::default(),
+        };
+        registry.register(
+            "bindings_queue_messages_deleted",
+            "Queue messages deleted after their invocation succeeded",
+            set.deleted.clone(),
+        );
+        registry.register(
+            "bindings_queue_messages_released",
+            "Queue messages made visible again for a retry",
+            set.released.clone(),
+        );
+        registry.register(
+            "bindings_queue_messages_poisoned",
+            "Queue messages moved to the poison queue",
+            set.poisoned.clone(),
+        );
+        registry.register(
+            "bindings_queue_visibility_renewals",
+            "Visibility renewals of running messages, by result (renewed, failed)",
+            set.renewals.clone(),
+        );
+        registry.register(
+            "bindings_queue_polls",
+            "Receive requests, by result (messages, empty, failed)",
+            set.polls.clone(),
+        );
+        registry.register_with_unit(
+            "bindings_queue_backoff",
+            "The listener's current wait before its next poll",
+            Unit::Seconds,
+            set.backoff.clone(),
+        );
+        registry.register(
+            "bindings_queue_length",
+            "Approximate messages in the queue, from the last scale reading",
+            set.length.clone(),
+        );
+        set
+    }
+}
+
+/// One function's handles on the queue metrics: what the listener counts, as it happens.
+#[derive(Debug)]
 pub(crate) struct Counters {
-    pub(crate) received: AtomicU64,
-    pub(crate) succeeded: AtomicU64,
-    pub(crate) failed: AtomicU64,
-    pub(crate) poisoned: AtomicU64,
+    pub(crate) received: Counter,
+    pub(crate) deleted: Counter,
+    pub(crate) released: Counter,
+    pub(crate) poisoned: Counter,
+    pub(crate) renewed: Counter,
+    pub(crate) renewal_failed: Counter,
+    pub(crate) polls_with_messages: Counter,
+    pub(crate) polls_empty: Counter,
+    pub(crate) polls_failed: Counter,
+    pub(crate) backoff: Gauge<f64, AtomicU64>,
+    length: Gauge,
 }
 
 impl Counters {
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+    fn new(metrics: &Metrics, function: &Arc<str>, queue: &Arc<str>) -> Self {
+        let set = metrics.set::<QueueMetrics>();
+        let labels = QueueLabels {
+            function: Arc::clone(function),
+            queue: Arc::clone(queue),
+        };
+        let result = |result| ResultLabels {
+            function: Arc::clone(function),
+            queue: Arc::clone(queue),
+            result,
+        };
+        Self {
+            received: metrics.shared().consumed.get_or_create_owned(&MessagingLabels {
+                function: Arc::clone(function),
+                messaging_system: MESSAGING_SYSTEM,
+                messaging_destination_name: Arc::clone(queue),
+            }),
+            deleted: set.deleted.get_or_create_owned(&labels),
+            released: set.released.get_or_create_owned(&labels),
+            poisoned: set.poisoned.get_or_create_owned(&labels),
+            renewed: set.renewals.get_or_create_owned(&result("renewed")),
+            renewal_failed: set.renewals.get_or_create_owned(&result("failed")),
+            polls_with_messages: set.polls.get_or_create_owned(&result("messages")),
+            polls_empty: set.polls.get_or_create_owned(&result("empty")),
+            polls_failed: set.polls.get_or_create_owned(&result("failed")),
+            backoff: set.backoff.get_or_create_owned(&labels),
+            length: set.length.get_or_create_owned(&labels),
+        }
     }
 }
 
@@ -47,6 +169,8 @@ pub struct QueueFunction {
     service: Arc<dyn QueueService>,
     batch_size: u32,
     new_batch_threshold: u32,
+    /// The least time between two scale readings: the listener's polling interval.
+    polling_interval: Duration,
     pub(crate) counters: Counters,
 }
 
@@ -91,19 +215,22 @@ pub fn target_instances(queue_length: u64, batch_size: u32, new_batch_threshold:
 
 impl QueueFunction {
     pub(crate) fn new(
+        metrics: &Metrics,
         name: &str,
-        queue: &str,
+        queue: &Arc<str>,
         service: Arc<dyn QueueService>,
         batch_size: u32,
         new_batch_threshold: u32,
+        polling_interval: Duration,
     ) -> Self {
         Self {
             name: name.to_owned(),
-            queue: queue.to_owned(),
+            queue: queue.to_string(),
             service,
             batch_size,
             new_batch_threshold,
-            counters: Counters::default(),
+            polling_interval,
+            counters: Counters::new(metrics, &Arc::from(name), queue),
         }
     }
 
@@ -121,10 +248,10 @@ impl QueueFunction {
     pub fn counts(&self) -> QueueCounts {
         let c = &self.counters;
         QueueCounts {
-            received: c.received.load(Ordering::Relaxed),
-            succeeded: c.succeeded.load(Ordering::Relaxed),
-            failed: c.failed.load(Ordering::Relaxed),
-            poisoned: c.poisoned.load(Ordering::Relaxed),
+            received: c.received.get(),
+            succeeded: c.deleted.get(),
+            failed: c.released.get() + c.poisoned.get(),
+            poisoned: c.poisoned.get(),
         }
     }
 
@@ -135,6 +262,9 @@ impl QueueFunction {
         if queue_length > 0 && !self.service.has_visible(&self.queue).await? {
             queue_length = 0;
         }
+        self.counters
+            .length
+            .set(i64::try_from(queue_length).unwrap_or(i64::MAX));
         Ok(ScaleHint {
             queue_length,
             target_instances: target_instances(
@@ -143,6 +273,36 @@ impl QueueFunction {
                 self.new_batch_threshold,
             ),
         })
+    }
+}
+
+/// The function's scale monitor: its queue's length, read at most once per polling interval.
+pub(crate) struct QueueScale(pub(crate) Arc<QueueFunction>);
+
+impl ScaleMonitor for QueueScale {
+    fn read(&self) -> BoxFuture<'_, Result<ScaleReading, BoxError>> {
+        Box::pin(async move {
+            let function = &self.0;
+            let hint = function.scale_hint().await.map_err(|err| {
+                format!("queue `{}`: reading its length failed: {err}", function.queue)
+            })?;
+            let mut input = serde_json::Map::new();
+            input.insert("queue".into(), function.queue.clone().into());
+            input.insert("queue_length".into(), hint.queue_length.into());
+            input.insert("batch_size".into(), function.batch_size.into());
+            input.insert(
+                "new_batch_threshold".into(),
+                function.new_batch_threshold.into(),
+            );
+            Ok(ScaleReading {
+                target_instances: hint.target_instances,
+                input,
+            })
+        })
+    }
+
+    fn interval(&self) -> Duration {
+        self.0.polling_interval
     }
 }
 

@@ -13,7 +13,7 @@ use crate::{MessageEncoding, QueuesOptions};
 use crate::kind::QueueTrigger;
 use crate::listener::{ListenerConfig, QueueListener};
 use crate::services::{AccountChoice, account_setters};
-use crate::status::{QueueFunction, QueueFunctions};
+use crate::status::{QueueFunction, QueueFunctions, QueueScale};
 
 /// The connection used when no `connection` or `storage_account` names one.
 pub const DEFAULT_CONNECTION: &str = "Storage";
@@ -101,17 +101,21 @@ impl TriggerAttribute for QueueTriggerAttribute {
         let config =
             ListenerConfig::new(&queue, &options, development, self.batch, self.json_payload);
         let function = Arc::new(QueueFunction::new(
+            &cx.metrics(),
             cx.function_name(),
             &config.queue,
             Arc::clone(&service),
             config.batch_size,
             config.new_batch_threshold,
+            config.max_polling_interval,
         ));
         cx.resource::<QueueFunctions>()
             .insert(cx.function_name(), Arc::clone(&function));
+        cx.scale_monitor(QueueScale(Arc::clone(&function)));
+        let health = cx.service_health();
         let wakers = cx.resource::<crate::poison::Wakers>();
         Some(Box::new(QueueListener::new(
-            service, config, connection, function, wakers,
+            service, config, connection, function, wakers, health,
         )))
     }
 }

@@ -12,7 +12,7 @@ use super::avro::AvroDecoder;
 use super::dead_letter::DeadLetter;
 use super::kind::KafkaTrigger;
 use super::listener::{KafkaListener, ListenerConfig};
-use super::status::{KafkaTriggerStatus, KafkaTriggers};
+use super::status::{KafkaScale, KafkaTriggerStatus, KafkaTriggers};
 use crate::attribute::{parse_schema, schema_registry, text};
 use crate::config::client_config;
 use crate::literals;
@@ -200,6 +200,7 @@ impl TriggerAttribute for KafkaTriggerAttribute {
         client.set("group.id", &group);
         let reader = client.clone();
         let status = Arc::new(KafkaTriggerStatus::new(
+            &cx.metrics(),
             cx.function_name(),
             &topic,
             &group,
@@ -208,6 +209,8 @@ impl TriggerAttribute for KafkaTriggerAttribute {
         ));
         cx.resource::<KafkaTriggers>()
             .insert(cx.function_name(), Arc::clone(&status));
+        cx.scale_monitor(KafkaScale(Arc::clone(&status)));
+        let health = cx.service_health();
         let config = ListenerConfig {
             function: cx.function_name().into(),
             topic: topic.as_str().into(),
@@ -219,6 +222,7 @@ impl TriggerAttribute for KafkaTriggerAttribute {
             dead_letter,
             avro,
             status,
+            health,
         };
         Some(Box::new(KafkaListener::new(config)))
     }

@@ -10,6 +10,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use tokio::sync::OnceCell;
 
 use super::record::KafkaRecord;
+use crate::metrics::OutputTelemetry;
 use crate::config::client_config;
 use crate::deliver::KafkaOutput;
 use crate::producer::Producers;
@@ -57,8 +58,8 @@ impl DeadLetter {
             .map_err(|e| cx.problem(format!("`dead_letter_topic`: {e}")))
             .ok()?;
         let shared = Producers::bound(cx, producer)?;
+        let telemetry = OutputTelemetry::bind(cx, Some(&topic));
         Some(Self {
-            topic,
             function: function.to_owned(),
             output: KafkaOutput::new(
                 template,
@@ -66,7 +67,9 @@ impl DeadLetter {
                 shared,
                 producer.max_message_bytes,
                 AvroEncoder::new(None, None, None),
+                telemetry,
             ),
+            topic,
             admin: client_config(producer),
             created: OnceCell::new(),
         })

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
+use bindings_core::telemetry::{Outcome as Invocation, ServiceHealth};
 use bindings_core::{BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use rdkafka::consumer::base_consumer::PartitionQueue;
@@ -31,7 +32,8 @@ use super::dead_letter::DeadLetter;
 use super::kind::KafkaTrigger;
 use super::offsets::Offsets;
 use super::record::{KafkaRecord, KafkaTriggerEvent, binding_data};
-use super::status::{Counters, KafkaTriggerStatus};
+use super::status::KafkaTriggerStatus;
+use crate::metrics::is_unreachable;
 use crate::producer::TracingContext;
 use crate::{Ordering, TriggerOptions};
 
@@ -46,6 +48,9 @@ const POLL: Duration = Duration::from_millis(100);
 const DRAIN_POLL: Duration = Duration::from_millis(10);
 /// At most this many records are read from one partition's queue before the next partition's turn.
 const BURST: usize = 64;
+/// While the brokers are unreachable and the topic idle, how often (and how long) the polling
+/// thread asks them for the topic's metadata, so readiness comes back without a record.
+const PROBE: Duration = Duration::from_secs(2);
 
 /// The longest wait between attempts to produce a record to the dead-letter topic.
 const DEAD_LETTER_BACKOFF: Duration = Duration::from_secs(60);
@@ -64,6 +69,8 @@ pub(crate) struct ListenerConfig {
     pub(crate) avro: Option<Arc<AvroDecoder>>,
     /// Where the listener counts what it does.
     pub(crate) status: Arc<KafkaTriggerStatus>,
+    /// Whether the brokers answer, for readiness.
+    pub(crate) health: ServiceHealth,
 }
 
 /// Reads one topic for one function.
@@ -136,6 +143,8 @@ struct Shared {
     queues: Mutex<HashMap<i32, PartitionQueue<TriggerContext>>>,
     /// Wakes the polling thread: a partition queue has records, or a lane made room.
     wake: Arc<Wake>,
+    /// Whether the brokers answered last (a poll, a fetch, a metadata probe).
+    reachable: AtomicBool,
 }
 
 /// A flag and a condition variable: the polling thread's sleep, cut short by [`Wake::wake`].
@@ -236,6 +245,36 @@ impl Shared {
             consumer: OnceLock::new(),
             queues: Mutex::default(),
             wake: Arc::default(),
+            reachable: AtomicBool::new(true),
+        }
+    }
+
+    /// The brokers did not answer: not ready until they do.
+    fn unreachable(&self, why: impl std::fmt::Display) {
+        self.reachable.store(false, Atomic::SeqCst);
+        self.config.health.unreachable(format!(
+            "topic `{}` on {}: {why}",
+            self.config.topic, self.config.brokers
+        ));
+    }
+
+    /// The brokers answered.
+    fn reachable(&self) {
+        if !self.reachable.swap(true, Atomic::SeqCst) {
+            self.config.health.reachable();
+        }
+    }
+
+    /// While the brokers are unreachable and nothing arrives, asks them for the topic's metadata
+    /// every [`PROBE`], so readiness comes back on an idle topic too.
+    fn probe(&self, consumer: &BaseConsumer<TriggerContext>, last: &mut std::time::Instant) {
+        if self.reachable.load(Atomic::SeqCst) || last.elapsed() < PROBE {
+            return;
+        }
+        *last = std::time::Instant::now();
+        match consumer.fetch_metadata(Some(&self.config.topic), PROBE) {
+            Ok(_) => self.reachable(),
+            Err(err) => self.unreachable(err),
         }
     }
 
@@ -288,6 +327,7 @@ impl Shared {
     fn read(self: &Arc<Self>, consumer: &BaseConsumer<TriggerContext>) -> Result<(), BoxError> {
         let mut failures: u32 = 0;
         let mut missing_reported = false;
+        let mut probed = std::time::Instant::now();
         while !self.stopping() {
             if let Some(fatal) = lock(&self.fatal).take() {
                 return Err(fatal.into());
@@ -312,6 +352,9 @@ impl Shared {
             }
             match error {
                 Some(err) => {
+                    if is_unreachable(&err) {
+                        self.unreachable(&err);
+                    }
                     if let Some(fatal) = self.consume_error(&err, &mut missing_reported) {
                         return Err(fatal.into());
                     }
@@ -323,8 +366,12 @@ impl Shared {
                 None if read > 0 => {
                     failures = 0;
                     missing_reported = false;
+                    self.reachable();
                 }
-                None => self.wake.wait(POLL),
+                None => {
+                    self.probe(consumer, &mut probed);
+                    self.wake.wait(POLL);
+                }
             }
         }
         Ok(())
@@ -416,7 +463,7 @@ impl Shared {
             return !part.stopped;
         }
         let counters = &self.config.status.counters;
-        Counters::add(&counters.received, 1);
+        counters.received.inc();
         counters.buffer(1);
         let lane = part.lanes.entry(key.clone()).or_insert_with(|| Lane {
             queue: VecDeque::new(),
@@ -431,7 +478,7 @@ impl Shared {
         lane.running = true;
         let full = part.offsets.len() >= options.buffered_records();
         if full && !part.full {
-            Counters::add(&counters.pauses, 1);
+            counters.pauses.inc();
             tracing::debug!(
                 partition,
                 "the partition's lanes are full: its records wait in librdkafka"
@@ -508,6 +555,11 @@ impl Shared {
                 },
             );
         }
+        self.config
+            .status
+            .counters
+            .assigned
+            .inc_by(assigned.len() as u64);
         tracing::info!(partitions = ?assigned, "partitions assigned");
     }
 
@@ -519,6 +571,11 @@ impl Shared {
             .iter()
             .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
             .collect();
+        self.config
+            .status
+            .counters
+            .revoked
+            .inc_by(revoked.len() as u64);
         let deadline = std::time::Instant::now() + REVOKE_PATIENCE;
         let mut state = lock(&self.state);
         for partition in &revoked {
@@ -706,7 +763,8 @@ impl Shared {
             let counters = &self.config.status.counters;
             let err = match result {
                 Ok(()) => {
-                    Counters::add(&counters.succeeded, records.len() as u64);
+                    counters.succeeded.inc_by(records.len() as u64);
+                    self.invoker.completed(Invocation::Succeeded);
                     return Outcome::Completed;
                 }
                 Err(err) => err,
@@ -715,6 +773,7 @@ impl Shared {
             // better later: it is dead-lettered at once, like a poison error.
             let retry = !err.is_poison() && !err.is_binding_error();
             if retry && attempt <= options.max_retry_count {
+                self.invoker.completed(Invocation::Retried);
                 let wait = options.retry_delay(attempt);
                 tracing::warn!(
                     attempt,
@@ -728,7 +787,7 @@ impl Shared {
                     () = shutdown.cancelled() => return Outcome::Abandoned,
                     () = revoked.cancelled() => return Outcome::Abandoned,
                 }
-                Counters::add(&counters.retried, 1);
+                counters.retried.inc();
                 attempt += 1;
                 continue;
             }
@@ -738,6 +797,7 @@ impl Shared {
                         .await
                 }
                 None => {
+                    self.invoker.completed(Invocation::Failed);
                     tracing::error!(
                         error = %err,
                         attempts = attempt,
@@ -766,10 +826,12 @@ impl Shared {
         loop {
             match dead_letter.send(records, err, attempts).await {
                 Ok(()) => {
-                    Counters::add(
-                        &self.config.status.counters.dead_lettered,
-                        records.len() as u64,
-                    );
+                    self.config
+                        .status
+                        .counters
+                        .dead_lettered
+                        .inc_by(records.len() as u64);
+                    self.invoker.completed(Invocation::DeadLettered);
                     tracing::warn!(
                         dead_letter_topic = %dead_letter.topic,
                         attempts,
@@ -787,8 +849,14 @@ impl Shared {
             }
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = self.invoker.shutdown_token().cancelled() => return Outcome::Abandoned,
-                () = revoked.cancelled() => return Outcome::Abandoned,
+                () = self.invoker.shutdown_token().cancelled() => {
+                    self.invoker.completed(Invocation::Retried);
+                    return Outcome::Abandoned;
+                }
+                () = revoked.cancelled() => {
+                    self.invoker.completed(Invocation::Retried);
+                    return Outcome::Abandoned;
+                }
             }
             wait = (wait * 2).min(DEAD_LETTER_BACKOFF);
         }
@@ -861,6 +929,9 @@ impl ClientContext for TriggerContext {
 
     fn error(&self, error: KafkaError, reason: &str) {
         let config = &self.shared.config;
+        if is_unreachable(&error) {
+            self.shared.unreachable(reason);
+        }
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
             *lock(&self.shared.fatal) = Some(format!(
                 "Kafka trigger of `{}`: the brokers {} refused the SASL credentials ({reason}); check the \
@@ -873,6 +944,19 @@ impl ClientContext for TriggerContext {
 }
 
 impl ConsumerContext for TriggerContext {
+    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _: &TopicPartitionList) {
+        let counters = &self.shared.config.status.counters;
+        match result {
+            Ok(()) => counters.committed.inc(),
+            // Nothing new to commit: not a commit.
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => 0,
+            Err(err) => {
+                tracing::warn!(error = %err, "committing offsets failed; librdkafka tries again at the next interval");
+                counters.commit_failed.inc()
+            }
+        };
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(tpl) => self.shared.assign(tpl),

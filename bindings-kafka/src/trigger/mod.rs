@@ -17,4 +17,4 @@ pub use dead_letter::DEAD_LETTER_HEADERS;
 pub use kind::KafkaTrigger;
 pub use options::{ConsumerOptions, TriggerOptions};
 pub use record::{KafkaRecord, KafkaTriggerEvent};
-pub use status::{KafkaCounts, KafkaLag, KafkaTriggerStatus, KafkaTriggers};
+pub use status::{KafkaCounts, KafkaLag, KafkaTriggerStatus, KafkaTriggers, LAG_READ_INTERVAL};

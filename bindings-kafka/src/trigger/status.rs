@@ -2,20 +2,32 @@
 //! and the extension's target-based scale hint, `ceil(total lag / lag_threshold)` instances, at
 //! most one per partition.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bindings_core::Registry;
+use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
+use bindings_core::{BoxError, Registry as FunctionRegistry};
+use futures_util::future::BoxFuture;
+use crate::metrics::MESSAGING_SYSTEM;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// Every Kafka-triggered function of a host, by name: `handle.resources().get::<KafkaTriggers>()`.
-pub type KafkaTriggers = Registry<Arc<KafkaTriggerStatus>>;
+pub type KafkaTriggers = FunctionRegistry<Arc<KafkaTriggerStatus>>;
 
 /// How long each broker request of a lag reading may take.
 const REQUEST: Duration = Duration::from_secs(10);
+
+/// The least time between two lag readings for `/scale` and `/metrics`: scrapes within it share
+/// one reading (three broker requests per partition), well inside KEDA's default 30 s polling.
+pub const LAG_READ_INTERVAL: Duration = Duration::from_secs(10);
 
 /// One Kafka-triggered function, for autoscalers and dashboards.
 pub struct KafkaTriggerStatus {
@@ -29,32 +41,161 @@ pub struct KafkaTriggerStatus {
     pub(crate) counters: Counters,
 }
 
-/// What the listener counts, as it happens.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TopicLabels {
+    function: Arc<str>,
+    topic: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KindLabels {
+    function: Arc<str>,
+    topic: Arc<str>,
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PartitionLabels {
+    function: Arc<str>,
+    topic: Arc<str>,
+    partition: i32,
+}
+
+/// The Kafka trigger's metric families (one set per host).
+#[derive(Debug)]
+struct TriggerMetrics {
+    records: Family<KindLabels, Counter>,
+    lag: Family<PartitionLabels, Gauge>,
+    commits: Family<KindLabels, Counter>,
+    rebalances: Family<KindLabels, Counter>,
+    buffered: Family<TopicLabels, Gauge>,
+    pauses: Family<TopicLabels, Counter>,
+}
+
+impl MetricSet for TriggerMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let set = Self {
+            records: Family::default(),
+            lag: Family::default(),
+            commits: Family::default(),
+            rebalances: Family::default(),
+            buffered: Family::default(),
+            pauses: Family::default(),
+        };
+        registry.register(
+            "bindings_kafka_trigger_records",
+            "Kafka trigger records by result: succeeded, retried (a failed attempt followed by \
+             another), dead_lettered",
+            set.records.clone(),
+        );
+        registry.register(
+            "bindings_kafka_consumer_lag",
+            "Records after the consumer group's committed offset, per partition, from the last scale \
+             reading",
+            set.lag.clone(),
+        );
+        registry.register(
+            "bindings_kafka_commits",
+            "Offset commits of the consumer group, by result (committed, failed)",
+            set.commits.clone(),
+        );
+        registry.register(
+            "bindings_kafka_rebalances",
+            "Partitions assigned to or revoked from this host's consumer, by kind",
+            set.rebalances.clone(),
+        );
+        registry.register(
+            "bindings_kafka_buffered_records",
+            "Records read and not completed (waiting or running)",
+            set.buffered.clone(),
+        );
+        registry.register(
+            "bindings_kafka_partition_pauses",
+            "Times a partition's lanes filled up (its records then wait unread in librdkafka)",
+            set.pauses.clone(),
+        );
+        set
+    }
+}
+
+/// What the listener counts, as it happens: handles on the trigger's metrics.
+#[derive(Debug)]
 pub(crate) struct Counters {
-    pub(crate) received: AtomicU64,
-    pub(crate) succeeded: AtomicU64,
-    pub(crate) retried: AtomicU64,
-    pub(crate) dead_lettered: AtomicU64,
-    pub(crate) buffered: AtomicUsize,
+    pub(crate) received: Counter,
+    pub(crate) succeeded: Counter,
+    pub(crate) retried: Counter,
+    pub(crate) dead_lettered: Counter,
+    pub(crate) committed: Counter,
+    pub(crate) commit_failed: Counter,
+    pub(crate) assigned: Counter,
+    pub(crate) revoked: Counter,
+    buffered: Gauge,
     pub(crate) max_buffered: AtomicUsize,
-    pub(crate) pauses: AtomicU64,
+    pub(crate) pauses: Counter,
+    set: Arc<TriggerMetrics>,
+    labels: TopicLabels,
 }
 
 impl Counters {
+    fn new(metrics: &Metrics, function: &str, topic: &str) -> Self {
+        let set = metrics.set::<TriggerMetrics>();
+        let labels = TopicLabels {
+            function: function.into(),
+            topic: topic.into(),
+        };
+        let kind = |kind| KindLabels {
+            function: Arc::clone(&labels.function),
+            topic: Arc::clone(&labels.topic),
+            kind,
+        };
+        Self {
+            received: metrics
+                .shared()
+                .consumed
+                .get_or_create_owned(&MessagingLabels {
+                    function: Arc::clone(&labels.function),
+                    messaging_system: MESSAGING_SYSTEM,
+                    messaging_destination_name: Arc::clone(&labels.topic),
+                }),
+            succeeded: set.records.get_or_create_owned(&kind("succeeded")),
+            retried: set.records.get_or_create_owned(&kind("retried")),
+            dead_lettered: set.records.get_or_create_owned(&kind("dead_lettered")),
+            committed: set.commits.get_or_create_owned(&kind("committed")),
+            commit_failed: set.commits.get_or_create_owned(&kind("failed")),
+            assigned: set.rebalances.get_or_create_owned(&kind("assigned")),
+            revoked: set.rebalances.get_or_create_owned(&kind("revoked")),
+            buffered: set.buffered.get_or_create_owned(&labels),
+            max_buffered: AtomicUsize::new(0),
+            pauses: set.pauses.get_or_create_owned(&labels),
+            set: Arc::clone(&set),
+            labels,
+        }
+    }
+
     /// `records` more are read and not completed.
     pub(crate) fn buffer(&self, records: usize) {
-        let now = self.buffered.fetch_add(records, Ordering::Relaxed) + records;
-        self.max_buffered.fetch_max(now, Ordering::Relaxed);
+        let now = self.buffered.inc_by(records as i64) + records as i64;
+        self.max_buffered
+            .fetch_max(usize::try_from(now).unwrap_or(0), Ordering::Relaxed);
     }
 
     /// `records` fewer are.
     pub(crate) fn unbuffer(&self, records: usize) {
-        self.buffered.fetch_sub(records, Ordering::Relaxed);
+        self.buffered.dec_by(records as i64);
     }
 
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+    /// The lag gauges of a reading.
+    fn lag(&self, partitions: &[(i32, i64)]) {
+        for (partition, lag) in partitions {
+            self.set
+                .lag
+                .get_or_create(&PartitionLabels {
+                    function: Arc::clone(&self.labels.function),
+                    topic: Arc::clone(&self.labels.topic),
+                    partition: *partition,
+                })
+                .set(*lag);
+        }
     }
 }
 
@@ -106,6 +247,7 @@ pub struct KafkaLag {
 
 impl KafkaTriggerStatus {
     pub(crate) fn new(
+        metrics: &Metrics,
         function: &str,
         topic: &str,
         group: &str,
@@ -113,13 +255,13 @@ impl KafkaTriggerStatus {
         client: ClientConfig,
     ) -> Self {
         Self {
+            counters: Counters::new(metrics, function, topic),
             function: function.to_owned(),
             topic: topic.to_owned(),
             group: group.to_owned(),
             lag_threshold,
             client,
             reader: OnceLock::new(),
-            counters: Counters::default(),
         }
     }
 
@@ -127,13 +269,13 @@ impl KafkaTriggerStatus {
     pub fn counts(&self) -> KafkaCounts {
         let c = &self.counters;
         KafkaCounts {
-            received: c.received.load(Ordering::Relaxed),
-            succeeded: c.succeeded.load(Ordering::Relaxed),
-            retried: c.retried.load(Ordering::Relaxed),
-            dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
-            buffered: c.buffered.load(Ordering::Relaxed),
+            received: c.received.get(),
+            succeeded: c.succeeded.get(),
+            retried: c.retried.get(),
+            dead_lettered: c.dead_lettered.get(),
+            buffered: usize::try_from(c.buffered.get()).unwrap_or(0),
             max_buffered: c.max_buffered.load(Ordering::Relaxed),
-            pauses: c.pauses.load(Ordering::Relaxed),
+            pauses: c.pauses.get(),
         }
     }
 
@@ -197,11 +339,43 @@ impl KafkaTriggerStatus {
             lags.push((partition, (high - from).max(0)));
         }
         let total = lags.iter().map(|(_, lag)| lag).sum();
+        self.counters.lag(&lags);
         Ok(KafkaLag {
             target_instances: target_instances(total, self.lag_threshold, lags.len()),
             partitions: lags,
             total,
         })
+    }
+}
+
+/// The function's scale monitor: its group's lag, read at most every [`LAG_READ_INTERVAL`].
+pub(crate) struct KafkaScale(pub(crate) Arc<KafkaTriggerStatus>);
+
+impl ScaleMonitor for KafkaScale {
+    fn read(&self) -> BoxFuture<'_, Result<ScaleReading, BoxError>> {
+        Box::pin(async move {
+            let status = &self.0;
+            let lag = status.lag().await.map_err(|err| {
+                format!(
+                    "topic `{}`, group `{}`: reading the lag failed: {err}",
+                    status.topic, status.group
+                )
+            })?;
+            let mut input = serde_json::Map::new();
+            input.insert("topic".into(), status.topic.clone().into());
+            input.insert("consumer_group".into(), status.group.clone().into());
+            input.insert("lag".into(), lag.total.into());
+            input.insert("lag_threshold".into(), status.lag_threshold.into());
+            input.insert("partitions".into(), lag.partitions.len().into());
+            Ok(ScaleReading {
+                target_instances: u64::from(lag.target_instances),
+                input,
+            })
+        })
+    }
+
+    fn interval(&self) -> Duration {
+        LAG_READ_INTERVAL
     }
 }
 
