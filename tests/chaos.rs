@@ -15,9 +15,8 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +34,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use support::process::{Running, example, signal};
+use support::services::{Service, azurite_program, own_azurite, scratch, tansu};
 
 /// Messages per scenario unless `BINDINGS_CHAOS_MESSAGES` says otherwise.
 const DEFAULT_MESSAGES: usize = 40;
@@ -429,141 +429,6 @@ async fn azure_pipeline(connection: &str, brokers: &str, prefix: &str) -> Pipeli
     ));
     let topic = support::kafka::create_topic(brokers, &support::unique("chaos")).await;
     Pipeline::new(queues, brokers, topic, prefix, messages()).await
-}
-
-/// A free loopback port (free when asked; nothing holds it afterwards).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
-/// A service process of the test's own, restarted with the same command; killed when dropped.
-struct Service {
-    command: Command,
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-    what: &'static str,
-}
-
-impl Service {
-    /// Starts `command` (output to `log`) and waits until it listens on `addr`.
-    async fn start(mut command: Command, log: &Path, addr: SocketAddr, what: &'static str) -> Self {
-        let child = Self::spawn(&mut command, log, what);
-        support::listening(&addr.to_string(), what, WAIT).await;
-        Self {
-            command,
-            child,
-            addr,
-            log: log.to_owned(),
-            what,
-        }
-    }
-
-    fn spawn(command: &mut Command, log: &Path, what: &str) -> Child {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap_or_else(|err| panic!("opening {}: {err}", log.display()));
-        command
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("the log file"))
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|err| panic!("starting {what}: {err}"))
-    }
-
-    /// Stops it: `SIGKILL` if `kill`, else `SIGTERM` (a clean stop); waits for the process to end.
-    async fn stop(&mut self, kill: bool) {
-        if kill {
-            self.child.kill().expect("SIGKILL the service");
-        } else {
-            signal(self.child.id(), "-TERM");
-        }
-        let what = format!("{} to exit", self.what);
-        let child = &mut self.child;
-        support::until_async(WAIT, &what, || {
-            std::future::ready(matches!(child.try_wait(), Ok(Some(_))))
-        })
-        .await;
-    }
-
-    /// Starts the same command again (same port, same data) and waits until it listens.
-    async fn restart(&mut self) {
-        self.child = Self::spawn(&mut self.command, &self.log, self.what);
-        support::listening(&self.addr.to_string(), self.what, WAIT).await;
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A directory of this test's own under the target directory.
-fn scratch(prefix: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique(prefix));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
-
-/// A Tansu broker of this test's own, keeping its data in a `SQLite` file so it survives a kill.
-async fn tansu(program: &str, dir: &Path) -> (Service, String) {
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let mut command = Command::new(program);
-    command
-        .arg("broker")
-        .args(["--listener-url", &url, "--advertised-listener-url", &url])
-        // An absolute path needs four slashes in Tansu 0.6.0's SQLite URL.
-        .args([
-            "--storage-engine",
-            &format!("sqlite:///{}", dir.join("tansu.db").display()),
-        ]);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let service = Service::start(command, &dir.join("tansu.log"), addr, "Tansu").await;
-    (service, format!("127.0.0.1:{port}"))
-}
-
-/// The Azurite program (`BINDINGS_AZURITE_BIN`), for an Azurite of the test's own.
-fn azurite_program() -> Option<String> {
-    const VAR: &str = "BINDINGS_AZURITE_BIN";
-    let running = support::service("BINDINGS_AZURITE_CONNECTION_STRING").is_some();
-    assert!(
-        support::service(VAR).is_some() || !running || support::skip_allowed(),
-        "{VAR} is not recorded: the running Azurite was started by an older xtask, and `services up` \
-         reuses it as it is; run `cargo xtask services down`, then `cargo xtask services up`"
-    );
-    support::require(VAR)
-}
-
-/// An Azurite queue service of this test's own, keeping its data in `dir` so it survives a
-/// restart; its connection string is the shared Azurite's with this one's port.
-async fn own_azurite(program: &str, shared: &str, dir: &Path) -> (Service, String) {
-    let port = free_port();
-    let mut command = Command::new(program);
-    command
-        .args(["--location", &dir.display().to_string()])
-        .args(["--disableTelemetry", "--silent", "--skipApiVersionCheck"])
-        .args(["--queueHost", "127.0.0.1", "--queuePort", &port.to_string()]);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let service = Service::start(command, &dir.join("azurite.log"), addr, "Azurite").await;
-    let endpoint = shared
-        .split(';')
-        .find_map(|part| part.strip_prefix("QueueEndpoint="))
-        .expect("the shared connection string names its QueueEndpoint");
-    let authority = endpoint
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .expect("an endpoint URL with an authority");
-    let connection = shared.replace(authority, &format!("127.0.0.1:{port}"));
-    (service, connection)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,6 +14,7 @@
 pub(crate) mod counting;
 pub(crate) mod kafka;
 pub(crate) mod process;
+pub(crate) mod services;
 
 use std::collections::HashMap;
 use std::net::{TcpStream, ToSocketAddrs as _};
