@@ -534,7 +534,8 @@ async fn lag_and_scale_hint_follow_the_extension_s_formula() {
             Settings::new()
                 .with("Brokers", &brokers)
                 .with("LagTopic", &topic)
-                .with("LagGroup", &group),
+                .with("LagGroup", &group)
+                .with("AdminListenAddress", "127.0.0.1:0"),
         )
         .function::<lagging>()
         .build()
@@ -561,6 +562,47 @@ async fn lag_and_scale_hint_follow_the_extension_s_formula() {
     })
     .await;
     assert_eq!(status.lag().await.expect("lag").target_instances, 0);
+
+    // The admin endpoint says the same, and counts the work, the commits and the assignment.
+    let admin = handle.admin_address().expect("AdminListenAddress is set");
+    let metrics = || async move {
+        let response = reqwest::get(format!("http://{admin}/metrics")).await;
+        response.expect("GET /metrics").text().await.expect("text")
+    };
+    let scale = reqwest::get(format!("http://{admin}/scale"))
+        .await
+        .expect("GET /scale")
+        .text()
+        .await
+        .expect("text");
+    let scale: serde_json::Value = serde_json::from_str(&scale).expect("JSON");
+    assert_eq!(
+        scale["functions"][0],
+        serde_json::json!({"name": "lagging", "trigger": "kafka_trigger", "scale_hint": 0,
+            "input": {"topic": topic, "consumer_group": group, "lag": 0, "lag_threshold": 10, "partitions": 3}})
+    );
+    let labels = format!("function=\"lagging\",topic=\"{topic}\"");
+    let committed = format!("bindings_kafka_commits_total{{{labels},kind=\"committed\"}} ");
+    let is_counted = |text: &str| {
+        text.lines()
+            .any(|line| line.starts_with(&committed) && !line.ends_with(" 0"))
+    };
+    support::until_async(WAIT, "a commit counted", || async {
+        is_counted(&metrics().await)
+    })
+    .await;
+    let text = metrics().await;
+    for expected in [
+        format!("bindings_kafka_consumer_lag{{{labels},partition=\"0\"}} 0"),
+        format!("bindings_kafka_consumer_lag{{{labels},partition=\"2\"}} 0"),
+        format!("bindings_kafka_rebalances_total{{{labels},kind=\"assigned\"}} 3"),
+        format!("bindings_kafka_trigger_records_total{{{labels},kind=\"succeeded\"}} 25"),
+        "faas_invocations_total{function=\"lagging\",trigger=\"kafka_trigger\",outcome=\"succeeded\"} 25".to_owned(),
+        format!("messaging_client_consumed_messages_total{{function=\"lagging\",messaging_system=\"kafka\",messaging_destination_name=\"{topic}\"}} 25"),
+        "bindings_scale_hint{function=\"lagging\",trigger=\"kafka_trigger\"} 0".to_owned(),
+    ] {
+        assert!(text.lines().any(|line| line == expected), "{expected} in:\n{text}");
+    }
     handle
         .shutdown(Duration::from_secs(30))
         .await
