@@ -1,5 +1,6 @@
 //! The bindings inside an existing axum service: the host runs in the app's tokio runtime, its HTTP
-//! functions are merged into the app's router, and the app decides when to stop.
+//! functions and its admin routes (`/metrics`, `/healthz`, `/readyz`, `/scale`) are merged into the
+//! app's router, and the app decides when to stop.
 //!
 //! ```sh
 //! cargo run --example embed_in_axum      # serves on a free port, calls itself, stops
@@ -26,7 +27,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .start();
     let app = axum::Router::new()
         .route("/health", axum::routing::get(|| async { "up" }))
-        .merge(bindings::http::router(host.resources()));
+        .merge(bindings::http::router(host.resources()))
+        .merge(bindings::telemetry::router(host.resources()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let stop = CancellationToken::new();
@@ -37,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let client = reqwest::Client::new();
-    for path in ["/health", "/api/greet?name=embedded"] {
+    for path in ["/health", "/api/greet?name=embedded", "/readyz"] {
         let body = client
             .get(format!("http://{address}{path}"))
             .send()

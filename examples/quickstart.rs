@@ -123,7 +123,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("enqueued {} orders on `{QUEUE}`", orders.len());
 
     let host = Host::builder()
-        .settings(Settings::new().with("BrokerList", brokers.clone()))
+        .settings(
+            Settings::new()
+                .with("BrokerList", brokers.clone())
+                // The admin endpoint (`/metrics`, `/healthz`, `/readyz`, `/scale`), when asked for.
+                .with_env("AdminListenAddress"),
+        )
         .resource(Arc::new(
             // "Storage" is AzureWebJobsStorage, the default connection.
             QueueServices::new().with("Storage", memory.clone()),
@@ -241,3 +246,4 @@ fn summary(enqueued: usize, counts: QueueCounts, records: &[Record], poisoned: &
         println!("    {text}");
     }
 }
+

@@ -103,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "four accounts hold one message each on `{QUEUE}`; four functions listen on `{QUEUE}`:"
     );
     let host = Host::builder()
-        .settings(Settings::new())
+        .settings(Settings::new().with_env("AdminListenAddress"))
         .resource(Arc::new(services))
         .function::<by_connection>()
         .function::<by_function_attribute>()
@@ -161,3 +161,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("every account's message was read once, by the function that resolves to it");
     Ok(())
 }
+

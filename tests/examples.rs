@@ -142,13 +142,15 @@ async fn queue_to_kafka_forwards_retries_poisons_and_stops_on_sigterm() {
     .expect("host.json");
 
     let started = Instant::now();
+    let admin = support::free_address();
     let mut running = Running::spawn(
         Command::new(example("queue_to_kafka"))
             .current_dir(&dir)
             .env("AzureWebJobsStorage", &connection)
             .env("BrokerList", &brokers)
             .env("InputQueue", &queue)
-            .env("OutputTopic", &topic),
+            .env("OutputTopic", &topic)
+            .env("AdminListenAddress", &admin),
     );
     for text in ["a", "b", "fail", "poison"] {
         service
@@ -198,6 +200,37 @@ async fn queue_to_kafka_forwards_retries_poisons_and_stops_on_sigterm() {
     // `fail` after two attempts and `poison` at once, in the poison queue as they were sent.
     let poisoned = wait_for_messages(&service, &format!("{queue}-poison"), 2).await;
     assert_eq!(poisoned, ["fail", "poison"], "\n{}", running.output());
+
+    // The admin endpoint (AdminListenAddress): the invocations by outcome, labelled by function.
+    let get = |path: &'static str| {
+        let url = format!("http://{admin}{path}");
+        async move {
+            let response = reqwest::get(url).await.expect("the admin endpoint answers");
+            (response.status().as_u16(), response.text().await.expect("text"))
+        }
+    };
+    let outcome = |outcome: &str| {
+        format!("faas_invocations_total{{function=\"forward\",trigger=\"queue_trigger\",outcome=\"{outcome}\"}}")
+    };
+    let expected = [
+        format!("{} 2", outcome("succeeded")),
+        format!("{} 1", outcome("retried")),
+        format!("{} 2", outcome("poisoned")),
+    ];
+    support::until_async(WAIT, "every invocation counted in /metrics", || async {
+        let (_, text) = get("/metrics").await;
+        expected.iter().all(|line| text.lines().any(|l| l == line))
+    })
+    .await;
+    assert_eq!(get("/healthz").await, (200, "alive\n".to_owned()));
+    assert_eq!(get("/readyz").await, (200, "ready\n".to_owned()));
+    let (status, scale) = get("/scale").await;
+    assert_eq!(status, 200);
+    let scale: serde_json::Value = serde_json::from_str(&scale).expect("JSON");
+    assert_eq!(scale["functions"][0]["name"], "forward", "{scale}");
+    assert_eq!(scale["functions"][0]["trigger"], "queue_trigger", "{scale}");
+    assert_eq!(scale["functions"][0]["input"]["queue"], queue.as_str(), "{scale}");
+    assert_eq!(scale["scale_hint"], 0, "{scale}");
 
     // SIGTERM: drain and exit 0.
     let (status, stdout) = running.terminate(Duration::from_secs(30));

@@ -260,5 +260,6 @@ fn embed_in_axum_serves_both_and_stops() {
         stdout.contains("GET /api/greet?name=embedded -> hello, embedded"),
         "{stdout}"
     );
+    assert!(stdout.contains("GET /readyz -> ready"), "{stdout}");
     assert!(stdout.contains("stopped cleanly"), "{stdout}");
 }

@@ -355,6 +355,26 @@ impl Settings {
         self
     }
 
+    /// Takes setting `name` from the process environment, if it is set there (and wins over what is
+    /// set so far): for embedded hosts that set the rest in code.
+    ///
+    /// ```
+    /// use bindings_core::Settings;
+    ///
+    /// let settings = Settings::new().with_env("AdminListenAddress");
+    /// assert_eq!(
+    ///     settings.get("AdminListenAddress").is_some(),
+    ///     std::env::var("AdminListenAddress").is_ok()
+    /// );
+    /// ```
+    #[must_use]
+    pub fn with_env(mut self, name: &str) -> Self {
+        if let Ok(value) = std::env::var(name) {
+            self.insert(name.to_owned(), value, &SettingSource::Environment);
+        }
+        self
+    }
+
     /// Adds every setting of `other`, which wins on a clash.
     pub fn merge(&mut self, other: Settings) {
         self.values.extend(other.values);
