@@ -246,4 +246,3 @@ fn summary(enqueued: usize, counts: QueueCounts, records: &[Record], poisoned: &
         println!("    {text}");
     }
 }
-

@@ -161,4 +161,3 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("every account's message was read once, by the function that resolves to it");
     Ok(())
 }
-

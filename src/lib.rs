@@ -41,10 +41,10 @@
 //! | `http` (default) | the HTTP trigger, on axum |
 
 pub use bindings_core::{
-    BindingData, Bytes, CallError, CancellationToken, Connection, Disposition, Error,
-    FunctionContext, FunctionError, Host, HostBuilder, HostConfig, HostConfigError, HostHandle,
-    Json, Logger, Result, Settings, SettingsError, Template, TemplateError, format_timespan,
-    parse_timespan,
+    BindingData, Bytes, CallError, CancellationToken, Connection, DEFAULT_SHUTDOWN_TIMEOUT,
+    Disposition, Error, FunctionContext, FunctionError, Host, HostBuilder, HostConfig,
+    HostConfigError, HostHandle, Json, Logger, Result, Settings, SettingsError, Template,
+    TemplateError, format_timespan, parse_timespan,
 };
 #[cfg(feature = "http")]
 pub use bindings_http::HttpOptions;

@@ -206,11 +206,16 @@ async fn queue_to_kafka_forwards_retries_poisons_and_stops_on_sigterm() {
         let url = format!("http://{admin}{path}");
         async move {
             let response = reqwest::get(url).await.expect("the admin endpoint answers");
-            (response.status().as_u16(), response.text().await.expect("text"))
+            (
+                response.status().as_u16(),
+                response.text().await.expect("text"),
+            )
         }
     };
     let outcome = |outcome: &str| {
-        format!("faas_invocations_total{{function=\"forward\",trigger=\"queue_trigger\",outcome=\"{outcome}\"}}")
+        format!(
+            "faas_invocations_total{{function=\"forward\",trigger=\"queue_trigger\",outcome=\"{outcome}\"}}"
+        )
     };
     let expected = [
         format!("{} 2", outcome("succeeded")),
@@ -229,7 +234,11 @@ async fn queue_to_kafka_forwards_retries_poisons_and_stops_on_sigterm() {
     let scale: serde_json::Value = serde_json::from_str(&scale).expect("JSON");
     assert_eq!(scale["functions"][0]["name"], "forward", "{scale}");
     assert_eq!(scale["functions"][0]["trigger"], "queue_trigger", "{scale}");
-    assert_eq!(scale["functions"][0]["input"]["queue"], queue.as_str(), "{scale}");
+    assert_eq!(
+        scale["functions"][0]["input"]["queue"],
+        queue.as_str(),
+        "{scale}"
+    );
     assert_eq!(scale["scale_hint"], 0, "{scale}");
 
     // SIGTERM: drain and exit 0.

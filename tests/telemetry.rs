@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bindings::{HostBuilder, HostHandle};
 use bindings::prelude::*;
 use bindings::queue::{AzureQueueService, QueueService, StorageAccount};
 use bindings::telemetry::{ADMIN_LISTEN_ADDRESS_SETTING, METRICS_CONTENT_TYPE};
+use bindings::{HostBuilder, HostHandle};
 use tokio::sync::Semaphore;
 
 /// Upper bound for anything the tests wait for.
@@ -97,7 +97,10 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
         service.create_queue(queue).await.expect("create the queue");
     }
     for body in ["one", "two", "three", "poison-four"] {
-        service.send(&input, &BASE64.encode(body)).await.expect("send");
+        service
+            .send(&input, &BASE64.encode(body))
+            .await
+            .expect("send");
     }
     // 13 messages, of which at most batchSize + newBatchThreshold = 6 are held at once.
     for n in 0..13 {
@@ -118,9 +121,12 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
     assert_eq!(records.len(), 3);
 
     // `forward`: 3 succeeded, 1 poisoned, every count labelled by function.
-    let labels = format!("function=\"forward\",messaging_system=\"azure_queue\",messaging_destination_name=\"{input}\"");
-    let poisoned =
-        format!("bindings_queue_messages_poisoned_total{{function=\"forward\",queue=\"{input}\"}} 1");
+    let labels = format!(
+        "function=\"forward\",messaging_system=\"azure_queue\",messaging_destination_name=\"{input}\""
+    );
+    let poisoned = format!(
+        "bindings_queue_messages_poisoned_total{{function=\"forward\",queue=\"{input}\"}} 1"
+    );
     support::until_async(WAIT, "forward's poisoned message counted", || {
         let poisoned = poisoned.clone();
         async move { get(admin, "/metrics", 200).await.0.contains(&poisoned) }
@@ -131,14 +137,19 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
     let invocations = |outcome: &str| {
         series(
             &text,
-            &format!("faas_invocations_total{{function=\"forward\",trigger=\"queue_trigger\",outcome=\"{outcome}\"}}"),
+            &format!(
+                "faas_invocations_total{{function=\"forward\",trigger=\"queue_trigger\",outcome=\"{outcome}\"}}"
+            ),
         )
     };
     assert_eq!(invocations("succeeded"), Some(3.0), "{text}");
     assert_eq!(invocations("poisoned"), Some(1.0), "{text}");
     assert_eq!(invocations("retried"), Some(0.0), "{text}");
     assert_eq!(
-        series(&text, &format!("messaging_client_consumed_messages_total{{{labels}}}")),
+        series(
+            &text,
+            &format!("messaging_client_consumed_messages_total{{{labels}}}")
+        ),
         Some(4.0),
         "{text}"
     );
@@ -148,7 +159,11 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
         ("bindings_queue_messages_poisoned_total", 1.0),
         ("bindings_queue_messages_released_total", 0.0),
     ] {
-        assert_eq!(series(&text, &format!("{name}{queue_labels}")), Some(value), "{name}: {text}");
+        assert_eq!(
+            series(&text, &format!("{name}{queue_labels}")),
+            Some(value),
+            "{name}: {text}"
+        );
     }
     assert!(
         series(
@@ -162,14 +177,19 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
         "function=\"forward\",messaging_system=\"kafka\",messaging_destination_name=\"{topic}\""
     );
     assert_eq!(
-        series(&text, &format!("messaging_client_sent_messages_total{{{kafka}}}")),
+        series(
+            &text,
+            &format!("messaging_client_sent_messages_total{{{kafka}}}")
+        ),
         Some(3.0),
         "{text}"
     );
     assert_eq!(
         series(
             &text,
-            &format!("messaging_client_operation_duration_seconds_count{{{kafka},messaging_operation_name=\"send\"}}")
+            &format!(
+                "messaging_client_operation_duration_seconds_count{{{kafka},messaging_operation_name=\"send\"}}"
+            )
         ),
         Some(3.0),
         "{text}"
@@ -182,7 +202,10 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
         Some(4.0),
         "{text}"
     );
-    assert!(text.contains("# TYPE faas_invoke_duration_seconds histogram"), "{text}");
+    assert!(
+        text.contains("# TYPE faas_invoke_duration_seconds histogram"),
+        "{text}"
+    );
 
     // `hold`: the approximate count (13, the held ones included) over batchSize + newBatchThreshold.
     let (body, headers) = get(admin, "/scale", 200).await;
@@ -209,12 +232,18 @@ async fn metrics_count_a_queue_to_kafka_function_s_work_by_outcome_and_the_scale
     assert_eq!(scale["scale_hint"], 3, "the largest hint: {scale}");
     let text = get(admin, "/metrics", 200).await.0;
     assert_eq!(
-        series(&text, "bindings_scale_hint{function=\"hold\",trigger=\"queue_trigger\"}"),
+        series(
+            &text,
+            "bindings_scale_hint{function=\"hold\",trigger=\"queue_trigger\"}"
+        ),
         Some(3.0),
         "{text}"
     );
     assert_eq!(
-        series(&text, &format!("bindings_queue_length{{function=\"hold\",queue=\"{held}\"}}")),
+        series(
+            &text,
+            &format!("bindings_queue_length{{function=\"hold\",queue=\"{held}\"}}")
+        ),
         Some(13.0),
         "{text}"
     );
@@ -239,21 +268,28 @@ async fn readiness_flips_while_the_storage_account_is_down_and_back() {
         return;
     };
     let dir = support::services::scratch("readiness");
-    let (mut azurite, connection) =
-        support::services::own_azurite(&program, &shared, &dir).await;
+    let (mut azurite, connection) = support::services::own_azurite(&program, &shared, &dir).await;
     let queue = support::unique("readiness");
     let service = AzureQueueService::new(
         StorageAccount::from_connection_string(&connection).expect("a valid connection string"),
     );
-    service.create_queue(&queue).await.expect("create the queue");
+    service
+        .create_queue(&queue)
+        .await
+        .expect("create the queue");
     let host = start(settings(&connection).with("InputQueue", &queue), |b| {
         b.function::<consume>()
     })
     .await;
     let admin = host.admin_address().expect("AdminListenAddress is set");
     let readyz = || async move {
-        let response = reqwest::get(format!("http://{admin}/readyz")).await.expect("GET /readyz");
-        (response.status().as_u16(), response.text().await.expect("text"))
+        let response = reqwest::get(format!("http://{admin}/readyz"))
+            .await
+            .expect("GET /readyz");
+        (
+            response.status().as_u16(),
+            response.text().await.expect("text"),
+        )
     };
     support::until_async(WAIT, "ready", || async { readyz().await.0 == 200 }).await;
 
@@ -268,10 +304,17 @@ async fn readiness_flips_while_the_storage_account_is_down_and_back() {
         "{reason}"
     );
     assert!(reason.contains(&queue), "{reason}");
-    assert_eq!(get(admin, "/healthz", 200).await.0, "alive\n", "alive all the same");
+    assert_eq!(
+        get(admin, "/healthz", 200).await.0,
+        "alive\n",
+        "alive all the same"
+    );
     let text = get(admin, "/metrics", 200).await.0;
     assert_eq!(
-        series(&text, "bindings_ready{function=\"consume\",trigger=\"queue_trigger\"}"),
+        series(
+            &text,
+            "bindings_ready{function=\"consume\",trigger=\"queue_trigger\"}"
+        ),
         Some(0.0),
         "{text}"
     );
@@ -321,7 +364,9 @@ async fn http_requests_are_counted_by_function_method_and_status() {
     let invocations = |outcome: &str| {
         series(
             &text,
-            &format!("faas_invocations_total{{function=\"orders\",trigger=\"http_trigger\",outcome=\"{outcome}\"}}"),
+            &format!(
+                "faas_invocations_total{{function=\"orders\",trigger=\"http_trigger\",outcome=\"{outcome}\"}}"
+            ),
         )
     };
     assert_eq!(invocations("succeeded"), Some(2.0), "{text}");

@@ -229,7 +229,11 @@ impl<'a> BindContext<'a> {
     /// gauge and the function's entry in `GET /scale`.
     pub fn scale_monitor(&mut self, monitor: impl ScaleMonitor) {
         let labels = self.function_labels();
-        let gauge = self.metrics().shared().scale_hint.get_or_create_owned(&labels);
+        let gauge = self
+            .metrics()
+            .shared()
+            .scale_hint
+            .get_or_create_owned(&labels);
         self.resource::<Scale>()
             .add(labels.function, labels.trigger, Box::new(monitor), gauge);
     }

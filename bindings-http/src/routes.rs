@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use bindings_core::telemetry::{DurationFamily, MetricSet, Outcome, duration_family, observe};
 use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
-use prometheus_client::encoding::EncodeLabelSet;
 use futures_util::future::BoxFuture;
+use prometheus_client::encoding::EncodeLabelSet;
 use tokio::sync::Semaphore;
 
 use crate::auth::Keys;

@@ -94,8 +94,9 @@ impl Output for KafkaOutput {
                     }
                     Err(_) => {
                         error_types.push("shutdown");
-                        failures
-                            .push("the producer was shut down before the delivery report".to_owned());
+                        failures.push(
+                            "the producer was shut down before the delivery report".to_owned(),
+                        );
                     }
                 }
             }

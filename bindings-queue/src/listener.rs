@@ -156,7 +156,11 @@ impl QueueListener {
                         );
                         self.release_all(&surplus).await;
                     }
-                    shared.function.counters.received.inc_by(messages.len() as u64);
+                    shared
+                        .function
+                        .counters
+                        .received
+                        .inc_by(messages.len() as u64);
                     if shutdown.is_cancelled() {
                         // Received while stopping: hand them back at once rather than hold them invisible.
                         self.release_all(&messages).await;
@@ -179,7 +183,10 @@ impl QueueListener {
                 Err(err) => match err.kind {
                     ServiceErrorKind::Unauthorized => {
                         shared.function.counters.polls_failed.inc();
-                        shared.health.unreachable(format!("queue `{}`: the storage service refused the credentials", config.queue));
+                        shared.health.unreachable(format!(
+                            "queue `{}`: the storage service refused the credentials",
+                            config.queue
+                        ));
                         return Err(format!(
                             "queue `{}` on {}: the storage service refused the credentials ({err}); check connection `{}` \
                              (its account key, SAS or identity and their permissions)",
@@ -191,7 +198,9 @@ impl QueueListener {
                     }
                     ServiceErrorKind::QueueNotFound => {
                         shared.function.counters.polls_failed.inc();
-                        shared.health.unreachable(format!("queue `{}` does not exist", config.queue));
+                        shared
+                            .health
+                            .unreachable(format!("queue `{}` does not exist", config.queue));
                         if !reported_missing {
                             tracing::warn!(
                                 service = %service.describe(),
@@ -204,7 +213,9 @@ impl QueueListener {
                     }
                     _ => {
                         shared.function.counters.polls_failed.inc();
-                        shared.health.unreachable(format!("queue `{}`: {err}", config.queue));
+                        shared
+                            .health
+                            .unreachable(format!("queue `{}`: {err}", config.queue));
                         tracing::warn!(error = %err, "receiving failed; backing off");
                         backoff.next_delay()
                     }

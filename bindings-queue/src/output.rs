@@ -19,9 +19,9 @@ use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
 use crate::services::{AccountChoice, account_setters, key};
-use crate::{MESSAGING_SYSTEM, 
-    MAX_MESSAGE_SIZE, MessageEncoding, QueueService, QueuesOptions, SendOptions, ServiceError,
-    ServiceErrorKind, TimeToLive,
+use crate::{
+    MAX_MESSAGE_SIZE, MESSAGING_SYSTEM, MessageEncoding, QueueService, QueuesOptions, SendOptions,
+    ServiceError, ServiceErrorKind, TimeToLive,
 };
 
 /// How many messages of one invocation are in flight to the service at once.
@@ -212,7 +212,10 @@ impl Output for QueueOutput {
                     Ok(())
                 }
                 Some(err) => {
-                    if matches!(err.kind, ServiceErrorKind::Unavailable | ServiceErrorKind::Transport) {
+                    if matches!(
+                        err.kind,
+                        ServiceErrorKind::Unavailable | ServiceErrorKind::Transport
+                    ) {
                         self.health.unreachable(format!("queue `{queue}`: {err}"));
                     }
                     Err(failure(&queue, sent, total, &err))

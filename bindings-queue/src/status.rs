@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
+use bindings_core::{BoxError, Registry as FunctionRegistry};
+use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
-use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
-use bindings_core::{BoxError, Registry as FunctionRegistry};
-use futures_util::future::BoxFuture;
 
 use crate::{QueueService, ServiceError};
 
@@ -143,11 +143,14 @@ impl Counters {
             result,
         };
         Self {
-            received: metrics.shared().consumed.get_or_create_owned(&MessagingLabels {
-                function: Arc::clone(function),
-                messaging_system: MESSAGING_SYSTEM,
-                messaging_destination_name: Arc::clone(queue),
-            }),
+            received: metrics
+                .shared()
+                .consumed
+                .get_or_create_owned(&MessagingLabels {
+                    function: Arc::clone(function),
+                    messaging_system: MESSAGING_SYSTEM,
+                    messaging_destination_name: Arc::clone(queue),
+                }),
             deleted: set.deleted.get_or_create_owned(&labels),
             released: set.released.get_or_create_owned(&labels),
             poisoned: set.poisoned.get_or_create_owned(&labels),
@@ -284,7 +287,10 @@ impl ScaleMonitor for QueueScale {
         Box::pin(async move {
             let function = &self.0;
             let hint = function.scale_hint().await.map_err(|err| {
-                format!("queue `{}`: reading its length failed: {err}", function.queue)
+                format!(
+                    "queue `{}`: reading its length failed: {err}",
+                    function.queue
+                )
             })?;
             let mut input = serde_json::Map::new();
             input.insert("queue".into(), function.queue.clone().into());

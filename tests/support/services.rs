@@ -31,7 +31,12 @@ pub(crate) struct Service {
 
 impl Service {
     /// Starts `command` (output to `log`) and waits until it listens on `addr`.
-    pub(crate) async fn start(mut command: Command, log: &Path, addr: SocketAddr, what: &'static str) -> Self {
+    pub(crate) async fn start(
+        mut command: Command,
+        log: &Path,
+        addr: SocketAddr,
+        what: &'static str,
+    ) -> Self {
         let child = Self::spawn(&mut command, log, what);
         super::listening(&addr.to_string(), what, WAIT).await;
         Self {

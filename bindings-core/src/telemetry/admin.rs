@@ -52,10 +52,14 @@ pub(crate) async fn address(settings: &Settings) -> Result<Option<SocketAddr>, S
     let (_, port) = text.rsplit_once(':').ok_or_else(wrong)?;
     port.parse::<u16>().map_err(|_| wrong())?;
     let mut resolved = tokio::net::lookup_host(text).await.map_err(|err| {
-        format!("`{ADMIN_LISTEN_ADDRESS_SETTING}` = \"{text}\": the host name does not resolve ({err})")
+        format!(
+            "`{ADMIN_LISTEN_ADDRESS_SETTING}` = \"{text}\": the host name does not resolve ({err})"
+        )
     })?;
     resolved.next().map(Some).ok_or_else(|| {
-        format!("`{ADMIN_LISTEN_ADDRESS_SETTING}` = \"{text}\": the host name resolves to no address")
+        format!(
+            "`{ADMIN_LISTEN_ADDRESS_SETTING}` = \"{text}\": the host name resolves to no address"
+        )
     })
 }
 

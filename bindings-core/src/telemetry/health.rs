@@ -63,8 +63,12 @@ impl ServiceHealth {
             return;
         }
         match &reason {
-            Some(why) => tracing::warn!(function = %function.name, binding = %binding, reason = %why, "not ready: its service is unreachable"),
-            None => tracing::info!(function = %function.name, binding = %binding, "ready again: its service answers"),
+            Some(why) => {
+                tracing::warn!(function = %function.name, binding = %binding, reason = %why, "not ready: its service is unreachable")
+            }
+            None => {
+                tracing::info!(function = %function.name, binding = %binding, "ready again: its service answers")
+            }
         }
         *current = reason;
         function.gauge.set(i64::from(state.problem().is_none()));
@@ -213,8 +217,18 @@ mod tests {
         assert_eq!(health.readiness(), Ok(()));
         assert_eq!(health.liveness(), Ok(()));
         health.listener_failed("forward", "credentials refused");
-        assert!(health.readiness().unwrap_err().contains("its listener failed"));
-        assert!(health.liveness().unwrap_err().contains("credentials refused"));
+        assert!(
+            health
+                .readiness()
+                .unwrap_err()
+                .contains("its listener failed")
+        );
+        assert!(
+            health
+                .liveness()
+                .unwrap_err()
+                .contains("credentials refused")
+        );
         health.stopping();
         assert_eq!(health.readiness().unwrap_err(), "shutting down");
     }

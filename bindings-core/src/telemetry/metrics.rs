@@ -247,13 +247,11 @@ impl FunctionMetrics {
     pub(crate) fn new(metrics: &Metrics, function: &Arc<str>, trigger: &'static str) -> Self {
         let shared = metrics.shared();
         let outcomes = Outcome::ALL.map(|outcome| {
-            shared
-                .invocations
-                .get_or_create_owned(&InvocationLabels {
-                    function: Arc::clone(function),
-                    trigger,
-                    outcome: outcome.as_str(),
-                })
+            shared.invocations.get_or_create_owned(&InvocationLabels {
+                function: Arc::clone(function),
+                trigger,
+                outcome: outcome.as_str(),
+            })
         });
         let duration = shared.duration.get_or_create_owned(&FunctionLabels {
             function: Arc::clone(function),
@@ -369,7 +367,10 @@ mod tests {
         f.outcome(Outcome::Poisoned);
         f.duration(Duration::from_millis(20));
         let text = metrics.encode();
-        assert!(text.contains("# TYPE faas_invocations_total counter"), "{text}");
+        assert!(
+            text.contains("# TYPE faas_invocations_total counter"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "faas_invocations_total{function=\"forward\",trigger=\"queue_trigger\",outcome=\"succeeded\"} 2"
@@ -384,7 +385,10 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("# TYPE faas_invoke_duration_seconds histogram"), "{text}");
+        assert!(
+            text.contains("# TYPE faas_invoke_duration_seconds histogram"),
+            "{text}"
+        );
         assert_eq!(f.count(Outcome::Succeeded), 2);
     }
 
@@ -402,7 +406,11 @@ mod tests {
         metrics.set::<Probe>().0.inc();
         metrics.set::<Probe>().0.inc();
         let text = metrics.encode();
-        assert_eq!(text.matches("# TYPE probe_total counter").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("# TYPE probe_total counter").count(),
+            1,
+            "{text}"
+        );
         assert!(text.contains("probe_total 2"), "{text}");
     }
 }

@@ -23,8 +23,8 @@ pub(crate) use admin::{address, serve};
 pub use health::{FunctionHealth, Health, ServiceHealth};
 pub use metrics::{
     DURATION_BUCKETS, DurationFamily, FunctionLabels, FunctionMetrics, MessagingLabels, MetricSet,
-    Metrics, Outcome, SEMCONV_VERSION, SentMessages, SharedMetrics, duration_family, duration_histogram,
-    observe,
+    Metrics, Outcome, SEMCONV_VERSION, SentMessages, SharedMetrics, duration_family,
+    duration_histogram, observe,
 };
 pub use prometheus_client;
 pub use scale::{FunctionScale, Scale, ScaleMonitor, ScaleReading};

@@ -218,7 +218,10 @@ mod tests {
         assert_eq!(gauge.get(), 1);
         let failed = scale.json().await;
         assert_eq!(failed["functions"][0]["scale_hint"], 1);
-        assert_eq!(failed["functions"][0]["error"], "the service did not answer");
+        assert_eq!(
+            failed["functions"][0]["error"],
+            "the service did not answer"
+        );
         let third = scale.json().await;
         assert_eq!(third["scale_hint"], 3);
         assert!(third["functions"][0].get("error").is_none());

@@ -10,9 +10,9 @@ use rdkafka::error::RDKafkaErrorCode;
 use tokio::sync::OnceCell;
 
 use super::record::KafkaRecord;
-use crate::metrics::OutputTelemetry;
 use crate::config::client_config;
 use crate::deliver::KafkaOutput;
+use crate::metrics::OutputTelemetry;
 use crate::producer::Producers;
 use crate::serialize::AvroEncoder;
 use crate::{ProducerOptions, ProducerRecord};

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::metrics::MESSAGING_SYSTEM;
 use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
 use bindings_core::{BoxError, Registry as FunctionRegistry};
 use futures_util::future::BoxFuture;
-use crate::metrics::MESSAGING_SYSTEM;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
