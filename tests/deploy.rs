@@ -74,7 +74,7 @@ fn admin_port(container: &Yaml) -> i64 {
     port.parse().expect("a port number")
 }
 
-/// What one replica holds at once: `batchSize + newBatchThreshold` of the ConfigMap's host.json.
+/// What one replica holds at once: `batchSize + newBatchThreshold` of the `ConfigMap`'s host.json.
 fn per_replica() -> i64 {
     let config = kind("kubernetes/deployment.yaml", "ConfigMap");
     let host_json = config["data"]["host.json"]

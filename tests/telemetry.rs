@@ -340,7 +340,7 @@ async fn http_requests_are_counted_by_function_method_and_status() {
         Settings::new()
             .with("HttpListenAddress", &http)
             .with(ADMIN_LISTEN_ADDRESS_SETTING, "127.0.0.1:0"),
-        |b| b.function::<orders>(),
+        HostBuilder::function::<orders>,
     )
     .await;
     let admin = host.admin_address().expect("AdminListenAddress is set");

@@ -64,10 +64,10 @@ impl ServiceHealth {
         }
         match &reason {
             Some(why) => {
-                tracing::warn!(function = %function.name, binding = %binding, reason = %why, "not ready: its service is unreachable")
+                tracing::warn!(function = %function.name, binding = %binding, reason = %why, "not ready: its service is unreachable");
             }
             None => {
-                tracing::info!(function = %function.name, binding = %binding, "ready again: its service answers")
+                tracing::info!(function = %function.name, binding = %binding, "ready again: its service answers");
             }
         }
         *current = reason;

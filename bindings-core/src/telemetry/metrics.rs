@@ -17,8 +17,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-/// The OpenTelemetry semantic conventions the metric and span names follow. The messaging and FaaS
-/// conventions are marked Development there; names may change in later versions.
+/// The OpenTelemetry semantic conventions the metric and span names follow. The messaging and
+/// `FaaS` conventions are marked Development there; names may change in later versions.
 pub const SEMCONV_VERSION: &str = "1.36.0";
 
 /// Bucket bounds (seconds) of every duration histogram: the OpenTelemetry conventions' advice for
