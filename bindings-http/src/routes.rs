@@ -12,7 +12,9 @@ use axum::extract::{DefaultBodyLimit, RawPathParams, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
-use bindings_core::telemetry::{DurationFamily, MetricSet, Outcome, duration_family, observe};
+use bindings_core::telemetry::{
+    DurationFamily, MetricSet, Outcome, duration_family, observe, register_seconds,
+};
 use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -72,17 +74,15 @@ pub(crate) struct HttpMetrics {
 
 impl MetricSet for HttpMetrics {
     fn register(registry: &mut prometheus_client::registry::Registry) -> Self {
-        let set = Self {
-            requests: duration_family(),
-        };
-        registry.register_with_unit(
-            "http_server_request_duration",
-            "HTTP requests by function, method and status, and their duration (OpenTelemetry \
-             http.server.request.duration)",
-            prometheus_client::registry::Unit::Seconds,
-            set.requests.clone(),
-        );
-        set
+        Self {
+            requests: register_seconds(
+                registry,
+                "http_server_request_duration",
+                "HTTP requests by function, method and status, and their duration (OpenTelemetry \
+                 http.server.request.duration)",
+                duration_family(),
+            ),
+        }
     }
 }
 

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use bindings_core::BindContext;
 use bindings_core::telemetry::{
-    DurationFamily, MetricSet, SentMessages, ServiceHealth, duration_family, observe,
+    DurationFamily, MetricSet, SentMessages, ServiceHealth, duration_family, observe, register,
+    register_seconds,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 /// `messaging.system` of Kafka, as the OpenTelemetry conventions spell it.
@@ -41,23 +42,20 @@ struct OutputMetrics {
 
 impl MetricSet for OutputMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let set = Self {
-            duration: duration_family(),
-            failures: Family::default(),
-        };
-        registry.register_with_unit(
-            "messaging_client_operation_duration",
-            "Kafka sends: from the first record enqueued to the last delivery report (OpenTelemetry \
-             messaging.client.operation.duration, operation send)",
-            Unit::Seconds,
-            set.duration.clone(),
-        );
-        registry.register(
-            "bindings_kafka_delivery_failures",
-            "Kafka records not delivered, by error type (the librdkafka error code)",
-            set.failures.clone(),
-        );
-        set
+        Self {
+            duration: register_seconds(
+                registry,
+                "messaging_client_operation_duration",
+                "Kafka sends: from the first record enqueued to the last delivery report (OpenTelemetry messaging.client.operation.duration, operation send)",
+                duration_family(),
+            ),
+            failures: register(
+                registry,
+                "bindings_kafka_delivery_failures",
+                "Kafka records not delivered, by error type (the librdkafka error code)",
+                Family::default(),
+            ),
+        }
     }
 }
 

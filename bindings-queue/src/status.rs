@@ -4,14 +4,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
+use bindings_core::telemetry::{
+    MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading, register, register_seconds,
+};
 use bindings_core::{BoxError, Registry as FunctionRegistry};
 use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 
 use crate::{QueueService, ServiceError};
 
@@ -65,52 +67,50 @@ pub(crate) struct QueueMetrics {
 
 impl MetricSet for QueueMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let set = Self {
-            deleted: Family::default(),
-            released: Family::default(),
-            poisoned: Family::default(),
-            renewals: Family::default(),
-            polls: Family::default(),
-            backoff: Family::default(),
-            length: Family::default(),
-        };
-        registry.register(
-            "bindings_queue_messages_deleted",
-            "Queue messages deleted after their invocation succeeded",
-            set.deleted.clone(),
-        );
-        registry.register(
-            "bindings_queue_messages_released",
-            "Queue messages made visible again for a retry",
-            set.released.clone(),
-        );
-        registry.register(
-            "bindings_queue_messages_poisoned",
-            "Queue messages moved to the poison queue",
-            set.poisoned.clone(),
-        );
-        registry.register(
-            "bindings_queue_visibility_renewals",
-            "Visibility renewals of running messages, by result (renewed, failed)",
-            set.renewals.clone(),
-        );
-        registry.register(
-            "bindings_queue_polls",
-            "Receive requests, by result (messages, empty, failed)",
-            set.polls.clone(),
-        );
-        registry.register_with_unit(
-            "bindings_queue_backoff",
-            "The listener's current wait before its next poll",
-            Unit::Seconds,
-            set.backoff.clone(),
-        );
-        registry.register(
-            "bindings_queue_length",
-            "Approximate messages in the queue, from the last scale reading",
-            set.length.clone(),
-        );
-        set
+        Self {
+            deleted: register(
+                registry,
+                "bindings_queue_messages_deleted",
+                "Queue messages deleted after their invocation succeeded",
+                Family::default(),
+            ),
+            released: register(
+                registry,
+                "bindings_queue_messages_released",
+                "Queue messages made visible again for a retry",
+                Family::default(),
+            ),
+            poisoned: register(
+                registry,
+                "bindings_queue_messages_poisoned",
+                "Queue messages moved to the poison queue",
+                Family::default(),
+            ),
+            renewals: register(
+                registry,
+                "bindings_queue_visibility_renewals",
+                "Visibility renewals of running messages, by result (renewed, failed)",
+                Family::default(),
+            ),
+            polls: register(
+                registry,
+                "bindings_queue_polls",
+                "Receive requests, by result (messages, empty, failed)",
+                Family::default(),
+            ),
+            backoff: register_seconds(
+                registry,
+                "bindings_queue_backoff",
+                "The listener's current wait before its next poll",
+                Family::default(),
+            ),
+            length: register(
+                registry,
+                "bindings_queue_length",
+                "Approximate messages in the queue, from the last scale reading",
+                Family::default(),
+            ),
+        }
     }
 }
 

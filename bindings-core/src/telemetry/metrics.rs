@@ -15,7 +15,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::{Metric, Registry, Unit};
 
 /// The OpenTelemetry semantic conventions the metric and span names follow. The messaging and
 /// `FaaS` conventions are marked Development there; names may change in later versions.
@@ -193,47 +193,68 @@ pub struct SharedMetrics {
 
 impl MetricSet for SharedMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let set = Self {
-            invocations: Family::default(),
-            duration: duration_family(),
-            consumed: Family::default(),
-            sent: Family::default(),
-            scale_hint: Family::default(),
-            ready: Family::default(),
-        };
-        registry.register(
-            "faas_invocations",
-            "Invocations by function and outcome (OpenTelemetry faas.invocations, with an outcome label)",
-            set.invocations.clone(),
-        );
-        registry.register_with_unit(
-            "faas_invoke_duration",
-            "Time from the trigger's event to every output delivered (OpenTelemetry faas.invoke_duration)",
-            Unit::Seconds,
-            set.duration.clone(),
-        );
-        registry.register(
-            "messaging_client_consumed_messages",
-            "Messages or records a trigger received (OpenTelemetry messaging.client.consumed.messages)",
-            set.consumed.clone(),
-        );
-        registry.register(
-            "messaging_client_sent_messages",
-            "Messages or records an output delivered (OpenTelemetry messaging.client.sent.messages)",
-            set.sent.clone(),
-        );
-        registry.register(
-            "bindings_scale_hint",
-            "Instances the function wants (Azure's target-based formula), from its last scale reading",
-            set.scale_hint.clone(),
-        );
-        registry.register(
-            "bindings_ready",
-            "1 while the function is ready: listener running, service reachable at its last attempt",
-            set.ready.clone(),
-        );
-        set
+        Self {
+            invocations: register(
+                registry,
+                "faas_invocations",
+                "Invocations by function and outcome (OpenTelemetry faas.invocations, with an outcome label)",
+                Family::default(),
+            ),
+            duration: register_seconds(
+                registry,
+                "faas_invoke_duration",
+                "Time from the trigger's event to every output delivered (OpenTelemetry faas.invoke_duration)",
+                duration_family(),
+            ),
+            consumed: register(
+                registry,
+                "messaging_client_consumed_messages",
+                "Messages or records a trigger received (OpenTelemetry messaging.client.consumed.messages)",
+                Family::default(),
+            ),
+            sent: register(
+                registry,
+                "messaging_client_sent_messages",
+                "Messages or records an output delivered (OpenTelemetry messaging.client.sent.messages)",
+                Family::default(),
+            ),
+            scale_hint: register(
+                registry,
+                "bindings_scale_hint",
+                "Instances the function wants (Azure's target-based formula), from its last scale reading",
+                Family::default(),
+            ),
+            ready: register(
+                registry,
+                "bindings_ready",
+                "1 while the function is ready: listener running, service reachable at its last attempt",
+                Family::default(),
+            ),
+        }
     }
+}
+
+/// Registers `metric` as `name` and gives it back: the registry holds a clone, which is the same
+/// series (metrics are shared handles).
+pub fn register<M: Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+/// [`register`] with the unit seconds (the name gets `_seconds`).
+pub fn register_seconds<M: Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register_with_unit(name, help, Unit::Seconds, metric.clone());
+    metric
 }
 
 /// One function's handles on the shared families, made once when it is bound.

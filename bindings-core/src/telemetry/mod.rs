@@ -24,7 +24,7 @@ pub use health::{FunctionHealth, Health, ServiceHealth};
 pub use metrics::{
     DURATION_BUCKETS, DurationFamily, FunctionLabels, FunctionMetrics, MessagingLabels, MetricSet,
     Metrics, Outcome, SEMCONV_VERSION, SentMessages, SharedMetrics, duration_family,
-    duration_histogram, observe,
+    duration_histogram, observe, register, register_seconds,
 };
 pub use prometheus_client;
 pub use scale::{FunctionScale, Scale, ScaleMonitor, ScaleReading};

@@ -7,7 +7,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::metrics::MESSAGING_SYSTEM;
-use bindings_core::telemetry::{MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading};
+use bindings_core::telemetry::{
+    MessagingLabels, MetricSet, Metrics, ScaleMonitor, ScaleReading, register,
+};
 use bindings_core::{BoxError, Registry as FunctionRegistry};
 use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -74,47 +76,44 @@ struct TriggerMetrics {
 
 impl MetricSet for TriggerMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let set = Self {
-            records: Family::default(),
-            lag: Family::default(),
-            commits: Family::default(),
-            rebalances: Family::default(),
-            buffered: Family::default(),
-            pauses: Family::default(),
-        };
-        registry.register(
-            "bindings_kafka_trigger_records",
-            "Kafka trigger records by result: succeeded, retried (a failed attempt followed by \
-             another), dead_lettered",
-            set.records.clone(),
-        );
-        registry.register(
-            "bindings_kafka_consumer_lag",
-            "Records after the consumer group's committed offset, per partition, from the last scale \
-             reading",
-            set.lag.clone(),
-        );
-        registry.register(
-            "bindings_kafka_commits",
-            "Offset commits of the consumer group, by result (committed, failed)",
-            set.commits.clone(),
-        );
-        registry.register(
-            "bindings_kafka_rebalances",
-            "Partitions assigned to or revoked from this host's consumer, by kind",
-            set.rebalances.clone(),
-        );
-        registry.register(
-            "bindings_kafka_buffered_records",
-            "Records read and not completed (waiting or running)",
-            set.buffered.clone(),
-        );
-        registry.register(
-            "bindings_kafka_partition_pauses",
-            "Times a partition's lanes filled up (its records then wait unread in librdkafka)",
-            set.pauses.clone(),
-        );
-        set
+        Self {
+            records: register(
+                registry,
+                "bindings_kafka_trigger_records",
+                "Kafka trigger records by result: succeeded, retried (a failed attempt followed by another), dead_lettered",
+                Family::default(),
+            ),
+            lag: register(
+                registry,
+                "bindings_kafka_consumer_lag",
+                "Records after the consumer group's committed offset, per partition, from the last scale reading",
+                Family::default(),
+            ),
+            commits: register(
+                registry,
+                "bindings_kafka_commits",
+                "Offset commits of the consumer group, by result (committed, failed)",
+                Family::default(),
+            ),
+            rebalances: register(
+                registry,
+                "bindings_kafka_rebalances",
+                "Partitions assigned to or revoked from this host's consumer, by kind",
+                Family::default(),
+            ),
+            buffered: register(
+                registry,
+                "bindings_kafka_buffered_records",
+                "Records read and not completed (waiting or running)",
+                Family::default(),
+            ),
+            pauses: register(
+                registry,
+                "bindings_kafka_partition_pauses",
+                "Times a partition's lanes filled up (its records then wait unread in librdkafka)",
+                Family::default(),
+            ),
+        }
     }
 }
 
