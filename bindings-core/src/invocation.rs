@@ -226,7 +226,14 @@ impl<T: Trigger> FunctionRuntime<T> {
         shutdown: CancellationToken,
     ) -> Result<T::Reply, FunctionError> {
         let invocation_id = uuid::Uuid::new_v4();
-        let span = tracing::info_span!("invocation", function = %self.name, %invocation_id, trigger = T::NAME);
+        let span = tracing::info_span!(
+            "invocation",
+            function = %self.name,
+            %invocation_id,
+            trigger = T::NAME,
+            otel.name = %self.name,
+            faas.invocation_id = %invocation_id,
+        );
         let context = FunctionContext {
             function_name: Arc::clone(&self.name),
             invocation_id,

@@ -13,12 +13,13 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use bindings_core::telemetry::{
-    DurationFamily, MetricSet, Outcome, duration_family, observe, register_seconds,
+    DurationFamily, MetricSet, Outcome, continue_trace, duration_family, observe, register_seconds,
 };
 use bindings_core::{BindContext, BindingData, BoxError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
 use tokio::sync::Semaphore;
+use tracing::Instrument as _;
 
 use crate::auth::Keys;
 use crate::{Error, HttpRequest, HttpTrigger};
@@ -260,7 +261,24 @@ async fn handle(
 ) -> Response {
     let started = std::time::Instant::now();
     let labels_method = method.as_str().to_owned();
-    let response = respond(&route, &limits, method, uri, headers, params, body).await;
+    // The server span, after OpenTelemetry's HTTP conventions; it continues the caller's trace
+    // (`traceparent`), and the invocation runs inside it.
+    let span = tracing::info_span!(
+        "http_request",
+        function = %route.function,
+        otel.name = %format_args!("{method} {}", route.path),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route.path,
+        http.response.status_code = tracing::field::Empty,
+    );
+    continue_trace(&span, |name| {
+        headers.get(name).and_then(|v| v.to_str().ok())
+    });
+    let response = respond(&route, &limits, method, uri, headers, params, body)
+        .instrument(span.clone())
+        .await;
+    span.record("http.response.status_code", response.status().as_u16());
     observe(
         &route.metrics.requests.get_or_create(&RequestLabels {
             function: route.function.clone(),
@@ -342,7 +360,7 @@ async fn respond(
     };
     let run = invoker.invoke(TriggerEvent::new(request, data));
     // Tracked by the host, so shutdown waits for the response.
-    let result = invoker.spawn(run).await;
+    let result = invoker.spawn(run.in_current_span()).await;
     invoker.completed(match &result {
         Ok(Ok(_)) => Outcome::Succeeded,
         _ => Outcome::Failed,

@@ -17,8 +17,8 @@ use crate::message::binding_data;
 use crate::poison::{Wakers, move_to_poison};
 use crate::status::QueueFunction;
 use crate::{
-    BatchOutcome, MessageEncoding, QueueEvent, QueueMessage, QueueMetadata, QueueService,
-    QueueTrigger, QueuesOptions, ReceivedMessage, ServiceErrorKind,
+    BatchOutcome, MESSAGING_SYSTEM, MessageEncoding, QueueEvent, QueueMessage, QueueMetadata,
+    QueueService, QueueTrigger, QueuesOptions, ReceivedMessage, ServiceErrorKind,
 };
 use bindings_spec::poison_queue_name;
 
@@ -317,18 +317,32 @@ impl Shared {
     /// Runs the function on `received` (one message, or a batch) and completes each message.
     async fn process(self: Arc<Self>, received: Vec<Prepared>, invoker: Invoker<QueueTrigger>) {
         let span = match received.as_slice() {
+            // Named and attributed after OpenTelemetry's messaging conventions (`otel.*` and
+            // `messaging.*`); no trace context to continue: a queue message has no place for one.
             [one] if !self.config.batch => tracing::info_span!(
                 "queue_message",
                 function = %self.function.name(),
                 queue = %self.config.queue,
                 message_id = %one.message.id,
-                dequeue_count = one.message.dequeue_count
+                dequeue_count = one.message.dequeue_count,
+                otel.name = %format_args!("process {}", self.config.queue),
+                otel.kind = "consumer",
+                messaging.system = MESSAGING_SYSTEM,
+                messaging.operation.type = "process",
+                messaging.destination.name = %self.config.queue,
+                messaging.message.id = %one.message.id,
             ),
             many => tracing::info_span!(
                 "queue_batch",
                 function = %self.function.name(),
                 queue = %self.config.queue,
-                messages = many.len()
+                messages = many.len(),
+                otel.name = %format_args!("process {}", self.config.queue),
+                otel.kind = "consumer",
+                messaging.system = MESSAGING_SYSTEM,
+                messaging.operation.type = "process",
+                messaging.destination.name = %self.config.queue,
+                messaging.batch.message_count = many.len(),
             ),
         };
         async {

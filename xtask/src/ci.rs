@@ -30,7 +30,7 @@ const fn facade_with(feature: &'static str) -> [&'static str; 7] {
 }
 
 /// The steps, named as they are reported.
-const STEPS: [(&str, Step); 9] = [
+const STEPS: [(&str, Step); 10] = [
     ("fmt", Step::Cargo(&["fmt", "--all", "--", "--check"], &[])),
     // The fuzz targets are outside the workspace (cargo-fuzz builds them with its own flags).
     (
@@ -61,6 +61,7 @@ const STEPS: [(&str, Step); 9] = [
     ("features queue", Step::Cargo(&facade_with("queue"), &[])),
     ("features kafka", Step::Cargo(&facade_with("kafka"), &[])),
     ("features http", Step::Cargo(&facade_with("http"), &[])),
+    ("features otel", Step::Cargo(&facade_with("otel"), &[])),
     (
         "doc",
         Step::Cargo(

@@ -17,6 +17,7 @@ mod admin;
 mod health;
 mod metrics;
 mod scale;
+mod trace;
 
 pub use admin::{ADMIN_LISTEN_ADDRESS_SETTING, METRICS_CONTENT_TYPE, paths, router};
 pub(crate) use admin::{address, serve};
@@ -28,3 +29,6 @@ pub use metrics::{
 };
 pub use prometheus_client;
 pub use scale::{FunctionScale, Scale, ScaleMonitor, ScaleReading};
+#[cfg(feature = "otel")]
+pub use trace::otel;
+pub use trace::{TRACEPARENT, TRACESTATE, continue_trace, current_trace_headers};

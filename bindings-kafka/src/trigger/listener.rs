@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as Atomic};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
-use bindings_core::telemetry::{Outcome as Invocation, ServiceHealth};
+use bindings_core::telemetry::{Outcome as Invocation, ServiceHealth, continue_trace};
 use bindings_core::{BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use rdkafka::consumer::base_consumer::PartitionQueue;
@@ -33,7 +33,7 @@ use super::kind::KafkaTrigger;
 use super::offsets::Offsets;
 use super::record::{KafkaRecord, KafkaTriggerEvent, binding_data};
 use super::status::KafkaTriggerStatus;
-use crate::metrics::is_unreachable;
+use crate::metrics::{MESSAGING_SYSTEM, is_unreachable};
 use crate::producer::TracingContext;
 use crate::{Ordering, TriggerOptions};
 
@@ -661,13 +661,45 @@ impl Shared {
     /// or the host stops).
     async fn run_lane(self: Arc<Self>, partition: i32, generation: u64, key: LaneKey) {
         while let Some((records, revoked)) = self.next_batch(partition, generation, &key).await {
+            let topic = &self.config.topic;
+            // Named and attributed after OpenTelemetry's messaging conventions; a record's
+            // `traceparent` header makes it continue the producer's trace.
             let span = match records.as_slice() {
-                [one] => tracing::info_span!("kafka_record", partition, offset = one.offset),
+                [one] => {
+                    let span = tracing::info_span!(
+                        "kafka_record",
+                        partition,
+                        offset = one.offset,
+                        otel.name = %format_args!("process {topic}"),
+                        otel.kind = "consumer",
+                        messaging.system = MESSAGING_SYSTEM,
+                        messaging.operation.type = "process",
+                        messaging.destination.name = %topic,
+                        messaging.destination.partition.id = partition,
+                        messaging.kafka.offset = one.offset,
+                        messaging.consumer.group.name = %self.config.group,
+                    );
+                    continue_trace(&span, |name| {
+                        one.headers
+                            .iter()
+                            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                            .and_then(|(_, value)| std::str::from_utf8(value.as_deref()?).ok())
+                    });
+                    span
+                }
                 many => tracing::info_span!(
                     "kafka_batch",
                     partition,
                     first_offset = many.first().map(|r| r.offset),
-                    records = many.len()
+                    records = many.len(),
+                    otel.name = %format_args!("process {topic}"),
+                    otel.kind = "consumer",
+                    messaging.system = MESSAGING_SYSTEM,
+                    messaging.operation.type = "process",
+                    messaging.destination.name = %topic,
+                    messaging.destination.partition.id = partition,
+                    messaging.batch.message_count = many.len(),
+                    messaging.consumer.group.name = %self.config.group,
                 ),
             };
             let outcome = self.process(&records, &revoked).instrument(span).await;
