@@ -14,7 +14,7 @@
 //! buys), `queue` (trigger throughput), `queue-output` (queue -> queue
 //! forwarding throughput), `e2e` (queue -> Kafka latency and max rate), `idle` (storage requests of
 //! an idle function), `footprint` (RSS and time to first poll of a host process), `scaling` (1, 2, 4
-//! host processes on one queue).
+//! host processes on one queue), `fleet` (1, 2, 4 host processes forwarding one queue to one topic).
 //!
 //! `--list` prints the groups, one a line: `cargo xtask bench` runs each on fresh services.
 //!
@@ -43,7 +43,7 @@ pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BenchResult<T> = Result<T, BenchError>;
 
 /// Every group, in run order.
-const GROUPS: [&str; 8] = [
+const GROUPS: [&str; 9] = [
     "kafka",
     "kafka-trigger",
     "queue",
@@ -52,11 +52,12 @@ const GROUPS: [&str; 8] = [
     "idle",
     "footprint",
     "scaling",
+    "fleet",
 ];
 
 const USAGE: &str =
     "usage: cargo bench --bench bindings -- [--quick] [--out FILE] [--only GROUP,...]
-groups: kafka, kafka-trigger, queue, queue-output, e2e, idle, footprint, scaling";
+groups: kafka, kafka-trigger, queue, queue-output, e2e, idle, footprint, scaling, fleet";
 
 /// The command line.
 struct Options {
@@ -161,6 +162,7 @@ async fn run(options: &Options) -> BenchResult<()> {
             "idle" => idle::run(&plan, &mut report).await,
             "footprint" => process::footprint(&plan, &mut report).await,
             "scaling" => process::scaling(&plan, &mut report).await,
+            "fleet" => process::fleet(&plan, &mut report).await,
             other => unreachable!("checked by Options::parse: {other}"),
         }
         .map_err(|err| format!("benchmark group `{group}`: {err}"))?;

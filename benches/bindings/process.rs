@@ -1,8 +1,10 @@
 //! Host processes: footprint (RSS of a host with 10 idle functions, time from process start to
-//! the first poll) and scaling (1, 2 and 4 hosts draining one queue). The hosts are this binary,
-//! re-run as `<exe> host <queue>...`: one no-op queue function per queue, on Azurite. A host says
-//! `ready` on stdout at its first poll, `polled` once every queue was polled, and stops when its
-//! stdin closes.
+//! the first poll), scaling (1, 2 and 4 hosts draining one queue) and the fleet (1, 2 and 4 hosts
+//! forwarding one queue to one Kafka topic). The hosts are this binary, re-run as
+//! `<exe> host <queue>...` (one no-op queue function per queue, on Azurite) or
+//! `<exe> host --forward <topic> <queue>` (one function forwarding the queue to the topic on Tansu).
+//! A host says `ready` on stdout at its first poll, `polled` once every queue was polled, and stops
+//! when its stdin closes.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::process::{Command, ExitCode, Stdio};
@@ -45,6 +47,16 @@ macro_rules! queue_functions {
     };
 }
 
+/// Forwards each message of `Queue0` to `Topic`, as `examples/queue_to_kafka.rs` does.
+#[queue_trigger("%Queue0%")]
+#[kafka_output(topic = "%Topic%", broker_list = "Brokers")]
+async fn forward(body: Bytes) -> Bytes {
+    body
+}
+
+/// The flag of a forwarding host.
+const FORWARD: &str = "--forward";
+
 queue_functions!(
     noop_0 "%Queue0%", noop_1 "%Queue1%", noop_2 "%Queue2%", noop_3 "%Queue3%", noop_4 "%Queue4%",
     noop_5 "%Queue5%", noop_6 "%Queue6%", noop_7 "%Queue7%", noop_8 "%Queue8%", noop_9 "%Queue9%",
@@ -65,14 +77,29 @@ pub(crate) fn host_main(queues: &[String]) -> ExitCode {
     }
 }
 
-async fn host(queues: &[String]) -> BenchResult<()> {
-    if queues.is_empty() || queues.len() > REGISTER.len() {
-        return Err(format!("name 1 to {} queues", REGISTER.len()).into());
+async fn host(args: &[String]) -> BenchResult<()> {
+    let (topic, queues) = match args {
+        [flag, topic, queues @ ..] if flag == FORWARD => (Some(topic), queues),
+        queues => (None, queues),
+    };
+    if queues.is_empty() || queues.len() > REGISTER.len() || (topic.is_some() && queues.len() != 1)
+    {
+        return Err(format!(
+            "name 1 to {} queues, or `{FORWARD} <topic>` and one queue",
+            REGISTER.len()
+        )
+        .into());
     }
     let counting = Arc::new(Counting::new(crate::queue::azurite()?, None));
     let mut settings = Settings::new();
     for (n, queue) in queues.iter().enumerate() {
         settings = settings.with(format!("Queue{n}"), queue);
+    }
+    if let Some(topic) = topic {
+        settings = settings.with("Topic", topic).with(
+            "Brokers",
+            crate::measure::service("BINDINGS_KAFKA_BROKERS")?,
+        );
     }
     let mut builder = Host::builder()
         .settings(settings)
@@ -80,8 +107,12 @@ async fn host(queues: &[String]) -> BenchResult<()> {
         .resource(crate::queue::storage(
             Arc::clone(&counting) as Arc<dyn QueueService>
         ));
-    for register in &REGISTER[..queues.len()] {
-        builder = register(builder);
+    if topic.is_some() {
+        builder = builder.function::<forward>();
+    } else {
+        for register in &REGISTER[..queues.len()] {
+            builder = register(builder);
+        }
     }
     let host = builder.build().await?.start();
     counting.polled(1).await;
@@ -107,11 +138,11 @@ struct HostProcess {
 }
 
 impl HostProcess {
-    fn spawn(queues: &[String]) -> BenchResult<Self> {
+    fn spawn(args: &[String]) -> BenchResult<Self> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(&exe)
             .arg(HOST_MODE)
-            .args(queues)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -243,7 +274,7 @@ pub(crate) async fn scaling(plan: &Plan, report: &mut Report) -> BenchResult<()>
     let label = format!("{messages} messages");
     let samples = rotate(&label, plan.process_reps, &names, "msg/s", async |which| {
         crate::queue::fill(&*azurite, &queue, messages).await?;
-        drain_with(&azurite, &queue, SCALING_HOSTS[which], messages).await
+        drain_with(&azurite, &queue, None, SCALING_HOSTS[which], messages).await
     })
     .await?;
     for (hosts, samples) in SCALING_HOSTS.into_iter().zip(samples) {
@@ -263,18 +294,23 @@ pub(crate) async fn scaling(plan: &Plan, report: &mut Report) -> BenchResult<()>
     Ok(())
 }
 
-/// Starts `hosts` processes on `queue` (holding `messages`) and returns messages/s from the first
-/// one's first poll until the queue is empty.
+/// Starts `hosts` processes on `queue` (holding `messages`), forwarding to `topic` if given, and
+/// returns messages/s from the first one's first poll until the queue is empty (a forwarded
+/// message is deleted only once its record is delivered).
 async fn drain_with(
     azurite: &Arc<dyn QueueService>,
     queue: &str,
+    topic: Option<&str>,
     hosts: usize,
     messages: usize,
 ) -> BenchResult<f64> {
-    let queues = [queue.to_owned()];
+    let args: Vec<String> = match topic {
+        Some(topic) => vec![FORWARD.to_owned(), topic.to_owned(), queue.to_owned()],
+        None => vec![queue.to_owned()],
+    };
     let mut processes = Vec::new();
     for _ in 0..hosts {
-        processes.push(HostProcess::spawn(&queues)?);
+        processes.push(HostProcess::spawn(&args)?);
     }
     let mut first = None::<Instant>;
     for process in &mut processes {
@@ -293,4 +329,48 @@ async fn drain_with(
         process.stop().await?;
     }
     Ok(rate(messages, took))
+}
+
+/// The fleet: 1, 2 and 4 host processes forwarding one Azurite queue to one Tansu topic.
+pub(crate) async fn fleet(plan: &Plan, report: &mut Report) -> BenchResult<()> {
+    let azurite = crate::queue::azurite()?;
+    let brokers = crate::measure::service("BINDINGS_KAFKA_BROKERS")?;
+    let queue = support::unique("bench-fleet");
+    azurite.create_queue(&queue).await?;
+    let topic = crate::kafka::tansu_topic(&brokers).await?;
+    let names: Vec<String> = SCALING_HOSTS
+        .iter()
+        .map(|n| format!("{n} replica(s)"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let messages = plan.scaling_messages;
+    let label = format!("{messages} messages to Kafka");
+    let samples = rotate(&label, plan.process_reps, &names, "msg/s", async |which| {
+        crate::queue::fill(&*azurite, &queue, messages).await?;
+        drain_with(
+            &azurite,
+            &queue,
+            Some(&topic),
+            SCALING_HOSTS[which],
+            messages,
+        )
+        .await
+    })
+    .await?;
+    for (hosts, samples) in SCALING_HOSTS.into_iter().zip(samples) {
+        report.record(&Record {
+            group: "fleet",
+            scenario: format!("Fleet: {hosts} replica(s), one Azurite queue -> one Tansu topic"),
+            unit: "msg/s",
+            better: Better::Higher,
+            ours: samples,
+            baseline: None,
+            target: None,
+            note: format!(
+                "{messages} messages, default options; timed from the first replica's first poll until \
+                 every message is deleted (after its record was delivered)"
+            ),
+        })?;
+    }
+    Ok(())
 }
