@@ -39,6 +39,7 @@
 //! | `queue` (default) | the Azure Queue storage trigger and output |
 //! | `kafka` (default) | the Kafka output and trigger |
 //! | `http` (default) | the HTTP trigger, on axum |
+//! | `otel` | OpenTelemetry traces: W3C trace context through HTTP requests and Kafka headers, an OTLP exporter (`telemetry::otel`) |
 
 pub use bindings_core::{
     BindingData, Bytes, CallError, CancellationToken, Connection, DEFAULT_SHUTDOWN_TIMEOUT,

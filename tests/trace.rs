@@ -1,6 +1,7 @@
 //! One trace from an HTTP request through a Kafka record to the function that record triggers:
 //! the request's `traceparent` is continued by the HTTP function, written into the record's
-//! headers by the Kafka output, and continued again by the Kafka trigger. Spans are collected with
+//! headers by the Kafka output, and continued again by the Kafka trigger; and through a storage
+//! queue, in the envelope both ends opted in to (`trace_context`). Spans are collected with
 //! OpenTelemetry's in-memory exporter (the `otel` feature; without it this file has no test).
 #![cfg(feature = "otel")]
 
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bindings::prelude::*;
+use bindings::queue::{AzureQueueService, QueueService, StorageAccount};
 use bindings::telemetry::otel;
 use opentelemetry::trace::{SpanId, SpanKind, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
@@ -28,6 +30,23 @@ async fn accept(body: String) -> String {
 }
 
 static CONTINUED: AtomicBool = AtomicBool::new(false);
+static DEQUEUED: AtomicBool = AtomicBool::new(false);
+
+/// The queue leg, opted in on both ends: the envelope carries the trace.
+#[http_trigger(methods = ["post"], auth_level = "anonymous")]
+#[queue_output("%Queue%", trace_context = true)]
+async fn enqueue(body: String) -> String {
+    body
+}
+
+#[queue_trigger("%Queue%", trace_context = true)]
+async fn dequeue(order: String) {
+    assert_eq!(
+        order, "order-2",
+        "the trigger hands over the body, not the envelope"
+    );
+    DEQUEUED.store(true, Ordering::SeqCst);
+}
 
 #[kafka_trigger(topic = "%Topic%", broker_list = "Brokers", consumer_group = "%Group%")]
 async fn fulfil(_order: String) {
@@ -49,6 +68,9 @@ async fn one_trace_runs_from_an_http_request_through_a_kafka_record_to_its_consu
     let Some(brokers) = support::require("BINDINGS_KAFKA_BROKERS") else {
         return;
     };
+    let Some(storage) = support::require("BINDINGS_AZURITE_CONNECTION_STRING") else {
+        return;
+    };
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -59,6 +81,13 @@ async fn one_trace_runs_from_an_http_request_through_a_kafka_record_to_its_consu
     .expect("the only subscriber of this test binary");
 
     let topic = support::kafka::create_topic(&brokers, &support::unique("trace")).await;
+    let queue = support::unique("trace");
+    AzureQueueService::new(
+        StorageAccount::from_connection_string(&storage).expect("a valid connection string"),
+    )
+    .create_queue(&queue)
+    .await
+    .expect("create the queue");
     let http = support::free_address();
     let host = Host::builder()
         .settings(
@@ -66,10 +95,14 @@ async fn one_trace_runs_from_an_http_request_through_a_kafka_record_to_its_consu
                 .with("Brokers", &brokers)
                 .with("Topic", &topic)
                 .with("Group", support::unique("trace"))
-                .with("HttpListenAddress", &http),
+                .with("HttpListenAddress", &http)
+                .with("AzureWebJobsStorage", &storage)
+                .with("Queue", &queue),
         )
         .function::<accept>()
         .function::<fulfil>()
+        .function::<enqueue>()
+        .function::<dequeue>()
         .build()
         .await
         .expect("the host builds")
@@ -102,6 +135,20 @@ async fn one_trace_runs_from_an_http_request_through_a_kafka_record_to_its_consu
 
     support::until(WAIT, "the Kafka trigger ran", || {
         CONTINUED.load(Ordering::SeqCst)
+    })
+    .await;
+
+    // The queue leg: another request of the same trace, through the envelope.
+    let response = reqwest::Client::new()
+        .post(format!("http://{http}/api/enqueue"))
+        .header("traceparent", format!("00-{TRACE}-{CALLER_SPAN}-01"))
+        .body("order-2")
+        .send()
+        .await
+        .expect("POST");
+    assert!(response.status().is_success(), "{}", response.status());
+    support::until(WAIT, "the queue trigger ran", || {
+        DEQUEUED.load(Ordering::SeqCst)
     })
     .await;
     host.shutdown(WAIT).await.expect("a clean stop");
@@ -167,4 +214,18 @@ async fn one_trace_runs_from_an_http_request_through_a_kafka_record_to_its_consu
     let invocation = named(&spans, "fulfil");
     assert_eq!(invocation.span_context.trace_id(), trace);
     assert_eq!(invocation.parent_span_id, process.span_context.span_id());
+
+    let dequeued = named(&spans, &format!("process {queue}"));
+    assert_eq!(
+        dequeued.span_context.trace_id(),
+        trace,
+        "the envelope carried the trace"
+    );
+    assert_eq!(dequeued.span_kind, SpanKind::Consumer);
+    let enqueued = named(&spans, "enqueue");
+    assert_eq!(dequeued.parent_span_id, enqueued.span_context.span_id());
+    assert_eq!(
+        attribute(dequeued, "messaging.system").as_deref(),
+        Some("azure_queue")
+    );
 }

@@ -44,7 +44,7 @@ async fn produce_batch(value: Bytes) -> Vec<Bytes> {
 }
 
 /// Invocations in flight at once: enough to keep the producer's batches full.
-fn concurrency(per_invocation: usize) -> usize {
+pub(crate) fn concurrency(per_invocation: usize) -> usize {
     if per_invocation == 1 { 512 } else { 16 }
 }
 
@@ -70,6 +70,23 @@ pub(crate) async fn run(plan: &Plan, report: &mut Report) -> BenchResult<()> {
     // Tansu's memory engine keeps every record (gigabytes after a full run, even when the
     // topic is deleted): `cargo xtask bench` stops the services it started.
     compare(plan, report, "Tansu", &brokers, &topic).await
+}
+
+/// A started host with [`produce_one`] and [`produce_batch`] on `topic` of `brokers`.
+pub(crate) async fn output_host(brokers: &str, topic: &str) -> BenchResult<Arc<HostHandle>> {
+    Ok(Arc::new(
+        Host::builder()
+            .settings(
+                Settings::new()
+                    .with("Brokers", brokers)
+                    .with("Topic", topic),
+            )
+            .function::<produce_one>()
+            .function::<produce_batch>()
+            .build()
+            .await?
+            .start(),
+    ))
 }
 
 fn admin(brokers: &str) -> BenchResult<AdminClient<DefaultClientContext>> {
@@ -112,19 +129,7 @@ async fn compare(
     brokers: &str,
     topic: &str,
 ) -> BenchResult<()> {
-    let host = Arc::new(
-        Host::builder()
-            .settings(
-                Settings::new()
-                    .with("Brokers", brokers)
-                    .with("Topic", topic),
-            )
-            .function::<produce_one>()
-            .function::<produce_batch>()
-            .build()
-            .await?
-            .start(),
-    );
+    let host = output_host(brokers, topic).await?;
     // The baseline producer gets exactly the librdkafka properties the binding resolved.
     let producers = host
         .resources()
@@ -223,7 +228,7 @@ async fn compare(
 }
 
 /// Invokes `function` with `value` from `workers` loops until `window` has passed.
-async fn ours(
+pub(crate) async fn ours(
     host: &Arc<HostHandle>,
     function: &'static str,
     per_invocation: usize,

@@ -30,6 +30,7 @@ mod queue;
 mod queue_output;
 #[path = "../../tests/support/mod.rs"]
 mod support;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,7 +44,7 @@ pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BenchResult<T> = Result<T, BenchError>;
 
 /// Every group, in run order.
-const GROUPS: [&str; 9] = [
+const GROUPS: [&str; 10] = [
     "kafka",
     "kafka-trigger",
     "queue",
@@ -53,11 +54,12 @@ const GROUPS: [&str; 9] = [
     "footprint",
     "scaling",
     "fleet",
+    "telemetry",
 ];
 
 const USAGE: &str =
     "usage: cargo bench --bench bindings -- [--quick] [--out FILE] [--only GROUP,...]
-groups: kafka, kafka-trigger, queue, queue-output, e2e, idle, footprint, scaling, fleet";
+groups: kafka, kafka-trigger, queue, queue-output, e2e, idle, footprint, scaling, fleet, telemetry";
 
 /// The command line.
 struct Options {
@@ -106,13 +108,7 @@ impl Options {
 
 fn main() -> ExitCode {
     // The library's warnings (a failed receive, a slow broker) explain odd figures.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    telemetry::subscriber();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(process::HOST_MODE) {
         return process::host_main(&args[1..]);
@@ -163,6 +159,7 @@ async fn run(options: &Options) -> BenchResult<()> {
             "footprint" => process::footprint(&plan, &mut report).await,
             "scaling" => process::scaling(&plan, &mut report).await,
             "fleet" => process::fleet(&plan, &mut report).await,
+            "telemetry" => telemetry::run(&plan, &mut report).await,
             other => unreachable!("checked by Options::parse: {other}"),
         }
         .map_err(|err| format!("benchmark group `{group}`: {err}"))?;

@@ -193,7 +193,7 @@ async fn hand_loop(service: &dyn QueueService, queue: &str, count: usize) -> Ben
 
 /// A host running the no-op [`drain`] on `queue` with `config`, from start until it completed
 /// `count` messages.
-async fn trigger(
+pub(crate) async fn trigger(
     service: &Arc<dyn QueueService>,
     queue: &str,
     count: usize,

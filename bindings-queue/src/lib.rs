@@ -7,6 +7,7 @@ mod backoff;
 mod batch;
 mod connect;
 mod connection;
+mod envelope;
 mod kind;
 mod listener;
 mod memory;

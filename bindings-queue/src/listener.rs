@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use bindings_core::telemetry::{Outcome as Invocation, ServiceHealth};
+use bindings_core::telemetry::{Outcome as Invocation, ServiceHealth, continue_trace};
 use bindings_core::{BindingData, BoxError, Bytes, FunctionError, Invoker, Listener, TriggerEvent};
 use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::backoff::Backoff;
+use crate::envelope::{self, Trace};
 use crate::message::binding_data;
 use crate::poison::{Wakers, move_to_poison};
 use crate::status::QueueFunction;
@@ -38,6 +39,8 @@ pub(crate) struct ListenerConfig {
     pub(crate) batch: bool,
     /// The function binds `Json<T>`: a JSON body's properties join the binding data.
     pub(crate) json_payload: bool,
+    /// Unwrap the trace-context envelope.
+    pub(crate) trace_context: bool,
 }
 
 impl ListenerConfig {
@@ -60,6 +63,7 @@ impl ListenerConfig {
             receive_visibility: options.receive_visibility_timeout,
             batch,
             json_payload,
+            trace_context: options.trace_context,
         }
     }
 }
@@ -287,6 +291,8 @@ impl QueueListener {
 struct Prepared {
     message: ReceivedMessage,
     decoded: Result<QueueMessage, Refusal>,
+    /// The trace context of its envelope (`trace_context`).
+    trace: Option<Trace>,
 }
 
 impl Prepared {
@@ -318,7 +324,7 @@ impl Shared {
     async fn process(self: Arc<Self>, received: Vec<Prepared>, invoker: Invoker<QueueTrigger>) {
         let span = match received.as_slice() {
             // Named and attributed after OpenTelemetry's messaging conventions (`otel.*` and
-            // `messaging.*`); no trace context to continue: a queue message has no place for one.
+            // `messaging.*`); a message in the trace-context envelope (`trace_context`) continues its trace.
             [one] if !self.config.batch => tracing::info_span!(
                 "queue_message",
                 function = %self.function.name(),
@@ -345,9 +351,20 @@ impl Shared {
                 messaging.batch.message_count = many.len(),
             ),
         };
+        if let [
+            Prepared {
+                trace: Some(trace), ..
+            },
+        ] = received.as_slice()
+        {
+            continue_trace(&span, |name| trace.header(name));
+        }
         async {
             let mut ready = Vec::with_capacity(received.len());
-            for Prepared { message, decoded } in received {
+            for Prepared {
+                message, decoded, ..
+            } in received
+            {
                 match decoded {
                     Ok(decoded) => ready.push((message, decoded)),
                     Err(refusal) => {
@@ -407,16 +424,26 @@ impl Shared {
     /// Checks the dequeue count and decodes the body, without any request. A queue without a poison
     /// queue has no crash-loop check: its function runs on every delivery.
     fn prepare(&self, message: ReceivedMessage) -> Prepared {
-        let decoded = self.decode(&message);
-        Prepared { message, decoded }
+        match self.decode(&message) {
+            Ok((decoded, trace)) => Prepared {
+                message,
+                decoded: Ok(decoded),
+                trace,
+            },
+            Err(refusal) => Prepared {
+                message,
+                decoded: Err(refusal),
+                trace: None,
+            },
+        }
     }
 
-    fn decode(&self, message: &ReceivedMessage) -> Result<QueueMessage, Refusal> {
+    fn decode(&self, message: &ReceivedMessage) -> Result<(QueueMessage, Option<Trace>), Refusal> {
         let config = &self.config;
         if config.poison_queue.is_some() && message.dequeue_count > config.max_dequeue_count {
             return Err(Refusal::CrashLoop);
         }
-        let body = if config.base64 {
+        let mut body = if config.base64 {
             base64::engine::general_purpose::STANDARD
                 .decode(message.text.trim())
                 .map(Bytes::from)
@@ -424,7 +451,14 @@ impl Shared {
         } else {
             Bytes::from(message.text.clone())
         };
-        Ok(QueueMessage {
+        let mut trace = None;
+        if config.trace_context
+            && let Some((inner, context)) = envelope::unwrap(&body)
+        {
+            body = inner;
+            trace = Some(context);
+        }
+        let decoded = QueueMessage {
             body,
             metadata: QueueMetadata {
                 queue: Arc::clone(&config.queue),
@@ -435,7 +469,8 @@ impl Shared {
                 next_visible_time: message.next_visible_time,
                 pop_receipt: message.pop_receipt.clone(),
             },
-        })
+        };
+        Ok((decoded, trace))
     }
 
     /// Says why `message` does not run, and poisons it (on a queue without a poison queue: releases it

@@ -83,6 +83,12 @@ bindings_spec::option_fields! {
         /// interval; after a crash the message reappears after at most this long). Not in Azure,
         /// which hard-codes 10 minutes.
         pub receive_visibility_timeout: Duration,
+        /// Carry the W3C trace context (`traceparent`, `tracestate`) through the queue in a JSON
+        /// envelope, `{"traceparent": …, "tracestate": …, "body": "<the message>"}`: an output
+        /// wraps each message, a trigger unwraps one and continues its trace. Queue messages have
+        /// no other place for it, and every reader of the queue must expect the envelope, so it
+        /// is off unless both ends opt in. Not in Azure.
+        pub trace_context: bool,
     }
 }
 

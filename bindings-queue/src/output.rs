@@ -18,6 +18,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
+use crate::envelope;
 use crate::services::{AccountChoice, account_setters, key};
 use crate::{
     MAX_MESSAGE_SIZE, MESSAGING_SYSTEM, MessageEncoding, QueueService, QueuesOptions, SendOptions,
@@ -63,6 +64,7 @@ impl QueueOutputAttribute {
         lookup = queue::option;
         into = options;
         message_encoding: MessageEncoding,
+        trace_context: bool,
     }
 }
 
@@ -87,7 +89,7 @@ impl OutputAttribute for QueueOutputAttribute {
         let options = QueuesOptions::layered(cx, queue::OUTPUT_OPTIONS, &self.options);
         let service = self.account.service(cx);
         let (queue, options, (connection, service)) = (queue?, options?, service?);
-        let encoding = options.message_encoding;
+        let (encoding, trace_context) = (options.message_encoding, options.trace_context);
         let fixed = match &queue {
             QueueName::Static(name) => Some(name.as_str()),
             QueueName::Expression(_) => None,
@@ -98,6 +100,7 @@ impl OutputAttribute for QueueOutputAttribute {
             sent,
             queue,
             encoding,
+            trace_context,
             service,
             connection: key(&connection),
             created: cx.resource::<CreatedQueues>(),
@@ -144,6 +147,8 @@ enum QueueName {
 pub struct QueueOutput {
     queue: QueueName,
     encoding: MessageEncoding,
+    /// Wrap each message in the trace-context envelope.
+    trace_context: bool,
     service: Arc<dyn QueueService>,
     /// The connection's key in [`CreatedQueues`].
     connection: String,
@@ -227,7 +232,16 @@ impl Output for QueueOutput {
 
 impl QueueOutput {
     /// The message's text as stored, checked against the service's limits.
-    fn encode(&self, queue: &str, item: QueueItem) -> Result<(String, SendOptions), FunctionError> {
+    fn encode(
+        &self,
+        queue: &str,
+        mut item: QueueItem,
+    ) -> Result<(String, SendOptions), FunctionError> {
+        if self.trace_context {
+            item.body = envelope::wrap(&item.body).map_err(|why| {
+                FunctionError::poison(format!("queue output to queue `{queue}`: {why}"))
+            })?;
+        }
         let raw = item.body.len();
         let text = match self.encoding {
             MessageEncoding::Base64 => base64::engine::general_purpose::STANDARD.encode(&item.body),

@@ -65,6 +65,7 @@ impl QueueTriggerAttribute {
         max_dequeue_count: u32,
         message_encoding: MessageEncoding,
         receive_visibility_timeout: Duration,
+        trace_context: bool,
     }
 
     /// Hands the function every message of a poll at once (`Vec<QueueMessage>`), instead of one

@@ -119,6 +119,18 @@ pub const RECEIVE_VISIBILITY_TIMEOUT: OptionSpec = OptionSpec {
     credential: false,
 };
 
+/// `traceContext`.
+pub const TRACE_CONTEXT: OptionSpec = OptionSpec {
+    rust: "trace_context",
+    json: Some("traceContext"),
+    kind: Kind::Bool {
+        default: DefaultValue::Value(false),
+    },
+    doc: "carry the W3C trace context in a JSON envelope around the body; opt in on both ends (not in Azure)",
+    librdkafka: None,
+    credential: false,
+};
+
 /// Every option of `extensions.queues`, each also an attribute option: counts, durations, choices
 /// (the order the macro reports errors in and the docs list them in).
 pub const OPTIONS: &[OptionSpec] = &[
@@ -129,11 +141,12 @@ pub const OPTIONS: &[OptionSpec] = &[
     VISIBILITY_TIMEOUT,
     RECEIVE_VISIBILITY_TIMEOUT,
     MESSAGE_ENCODING,
+    TRACE_CONTEXT,
 ];
 
 /// The options of `extensions.queues` that `#[queue_output]` also takes, overriding host.json for that
 /// output (the output's own are its queue and its connection).
-pub const OUTPUT_OPTIONS: &[OptionSpec] = &[MESSAGE_ENCODING];
+pub const OUTPUT_OPTIONS: &[OptionSpec] = &[MESSAGE_ENCODING, TRACE_CONTEXT];
 
 /// The declaration of the queue option whose Rust name is `rust` (a compile-time error in a const
 /// context when there is none).

@@ -265,7 +265,8 @@ pub struct FunctionMetrics {
 }
 
 impl FunctionMetrics {
-    pub(crate) fn new(metrics: &Metrics, function: &Arc<str>, trigger: &'static str) -> Self {
+    /// The handles of `function`, triggered by `trigger` (a trigger attribute's name).
+    pub fn new(metrics: &Metrics, function: &Arc<str>, trigger: &'static str) -> Self {
         let shared = metrics.shared();
         let outcomes = Outcome::ALL.map(|outcome| {
             shared.invocations.get_or_create_owned(&InvocationLabels {
@@ -299,7 +300,8 @@ impl FunctionMetrics {
         self.outcomes[index].get()
     }
 
-    pub(crate) fn duration(&self, elapsed: Duration) {
+    /// Records an invocation's duration.
+    pub fn duration(&self, elapsed: Duration) {
         observe(&self.duration, elapsed);
     }
 }

@@ -11,8 +11,9 @@
 //! nothing.
 //!
 //! Azure Storage queue messages have no place for a trace context (no headers or properties, only
-//! the body), so a queue trigger starts a new trace and a queue output writes none: wrapping the body
-//! would change what every other reader of the queue sees.
+//! the body), so by default a queue trigger starts a new trace and a queue output writes none:
+//! wrapping the body would change what every other reader of the queue sees. The queue binding's
+//! `trace_context` option opts in to a JSON envelope on both ends.
 
 /// The W3C header that carries the trace and parent span.
 pub const TRACEPARENT: &str = "traceparent";

@@ -89,7 +89,7 @@ fn measure(quick: bool, results: &Path) -> Result<u8> {
 
     let began = Instant::now();
     let mut build = cmd::cargo();
-    build.args(["bench", "--bench", BENCH, "--no-run"]);
+    build.args(["bench", "--bench", BENCH, "--features", "otel", "--no-run"]);
     let built = cmd::status(&mut build)?;
     println!("build (release): {}", timing::human(began.elapsed()));
     if !built.success() {
@@ -97,7 +97,16 @@ fn measure(quick: bool, results: &Path) -> Result<u8> {
         return Ok(cmd::exit_code(built));
     }
     let mut list = cmd::cargo();
-    list.args(["bench", "--quiet", "--bench", BENCH, "--", "--list"]);
+    list.args([
+        "bench",
+        "--quiet",
+        "--bench",
+        BENCH,
+        "--features",
+        "otel",
+        "--",
+        "--list",
+    ]);
     let groups = cmd::output(&mut list)?;
     // Each group on fresh services: Azurite slows down for minutes after a heavy group (its
     // in-memory store cleans up behind it), which would make the next group measure that.
@@ -128,7 +137,17 @@ fn run_group(group: &str, quick: bool, results: &Path) -> Result<u8> {
     let began = Instant::now();
     let mut bench = cmd::cargo();
     bench
-        .args(["bench", "--quiet", "--bench", BENCH, "--", "--only", group])
+        .args([
+            "bench",
+            "--quiet",
+            "--bench",
+            BENCH,
+            "--features",
+            "otel",
+            "--",
+            "--only",
+            group,
+        ])
         .args(quick.then_some("--quick"))
         .arg("--out")
         .arg(results)

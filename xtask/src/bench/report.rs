@@ -210,7 +210,7 @@ fn cell(samples: &[f64], unit: &str) -> String {
 }
 
 /// Group titles, in report order (a group not listed here is reported after them, under its name).
-const GROUPS: [(&str, &str); 9] = [
+const GROUPS: [(&str, &str); 10] = [
     ("kafka", "Kafka output throughput"),
     ("kafka-trigger", "Kafka trigger throughput"),
     ("queue", "Queue trigger throughput"),
@@ -220,6 +220,7 @@ const GROUPS: [(&str, &str); 9] = [
     ("footprint", "Footprint"),
     ("scaling", "Scaling"),
     ("fleet", "Fleet: replicas on one queue and one topic"),
+    ("telemetry", "What metrics and tracing cost"),
 ];
 
 /// `BENCHMARKS.md` for `results`.
