@@ -262,6 +262,19 @@ pub(crate) async fn footprint(plan: &Plan, report: &mut Report) -> BenchResult<(
 }
 
 pub(crate) async fn scaling(plan: &Plan, report: &mut Report) -> BenchResult<()> {
+    drain_group(plan, report, None).await
+}
+
+/// The fleet: 1, 2 and 4 host processes forwarding one Azurite queue to one Tansu topic.
+pub(crate) async fn fleet(plan: &Plan, report: &mut Report) -> BenchResult<()> {
+    let brokers = crate::measure::service("BINDINGS_KAFKA_BROKERS")?;
+    let topic = crate::kafka::tansu_topic(&brokers).await?;
+    drain_group(plan, report, Some(&topic)).await
+}
+
+/// [`SCALING_HOSTS`] host processes draining one Azurite queue, forwarding it to `topic` if given
+/// (the fleet), else running no-op functions (scaling).
+async fn drain_group(plan: &Plan, report: &mut Report, topic: Option<&str>) -> BenchResult<()> {
     let azurite = crate::queue::azurite()?;
     let queue = support::unique("bench-scale");
     azurite.create_queue(&queue).await?;
@@ -274,20 +287,32 @@ pub(crate) async fn scaling(plan: &Plan, report: &mut Report) -> BenchResult<()>
     let label = format!("{messages} messages");
     let samples = rotate(&label, plan.process_reps, &names, "msg/s", async |which| {
         crate::queue::fill(&*azurite, &queue, messages).await?;
-        drain_with(&azurite, &queue, None, SCALING_HOSTS[which], messages).await
+        drain_with(&azurite, &queue, topic, SCALING_HOSTS[which], messages).await
     })
     .await?;
     for (hosts, samples) in SCALING_HOSTS.into_iter().zip(samples) {
+        let (group, scenario, until) = match topic {
+            None => (
+                "scaling",
+                format!("Scaling: {hosts} host process(es) draining one Azurite queue"),
+                "the queue is empty",
+            ),
+            Some(_) => (
+                "fleet",
+                format!("Fleet: {hosts} replica(s), one Azurite queue -> one Tansu topic"),
+                "every message is deleted (after its record was delivered)",
+            ),
+        };
         report.record(&Record {
-            group: "scaling",
-            scenario: format!("Scaling: {hosts} host process(es) draining one Azurite queue"),
+            group,
+            scenario,
             unit: "msg/s",
             better: Better::Higher,
             ours: samples,
             baseline: None,
             target: None,
             note: format!(
-                "{messages} messages, default options; timed from the first host's first poll until the queue is empty"
+                "{messages} messages, default options; timed from the first host's first poll until {until}"
             ),
         })?;
     }
@@ -329,48 +354,4 @@ async fn drain_with(
         process.stop().await?;
     }
     Ok(rate(messages, took))
-}
-
-/// The fleet: 1, 2 and 4 host processes forwarding one Azurite queue to one Tansu topic.
-pub(crate) async fn fleet(plan: &Plan, report: &mut Report) -> BenchResult<()> {
-    let azurite = crate::queue::azurite()?;
-    let brokers = crate::measure::service("BINDINGS_KAFKA_BROKERS")?;
-    let queue = support::unique("bench-fleet");
-    azurite.create_queue(&queue).await?;
-    let topic = crate::kafka::tansu_topic(&brokers).await?;
-    let names: Vec<String> = SCALING_HOSTS
-        .iter()
-        .map(|n| format!("{n} replica(s)"))
-        .collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let messages = plan.scaling_messages;
-    let label = format!("{messages} messages to Kafka");
-    let samples = rotate(&label, plan.process_reps, &names, "msg/s", async |which| {
-        crate::queue::fill(&*azurite, &queue, messages).await?;
-        drain_with(
-            &azurite,
-            &queue,
-            Some(&topic),
-            SCALING_HOSTS[which],
-            messages,
-        )
-        .await
-    })
-    .await?;
-    for (hosts, samples) in SCALING_HOSTS.into_iter().zip(samples) {
-        report.record(&Record {
-            group: "fleet",
-            scenario: format!("Fleet: {hosts} replica(s), one Azurite queue -> one Tansu topic"),
-            unit: "msg/s",
-            better: Better::Higher,
-            ours: samples,
-            baseline: None,
-            target: None,
-            note: format!(
-                "{messages} messages, default options; timed from the first replica's first poll until \
-                 every message is deleted (after its record was delivered)"
-            ),
-        })?;
-    }
-    Ok(())
 }

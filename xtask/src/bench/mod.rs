@@ -20,6 +20,8 @@ use report::Run;
 
 /// The benchmarks' bench target in the root package.
 const BENCH: &str = "bindings";
+/// How every group runs it: quietly, with the `otel` feature (the telemetry group's tracing layer).
+const QUIET_BENCH: [&str; 6] = ["bench", "--quiet", "--bench", BENCH, "--features", "otel"];
 
 /// Run the benchmarks (`quick`: the short development run, whose report goes under
 /// `target/bench/` so it never replaces the committed full-run figures) and write the report;
@@ -97,16 +99,7 @@ fn measure(quick: bool, results: &Path) -> Result<u8> {
         return Ok(cmd::exit_code(built));
     }
     let mut list = cmd::cargo();
-    list.args([
-        "bench",
-        "--quiet",
-        "--bench",
-        BENCH,
-        "--features",
-        "otel",
-        "--",
-        "--list",
-    ]);
+    list.args(QUIET_BENCH).args(["--", "--list"]);
     let groups = cmd::output(&mut list)?;
     // Each group on fresh services: Azurite slows down for minutes after a heavy group (its
     // in-memory store cleans up behind it), which would make the next group measure that.
@@ -137,17 +130,8 @@ fn run_group(group: &str, quick: bool, results: &Path) -> Result<u8> {
     let began = Instant::now();
     let mut bench = cmd::cargo();
     bench
-        .args([
-            "bench",
-            "--quiet",
-            "--bench",
-            BENCH,
-            "--features",
-            "otel",
-            "--",
-            "--only",
-            group,
-        ])
+        .args(QUIET_BENCH)
+        .args(["--", "--only", group])
         .args(quick.then_some("--quick"))
         .arg("--out")
         .arg(results)
