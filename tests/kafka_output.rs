@@ -208,6 +208,25 @@ async fn a_message_over_max_message_bytes_is_a_clear_error_at_once() {
         err.to_string().contains("max_message_bytes = 1000"),
         "{err}"
     );
+    // Counted by error type, beside the one delivered record and the two sends.
+    let metrics = handle
+        .resources()
+        .get::<bindings::telemetry::Metrics>()
+        .expect("every host has metrics")
+        .encode();
+    for line in [
+        format!(
+            "bindings_kafka_delivery_failures_total{{function=\"big\",topic=\"{topic}\",error_type=\"MSG_SIZE_TOO_LARGE\"}} 1"
+        ),
+        format!(
+            "messaging_client_sent_messages_total{{function=\"big\",messaging_system=\"kafka\",messaging_destination_name=\"{topic}\"}} 1"
+        ),
+        format!(
+            "messaging_client_operation_duration_seconds_count{{function=\"big\",messaging_system=\"kafka\",messaging_destination_name=\"{topic}\",messaging_operation_name=\"send\"}} 2"
+        ),
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
     handle.shutdown(Duration::from_secs(10)).await.unwrap();
 }
 

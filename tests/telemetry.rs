@@ -402,3 +402,86 @@ async fn a_bad_or_taken_admin_address_is_a_build_problem_naming_the_setting() {
     assert_eq!(off.admin_address(), None, "off by default");
     off.shutdown(WAIT).await.expect("a clean stop");
 }
+
+#[manual_trigger]
+#[kafka_output(topic = "t", broker_list = "Brokers")]
+async fn every_output(text: String) -> String {
+    text
+}
+
+#[kafka_trigger(topic = "t", broker_list = "Brokers", consumer_group = "g")]
+async fn every_kafka(_text: String) {}
+
+/// The README's metrics table: its first column, one metric a row, and its type.
+fn readme_metrics() -> Vec<(String, String)> {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("| metric | type |")
+        .expect("README has the metrics table");
+    readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            (cells[1].trim_matches('`').to_owned(), cells[2].to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_lists_every_metric_a_host_exposes_with_its_type() {
+    // Built, not started: every binding registers its families at `build()`.
+    let memory = bindings::queue::MemoryQueueService::new();
+    let cluster = rdkafka::mocking::MockCluster::new(1).expect("a mock cluster");
+    let host = Host::builder()
+        .settings(
+            Settings::new()
+                .with("Brokers", cluster.bootstrap_servers())
+                .with("InputQueue", "every")
+                .with("HttpListenAddress", "off"),
+        )
+        .resource(std::sync::Arc::new(
+            bindings::queue::QueueServices::new().with("Storage", memory),
+        ))
+        .function::<consume>()
+        .function::<orders>()
+        .function::<every_output>()
+        .function::<every_kafka>()
+        .build()
+        .await
+        .expect("the host builds");
+    let text = host
+        .resources()
+        .get::<bindings::telemetry::Metrics>()
+        .expect("every host has metrics")
+        .encode();
+    let mut exposed: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .map(|rest| {
+            let (name, kind) = rest.split_once(' ').expect("name and type");
+            (name.to_owned(), kind.to_owned())
+        })
+        .collect();
+    // A family shows once it has a series; these get theirs from what happens (a status code, an
+    // error type, a rendered topic, a partition), the others when a function is bound.
+    let on_first_use = [
+        "bindings_kafka_consumer_lag",
+        "bindings_kafka_delivery_failures_total",
+        "http_server_request_duration_seconds",
+        "messaging_client_operation_duration_seconds",
+    ];
+    let mut listed = readme_metrics();
+    listed.retain(|(name, _)| !on_first_use.contains(&name.as_str()));
+    exposed.sort();
+    listed.sort();
+    assert_eq!(
+        listed, exposed,
+        "README's metrics table against the families a host registers"
+    );
+    // The others are checked where they get their series: the lag in kafka_trigger.rs, the send
+    // duration and the requests above, the delivery failures in kafka_output.rs.
+    assert_eq!(readme_metrics().len(), exposed.len() + on_first_use.len());
+    drop(host);
+}
