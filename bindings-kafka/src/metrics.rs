@@ -12,6 +12,7 @@ use bindings_core::telemetry::{
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
@@ -65,6 +66,8 @@ pub(crate) struct OutputTelemetry {
     function: Arc<str>,
     set: Arc<OutputMetrics>,
     sent: SentMessages,
+    /// The send-duration series of a static topic, made once.
+    fixed: Option<(Arc<str>, Histogram)>,
     health: ServiceHealth,
 }
 
@@ -72,10 +75,22 @@ impl OutputTelemetry {
     /// The telemetry of the output being bound; `fixed` is its topic if the name is static.
     pub(crate) fn bind(cx: &mut BindContext<'_>, fixed: Option<&str>) -> Self {
         let metrics = cx.metrics();
+        let function: Arc<str> = cx.function_name().into();
+        let set = metrics.set::<OutputMetrics>();
+        let fixed = fixed.map(|topic| {
+            let topic: Arc<str> = topic.into();
+            let histogram = set
+                .duration
+                .get_or_create_owned(&send_labels(&function, &topic));
+            (topic, histogram)
+        });
+        let topic = fixed.as_ref().map(|(topic, _)| &**topic);
+        let sent = SentMessages::new(&metrics, &function, MESSAGING_SYSTEM, topic);
         Self {
-            function: cx.function_name().into(),
-            set: metrics.set::<OutputMetrics>(),
-            sent: SentMessages::new(&metrics, cx.function_name(), MESSAGING_SYSTEM, fixed),
+            sent,
+            function,
+            set,
+            fixed,
             health: cx.service_health(),
         }
     }
@@ -88,19 +103,22 @@ impl OutputTelemetry {
         elapsed: Duration,
         failures: &[&'static str],
     ) {
-        let topic: Arc<str> = topic.into();
-        self.sent.add(&topic, delivered as u64);
-        observe(
-            &self.set.duration.get_or_create(&SendLabels {
-                function: Arc::clone(&self.function),
-                messaging_system: MESSAGING_SYSTEM,
-                messaging_destination_name: Arc::clone(&topic),
-                messaging_operation_name: "send",
-            }),
-            elapsed,
-        );
-        for error_type in failures {
-            self.failed(&topic, error_type);
+        self.sent.add(topic, delivered as u64);
+        match &self.fixed {
+            Some((fixed, histogram)) if &**fixed == topic => observe(histogram, elapsed),
+            _ => observe(
+                &self
+                    .set
+                    .duration
+                    .get_or_create(&send_labels(&self.function, &topic.into())),
+                elapsed,
+            ),
+        }
+        if !failures.is_empty() {
+            let topic: Arc<str> = topic.into();
+            for error_type in failures {
+                self.failed(&topic, error_type);
+            }
         }
         if delivered > 0 {
             self.health.reachable();
@@ -122,6 +140,15 @@ impl OutputTelemetry {
     /// The brokers did not answer: the function is not ready until a delivery succeeds.
     pub(crate) fn unreachable(&self, topic: &str, err: &KafkaError) {
         self.health.unreachable(format!("topic `{topic}`: {err}"));
+    }
+}
+
+fn send_labels(function: &Arc<str>, topic: &Arc<str>) -> SendLabels {
+    SendLabels {
+        function: Arc::clone(function),
+        messaging_system: MESSAGING_SYSTEM,
+        messaging_destination_name: Arc::clone(topic),
+        messaging_operation_name: "send",
     }
 }
 

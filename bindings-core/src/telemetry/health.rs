@@ -40,12 +40,21 @@ struct State {
 pub struct ServiceHealth {
     function: Arc<FunctionHealth>,
     index: usize,
+    /// Whether its last report was "unreachable": a report that changes nothing takes no lock.
+    down: Arc<AtomicBool>,
 }
 
 impl ServiceHealth {
     /// The service answered.
     pub fn reachable(&self) {
-        self.set(None);
+        if self.down.load(Ordering::Relaxed) {
+            self.set(None);
+        }
+    }
+
+    /// Whether the last report said the service answered (or none was made yet).
+    pub fn is_reachable(&self) -> bool {
+        !self.down.load(Ordering::Relaxed)
     }
 
     /// The service did not answer, or cannot serve this function: `reason` says why (never a
@@ -57,6 +66,7 @@ impl ServiceHealth {
     fn set(&self, reason: Option<String>) {
         let function = &self.function;
         let mut state = lock(&function.state);
+        self.down.store(reason.is_some(), Ordering::Relaxed);
         let (binding, current) = &mut state.services[self.index];
         if current.is_some() == reason.is_some() {
             *current = reason;
@@ -132,6 +142,7 @@ impl Health {
         ServiceHealth {
             function: Arc::clone(function),
             index: state.services.len() - 1,
+            down: Arc::default(),
         }
     }
 

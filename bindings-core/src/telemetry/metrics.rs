@@ -64,7 +64,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Every outcome, in label order.
+    /// Every outcome, in declaration order (an outcome's discriminant is its index here).
     pub const ALL: [Outcome; 5] = [
         Outcome::Succeeded,
         Outcome::Retried,
@@ -284,20 +284,12 @@ impl FunctionMetrics {
 
     /// Counts an invocation's outcome.
     pub fn outcome(&self, outcome: Outcome) {
-        let index = Outcome::ALL
-            .iter()
-            .position(|o| *o == outcome)
-            .expect("ALL lists every outcome");
-        self.outcomes[index].inc();
+        self.outcomes[outcome as usize].inc();
     }
 
     /// How many invocations ended with `outcome`.
     pub fn count(&self, outcome: Outcome) -> u64 {
-        let index = Outcome::ALL
-            .iter()
-            .position(|o| *o == outcome)
-            .expect("ALL lists every outcome");
-        self.outcomes[index].get()
+        self.outcomes[outcome as usize].get()
     }
 
     /// Records an invocation's duration.
@@ -413,6 +405,12 @@ mod tests {
             "{text}"
         );
         assert_eq!(f.count(Outcome::Succeeded), 2);
+        for (index, outcome) in Outcome::ALL.iter().enumerate() {
+            assert_eq!(
+                *outcome as usize, index,
+                "{outcome:?} indexes its own counter"
+            );
+        }
     }
 
     #[test]

@@ -143,8 +143,6 @@ struct Shared {
     queues: Mutex<HashMap<i32, PartitionQueue<TriggerContext>>>,
     /// Wakes the polling thread: a partition queue has records, or a lane made room.
     wake: Arc<Wake>,
-    /// Whether the brokers answered last (a poll, a fetch, a metadata probe).
-    reachable: AtomicBool,
 }
 
 /// A flag and a condition variable: the polling thread's sleep, cut short by [`Wake::wake`].
@@ -245,35 +243,26 @@ impl Shared {
             consumer: OnceLock::new(),
             queues: Mutex::default(),
             wake: Arc::default(),
-            reachable: AtomicBool::new(true),
         }
     }
 
     /// The brokers did not answer: not ready until they do.
     fn unreachable(&self, why: impl std::fmt::Display) {
-        self.reachable.store(false, Atomic::SeqCst);
         self.config.health.unreachable(format!(
             "topic `{}` on {}: {why}",
             self.config.topic, self.config.brokers
         ));
     }
 
-    /// The brokers answered.
-    fn reachable(&self) {
-        if !self.reachable.swap(true, Atomic::SeqCst) {
-            self.config.health.reachable();
-        }
-    }
-
     /// While the brokers are unreachable and nothing arrives, asks them for the topic's metadata
     /// every [`PROBE`], so readiness comes back on an idle topic too.
     fn probe(&self, consumer: &BaseConsumer<TriggerContext>, last: &mut std::time::Instant) {
-        if self.reachable.load(Atomic::SeqCst) || last.elapsed() < PROBE {
+        if self.config.health.is_reachable() || last.elapsed() < PROBE {
             return;
         }
         *last = std::time::Instant::now();
         match consumer.fetch_metadata(Some(&self.config.topic), PROBE) {
-            Ok(_) => self.reachable(),
+            Ok(_) => self.config.health.reachable(),
             Err(err) => self.unreachable(err),
         }
     }
@@ -366,7 +355,7 @@ impl Shared {
                 None if read > 0 => {
                     failures = 0;
                     missing_reported = false;
-                    self.reachable();
+                    self.config.health.reachable();
                 }
                 None => {
                     self.probe(consumer, &mut probed);
